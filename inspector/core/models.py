@@ -1,0 +1,194 @@
+"""Plain data shared by every part of the core.
+
+The captured request is the truth: raw body bytes, raw header list in order (duplicates kept).
+Everything else (provider, summary, signature status) is derived from it and may be re-derived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+Header = tuple[str, str]
+"""A header as received: name and value decoded as Latin-1, so `.encode("latin-1")` gives the
+exact bytes back (HTTP header bytes are not guaranteed to be UTF-8)."""
+
+
+def header_values(headers: Iterable[Header], name: str) -> list[str]:
+    """All values of header `name` (case-insensitive), in the order received."""
+    wanted = name.lower()
+    return [value for key, value in headers if key.lower() == wanted]
+
+
+def first_header(headers: Iterable[Header], name: str) -> str | None:
+    """The first value of header `name` (case-insensitive), or None."""
+    values = header_values(headers, name)
+    return values[0] if values else None
+
+
+def display_text(value: str) -> str:
+    """A Latin-1-decoded header value shown as UTF-8 when its bytes are valid UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedRequest:
+    """One HTTP request exactly as it arrived (or as imported / received from a stream)."""
+
+    method: str
+    path: str
+    query: str = ""
+    """Raw query string without the leading '?', exactly as sent (not re-encoded)."""
+    headers: tuple[Header, ...] = ()
+    body: bytes = b""
+    remote: str = ""
+    http_version: str = "1.1"
+    received_at_ns: int = 0
+    source: str = "http"
+    """'http' for the embedded receiver, 'import' for files, else the name of a stream source."""
+    scheme: str = "http"
+    refused: str | None = None
+    """Why the request was refused (e.g. body over the limit); body is then empty or partial."""
+    declared_size: int | None = None
+    """Content-Length as announced, when the body was not (fully) read."""
+    id: int | None = None
+
+    def header(self, name: str) -> str | None:
+        """First value of a header, case-insensitive."""
+        return first_header(self.headers, name)
+
+    @property
+    def content_type(self) -> str:
+        value = self.header("content-type") or ""
+        return value.split(";", 1)[0].strip().lower()
+
+    @property
+    def body_sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def target(self) -> str:
+        """Path plus query, as on the request line."""
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    @property
+    def url(self) -> str:
+        """Best guess at the URL the sender used (Host header, scheme as received)."""
+        host = self.header("host") or "localhost"
+        return f"{self.scheme}://{host}{self.target}"
+
+    def json_body(self) -> object | None:
+        """The body parsed as JSON, or None when it is not JSON (never raises)."""
+        return parse_json(self.body)
+
+
+def parse_json(body: bytes) -> object | None:
+    """Parse bytes as JSON; None when empty, not UTF-8, not JSON, or nested too deep."""
+    if not body or body[:1] not in b'{["-0123456789tfn \t\r\n':
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+class SigStatus(StrEnum):
+    """Every outcome a signature check can have (documented; never anything else)."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    MISSING_HEADER = "missing_header"
+    NO_SECRET = "no_secret"
+    EXPIRED = "expired"
+    MALFORMED = "malformed"
+    UNSIGNED = "unsigned"
+    """No scheme applies: no secret configured and no known signature header present."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Result of checking one request's signature."""
+
+    status: SigStatus
+    scheme: str = ""
+    reason: str = ""
+    expected: str = ""
+    """Masked expected signature (never the secret)."""
+    received: str = ""
+    """Masked received signature."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One logical event inside a request (a Meta batch holds several)."""
+
+    provider: str
+    event_type: str
+    summary: str
+    event_id: str = ""
+    chat: str = ""
+    sender: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """What the core derives from a captured request; stored beside it, re-derivable."""
+
+    provider: str = "generic"
+    events: tuple[Event, ...] = ()
+    verification: Verification = field(default_factory=lambda: Verification(SigStatus.UNSIGNED))
+
+    @property
+    def event_type(self) -> str:
+        return self.events[0].event_type if self.events else ""
+
+    @property
+    def summary(self) -> str:
+        if not self.events:
+            return ""
+        first = self.events[0].summary
+        more = len(self.events) - 1
+        return f"{first} (+{more} more)" if more else first
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseSpec:
+    """What the receiver answers."""
+
+    status: int = 200
+    headers: tuple[Header, ...] = (("Content-Type", "application/json"),)
+    body: bytes = b'{"ok":true}'
+    delay_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRequest:
+    """A request row read back from the store, with its derived columns and our response."""
+
+    request: CapturedRequest
+    derived: Derived
+    response_status: int | None = None
+    response_headers: tuple[Header, ...] = ()
+    response_body: bytes = b""
+    duplicate_of: int | None = None
+
+    @property
+    def id(self) -> int:
+        assert self.request.id is not None
+        return self.request.id
+
+
+def headers_to_json(headers: Sequence[Header]) -> str:
+    return json.dumps([list(pair) for pair in headers], ensure_ascii=False)
+
+
+def headers_from_json(text: str | None) -> tuple[Header, ...]:
+    if not text:
+        return ()
+    return tuple((str(name), str(value)) for name, value in json.loads(text))
