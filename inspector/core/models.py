@@ -93,9 +93,10 @@ def parse_json(body: bytes) -> object | None:
     if not body or body[:1] not in b'{["-0123456789tfn \t\r\n':
         return None
     try:
-        return json.loads(body)
+        value: object = json.loads(body)
     except (ValueError, RecursionError):
         return None
+    return value
 
 
 class SigStatus(StrEnum):

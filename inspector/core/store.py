@@ -1,0 +1,606 @@
+"""SQLite history: schema migrations, one writer, per-thread readers, keyset paging, FTS5.
+
+Durability promise: WAL with ``synchronous=NORMAL``. A committed request survives the process
+being killed (SIGKILL, crash); on power loss the last few commits may be lost. Pass
+``durable=True`` (``synchronous=FULL``) to survive power loss too, at some cost per commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from inspector.core.models import (
+    CapturedRequest,
+    Derived,
+    Event,
+    SigStatus,
+    StoredRequest,
+    Verification,
+    headers_from_json,
+    headers_to_json,
+)
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x57484B49  # "WHKI": marks a database file as ours
+FTS_BODY_LIMIT = 64 * 1024
+"""Only the first 64 KiB of a text body are indexed for free-text search."""
+QUICK_CHECK_LIMIT = 64 * 1024 * 1024
+"""Files up to this size get a full `quick_check` at open; larger ones a header/schema check."""
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (cannot write, corrupt file, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantine:
+    """Where a corrupt or foreign database file was moved, and why."""
+
+    moved_to: Path
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowSummary:
+    """What the live table shows for one request: no body, no headers."""
+
+    id: int
+    received_at_ns: int
+    method: str
+    path: str
+    query: str
+    source: str
+    provider: str
+    event_type: str
+    summary: str
+    sig_status: str
+    body_size: int
+    response_status: int | None
+    refused: str | None
+    duplicate_of: int | None
+    event_count: int
+
+
+SUMMARY_COLUMNS = (
+    "id, received_at_ns, method, path, query, source, provider, event_type, summary, "
+    "sig_status, body_size, response_status, refused, duplicate_of, event_count"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Everything the writer stores for one request in one go."""
+
+    request: CapturedRequest
+    derived: Derived | None
+    """None: store the raw request now and analyse it later (`pending`/`apply_analysis`)."""
+    response_status: int | None = None
+    response_headers: tuple[tuple[str, str], ...] = ()
+    response_body: bytes = b""
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE requests (
+            id INTEGER PRIMARY KEY,
+            received_at_ns INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            query TEXT NOT NULL DEFAULT '',
+            http_version TEXT NOT NULL DEFAULT '1.1',
+            scheme TEXT NOT NULL DEFAULT 'http',
+            remote TEXT NOT NULL DEFAULT '',
+            headers TEXT NOT NULL DEFAULT '[]',
+            body BLOB NOT NULL DEFAULT x'',
+            body_size INTEGER NOT NULL DEFAULT 0,
+            body_sha256 TEXT NOT NULL DEFAULT '',
+            content_type TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'http',
+            refused TEXT,
+            declared_size INTEGER,
+            response_status INTEGER,
+            response_headers TEXT NOT NULL DEFAULT '[]',
+            response_body BLOB NOT NULL DEFAULT x'',
+            provider TEXT NOT NULL DEFAULT 'generic',
+            event_type TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            event_count INTEGER NOT NULL DEFAULT 0,
+            sig_status TEXT NOT NULL DEFAULT 'unsigned',
+            sig_scheme TEXT NOT NULL DEFAULT '',
+            sig_reason TEXT NOT NULL DEFAULT '',
+            sig_expected TEXT NOT NULL DEFAULT '',
+            sig_received TEXT NOT NULL DEFAULT '',
+            duplicate_of INTEGER,
+            analysed INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db.execute("CREATE INDEX requests_pending ON requests(id) WHERE analysed = 0")
+    db.execute(
+        """CREATE TABLE events (
+            request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            event_id TEXT NOT NULL DEFAULT '',
+            chat TEXT NOT NULL DEFAULT '',
+            sender TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (request_id, idx)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX events_event_id ON events(event_id) WHERE event_id != ''")
+    db.execute("CREATE INDEX events_type ON events(event_type, request_id)")
+    db.execute("CREATE INDEX events_chat ON events(chat, request_id)")
+    db.execute("CREATE INDEX events_sender ON events(sender, request_id)")
+    for column in ("provider", "sig_status", "method", "response_status", "source"):
+        db.execute(f"CREATE INDEX requests_{column} ON requests({column}, id)")
+    db.execute(
+        "CREATE VIRTUAL TABLE requests_fts USING fts5(path, headers, body, tokenize='unicode61')"
+    )
+
+
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    """Replay attempts, linked to the request they re-sent."""
+    db.execute(
+        """CREATE TABLE replays (
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+            started_at_ns INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'replay',
+            edited INTEGER NOT NULL DEFAULT 0,
+            sent_method TEXT NOT NULL DEFAULT '',
+            sent_headers TEXT NOT NULL DEFAULT '[]',
+            sent_body BLOB,
+            sent_sha256 TEXT NOT NULL DEFAULT '',
+            status INTEGER,
+            response_headers TEXT NOT NULL DEFAULT '[]',
+            response_body BLOB NOT NULL DEFAULT x'',
+            response_truncated INTEGER NOT NULL DEFAULT 0,
+            latency_ms REAL,
+            error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX replays_request ON replays(request_id, id)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to SCHEMA_VERSION, one migration per transaction; returns the old
+    version. Refuses a database newer than this program knows."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {version} is newer than this program ({SCHEMA_VERSION})"
+        )
+    db = sqlite_utils.Database(conn)
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number - 1](db)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+    return version
+
+
+# --- opening, checking, quarantine --------------------------------------------------------
+
+
+def _connect(path: Path, *, durable: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def check_file(path: Path) -> str | None:
+    """Why `path` is not a usable database of ours, or None when it is (or does not exist)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            return "not an SQLite database (bad file header)"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return _check_connection(conn, path)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"unreadable database: {exc}"
+
+
+def _check_connection(conn: sqlite3.Connection, path: Path) -> str | None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id != APPLICATION_ID and tables:
+        return "a database of another program (unknown application id)"
+    if path.stat().st_size <= QUICK_CHECK_LIMIT:
+        result = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if result != "ok":
+            return f"damaged database: {result}"
+    return None
+
+
+def quarantine(path: Path, reason: str) -> Quarantine:
+    """Move `path` and its -wal/-shm aside under a timestamped name. Never deletes anything."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(path) + suffix)
+        if side.exists():
+            os.replace(side, Path(str(target) + suffix))
+    log.warning("database %s moved aside to %s: %s", path, target, reason)
+    return Quarantine(target, reason)
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+class Store:
+    """One SQLite file. `write_*` methods must be called from a single writer thread; reads use
+    a connection per calling thread (`reader()`)."""
+
+    def __init__(self, path: Path, *, durable: bool = False) -> None:
+        self.path = Path(path)
+        self.durable = durable
+        self.quarantined: Quarantine | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None
+
+    @classmethod
+    def open(cls, path: Path | str, *, durable: bool = False) -> Store:
+        """Open (creating or migrating) the database at `path`. A corrupt or foreign file is
+        quarantined and a fresh one started; `store.quarantined` says where the old one went."""
+        store = cls(Path(path), durable=durable)
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+        reason = check_file(store.path)
+        if reason is not None:
+            store.quarantined = quarantine(store.path, reason)
+        try:
+            migrate(store.writer())
+        except sqlite3.DatabaseError as exc:
+            store.close()
+            store.quarantined = quarantine(store.path, f"unreadable database: {exc}")
+            migrate(store.writer())
+        return store
+
+    # connections
+
+    def writer(self) -> sqlite3.Connection:
+        if self._writer is None:
+            self._writer = _connect(self.path, durable=self.durable)
+        return self._writer
+
+    def reader(self) -> sqlite3.Connection:
+        """A read connection for the calling thread (created on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # used only by its own thread; closed by whichever thread closes the store
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=10, check_same_thread=False
+            )
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA query_only = ON")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._local = threading.local()
+
+    # writing
+
+    def insert_many(self, records: Sequence[Record]) -> list[int]:
+        """Store `records` in one transaction (group commit); returns their ids in order.
+        Raises StoreError when the database cannot be written (disk full, read-only...)."""
+        conn = self.writer()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [self._insert(conn, record) for record in records]
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+        return ids
+
+    def _insert(self, conn: sqlite3.Connection, record: Record) -> int:
+        req = record.request
+        cursor = conn.execute(
+            "INSERT INTO requests (received_at_ns, method, path, query, http_version, scheme,"
+            " remote, headers, body, body_size, body_sha256, content_type, source, refused,"
+            " declared_size, response_status, response_headers, response_body, analysed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+            (
+                req.received_at_ns or time.time_ns(), req.method, req.path, req.query,
+                req.http_version, req.scheme, req.remote, headers_to_json(req.headers),
+                req.body, len(req.body), req.body_sha256, req.content_type, req.source,
+                req.refused, req.declared_size, record.response_status,
+                headers_to_json(record.response_headers), record.response_body,
+            ),
+        )  # fmt: skip
+        request_id = int(cursor.lastrowid or 0)
+        if record.derived is not None:
+            self._apply(conn, request_id, record.derived)
+        return request_id
+
+    def pending(self, limit: int = 256) -> list[StoredRequest]:
+        """Requests stored raw and not analysed yet, oldest first (also after a crash)."""
+        ids = self.reader().execute(
+            "SELECT id FROM requests WHERE analysed = 0 ORDER BY id LIMIT ?", (limit,)
+        )
+        found = (self.get(int(row[0])) for row in ids.fetchall())
+        return [stored for stored in found if stored is not None]
+
+    def apply_analysis(self, items: Sequence[tuple[int, Derived]]) -> None:
+        """Store derived columns, events and the search index of these requests, in one
+        transaction (used after capture, and again when a secret changes)."""
+        conn = self.writer()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for request_id, derived in items:
+                    self._apply(conn, request_id, derived)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+
+    def update_derived(self, request_id: int, derived: Derived) -> None:
+        """Replace the derived columns of one request (after a secret or a rule changed)."""
+        self.apply_analysis([(request_id, derived)])
+
+    def _apply(self, conn: sqlite3.Connection, request_id: int, derived: Derived) -> None:
+        row = conn.execute(
+            "SELECT analysed, path, query, headers, body FROM requests WHERE id = ?",
+            (request_id,),
+        ).fetchone()
+        if row is None:
+            return  # deleted meanwhile
+        conn.execute("DELETE FROM events WHERE request_id = ?", (request_id,))
+        duplicate_of = _find_duplicate(conn, request_id, derived.events)
+        ver = derived.verification
+        conn.execute(
+            "UPDATE requests SET provider=?, event_type=?, summary=?, event_count=?,"
+            " sig_status=?, sig_scheme=?, sig_reason=?, sig_expected=?, sig_received=?,"
+            " duplicate_of=?, analysed=1 WHERE id=?",
+            (
+                derived.provider, derived.event_type, derived.summary, len(derived.events),
+                str(ver.status), ver.scheme, ver.reason, ver.expected, ver.received,
+                duplicate_of, request_id,
+            ),
+        )  # fmt: skip
+        _insert_events(conn, request_id, derived.events)
+        if not row[0]:
+            _index_text(conn, request_id, row)
+
+    def delete(self, ids: Sequence[int]) -> int:
+        """Delete requests by id; returns how many were deleted."""
+        conn = self.writer()
+        conn.execute("BEGIN IMMEDIATE")
+        deleted = 0
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            conn.execute(f"DELETE FROM requests_fts WHERE rowid IN ({marks})", chunk)
+            deleted += conn.execute(f"DELETE FROM requests WHERE id IN ({marks})", chunk).rowcount
+        conn.commit()
+        return deleted
+
+    def clear(self) -> None:
+        """Delete every request (and its events, replays and index entries)."""
+        conn = self.writer()
+        conn.execute("BEGIN IMMEDIATE")
+        for table in ("replays", "events", "requests_fts", "requests"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.commit()
+
+    # reading
+
+    def count(self, where: str = "", params: Sequence[object] = ()) -> int:
+        sql = "SELECT count(*) FROM requests" + (f" WHERE {where}" if where else "")
+        return int(self.reader().execute(sql, params).fetchone()[0])
+
+    def page(
+        self,
+        *,
+        before_id: int | None = None,
+        limit: int = 200,
+        where: str = "",
+        params: Sequence[object] = (),
+    ) -> list[RowSummary]:
+        """Newest first, keyset paging: rows with id < before_id matching `where`."""
+        clauses = [c for c in (where and f"({where})", before_id and "id < ?") if c]
+        args = [*params, *([before_id] if before_id else [])]
+        sql = f"SELECT {SUMMARY_COLUMNS} FROM requests"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id DESC LIMIT ?"
+        rows = self.reader().execute(sql, [*args, limit]).fetchall()
+        return [RowSummary(*row) for row in rows]
+
+    def ids_after(
+        self, after_id: int, where: str = "", params: Sequence[object] = ()
+    ) -> list[int]:
+        """Ids newer than `after_id` matching `where`, oldest first."""
+        sql = "SELECT id FROM requests WHERE id > ?" + (f" AND ({where})" if where else "")
+        rows = self.reader().execute(sql + " ORDER BY id", [after_id, *params]).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def summaries(self, ids: Sequence[int]) -> dict[int, RowSummary]:
+        """Row summaries by id (missing ids are absent)."""
+        found: dict[int, RowSummary] = {}
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {SUMMARY_COLUMNS} FROM requests WHERE id IN ({marks})"
+            for row in self.reader().execute(sql, chunk):
+                found[row[0]] = RowSummary(*row)
+        return found
+
+    def last_id(self) -> int:
+        row = self.reader().execute("SELECT max(id) FROM requests").fetchone()
+        return int(row[0] or 0)
+
+    def get(self, request_id: int) -> StoredRequest | None:
+        """The full stored request (body included), or None."""
+        conn = self.reader()
+        conn.row_factory = sqlite3.Row
+        try:
+            row = conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
+            events = conn.execute(
+                "SELECT * FROM events WHERE request_id = ? ORDER BY idx", (request_id,)
+            ).fetchall()
+        finally:
+            conn.row_factory = None
+        return None if row is None else _stored_from_row(row, events)
+
+    def iter_all(self, where: str = "", params: Sequence[object] = ()) -> Iterator[StoredRequest]:
+        """Every matching request, oldest first, fetched in small pages (bounded memory)."""
+        after = 0
+        while True:
+            sql = "SELECT id FROM requests WHERE id > ?" + (f" AND ({where})" if where else "")
+            rows = self.reader().execute(sql + " ORDER BY id LIMIT 200", [after, *params])
+            ids = [int(row[0]) for row in rows.fetchall()]
+            if not ids:
+                return
+            for request_id in ids:
+                stored = self.get(request_id)
+                if stored is not None:
+                    yield stored
+            after = ids[-1]
+
+    def integrity_check(self) -> str:
+        return str(self.reader().execute("PRAGMA integrity_check").fetchone()[0])
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _find_duplicate(
+    conn: sqlite3.Connection, request_id: int, events: Sequence[Event]
+) -> int | None:
+    """The first earlier request that carried one of these provider event ids."""
+    for event in events:
+        if not event.event_id:
+            continue
+        row = conn.execute(
+            "SELECT min(request_id) FROM events WHERE event_id = ? AND provider = ?"
+            " AND request_id < ?",
+            (event.event_id, event.provider, request_id),
+        ).fetchone()
+        if row and row[0] is not None:
+            return int(row[0])
+    return None
+
+
+def _insert_events(conn: sqlite3.Connection, request_id: int, events: Sequence[Event]) -> None:
+    conn.executemany(
+        "INSERT INTO events (request_id, idx, provider, event_type, summary, event_id, chat,"
+        " sender) VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (request_id, idx, e.provider, e.event_type, e.summary, e.event_id, e.chat, e.sender)
+            for idx, e in enumerate(events)
+        ],
+    )
+
+
+def _index_text(conn: sqlite3.Connection, request_id: int, row: tuple[Any, ...]) -> None:
+    _, path, query, headers, body = row
+    target = f"{path}?{query}" if query else path
+    headers_text = _headers_text(headers_from_json(headers))
+    conn.execute(
+        "INSERT INTO requests_fts (rowid, path, headers, body) VALUES (?,?,?,?)",
+        (request_id, target, headers_text, _body_text(body)),
+    )
+
+
+def _headers_text(headers: Sequence[tuple[str, str]]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in headers)
+
+
+def _body_text(body: bytes) -> str:
+    """The indexed text of a body: its first 64 KiB when UTF-8, else nothing."""
+    head = body[:FTS_BODY_LIMIT]
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        cut_at_limit = len(body) > FTS_BODY_LIMIT and exc.start >= len(head) - 3
+        return head[: exc.start].decode("utf-8") if cut_at_limit else ""
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _stored_from_row(row: sqlite3.Row, events: Sequence[sqlite3.Row]) -> StoredRequest:
+    request = CapturedRequest(
+        id=row["id"], method=row["method"], path=row["path"], query=row["query"],
+        headers=headers_from_json(row["headers"]), body=bytes(row["body"]),
+        remote=row["remote"], http_version=row["http_version"],
+        received_at_ns=row["received_at_ns"], source=row["source"], scheme=row["scheme"],
+        refused=row["refused"], declared_size=row["declared_size"],
+    )  # fmt: skip
+    verification = Verification(
+        status=SigStatus(row["sig_status"]), scheme=row["sig_scheme"],
+        reason=row["sig_reason"], expected=row["sig_expected"], received=row["sig_received"],
+    )  # fmt: skip
+    derived = Derived(
+        provider=row["provider"],
+        events=tuple(
+            Event(e["provider"], e["event_type"], e["summary"], e["event_id"], e["chat"],
+                  e["sender"])
+            for e in events
+        ),
+        verification=verification,
+    )  # fmt: skip
+    return StoredRequest(
+        request=request,
+        derived=derived,
+        response_status=row["response_status"],
+        response_headers=headers_from_json(row["response_headers"]),
+        response_body=bytes(row["response_body"]),
+        duplicate_of=row["duplicate_of"],
+    )

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from inspector.core import store as store_module
+from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
+from inspector.core.store import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    Record,
+    Store,
+    StoreError,
+    migrate,
+)
+
+
+def make_request(n: int = 0, **changes: object) -> CapturedRequest:
+    fields: dict[str, object] = {
+        "method": "POST",
+        "path": f"/hook/{n}",
+        "query": "a=1&a=2",
+        "headers": (("Host", "x"), ("X-Dup", "1"), ("x-dup", "2"), ("Content-Type", "text/plain")),
+        "body": f"body number {n}".encode(),
+        "received_at_ns": 1_700_000_000_000_000_000 + n,
+    }
+    fields.update(changes)
+    return CapturedRequest(**fields)  # type: ignore[arg-type]
+
+
+def make_record(n: int = 0, event_id: str = "", **changes: object) -> Record:
+    derived = Derived(
+        "meta",
+        (Event("meta", "message.text", f"text {n}", event_id, "16505551234", "16505551234"),),
+        Verification(SigStatus.VALID, "meta", "ok"),
+    )
+    return Record(make_request(n, **changes), derived, 200, (("X-Answer", "yes"),), b"{}")
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    opened = Store.open(tmp_path / "history.db")
+    yield opened
+    opened.close()
+
+
+def test_new_database_has_current_schema_and_marker(store: Store) -> None:
+    conn = store.reader()
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_insert_and_get_keep_exact_bytes_and_header_order(store: Store) -> None:
+    body = b"\xff\xfe\x00 not utf-8 \x80"
+    headers = (("B", "2"), ("a", "1"), ("B", "3"), ("X-Raw", "caf\xc3\xa9"))
+    [request_id] = store.insert_many([make_record(body=body, headers=headers)])
+    stored = store.get(request_id)
+    assert stored is not None
+    assert stored.request.body == body
+    assert stored.request.headers == headers
+    assert stored.request.query == "a=1&a=2"
+    assert stored.response_status == 200
+    assert stored.response_headers == (("X-Answer", "yes"),)
+    assert stored.derived.events[0].summary == "text 0"
+    assert stored.derived.verification.status is SigStatus.VALID
+
+
+def test_body_size_and_sha256_are_stored(store: Store) -> None:
+    [request_id] = store.insert_many([make_record(body=b"abc")])
+    row = store.reader().execute(
+        "SELECT body_size, body_sha256 FROM requests WHERE id=?", (request_id,)
+    ).fetchone()
+    assert row == (3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+
+
+def test_page_is_newest_first_with_keyset(store: Store) -> None:
+    ids = store.insert_many([make_record(n) for n in range(10)])
+    first = store.page(limit=4)
+    assert [r.id for r in first] == ids[::-1][:4]
+    second = store.page(before_id=first[-1].id, limit=4)
+    assert [r.id for r in second] == ids[::-1][4:8]
+
+
+def test_page_and_count_with_where(store: Store) -> None:
+    store.insert_many([make_record(n, method="GET" if n % 2 else "POST") for n in range(6)])
+    assert store.count("method = ?", ["GET"]) == 3
+    assert {r.method for r in store.page(where="method = ?", params=["GET"])} == {"GET"}
+
+
+def test_free_text_search_covers_path_headers_and_body(store: Store) -> None:
+    store.insert_many([make_record(1, body=b'{"text":"banana split"}'), make_record(2)])
+    match = "id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)"
+    assert store.count(match, ["banana"]) == 1
+    assert store.count(match, ["dup"]) == 2  # header name
+    assert store.count(match, ['"hook 2"']) == 1  # path
+
+
+def test_ids_after_and_summaries(store: Store) -> None:
+    ids = store.insert_many([make_record(n) for n in range(3)])
+    assert store.ids_after(ids[0]) == ids[1:]
+    summaries = store.summaries(ids)
+    assert summaries[ids[1]].path == "/hook/1"
+    assert store.last_id() == ids[-1]
+
+
+def test_delete_and_clear(store: Store) -> None:
+    ids = store.insert_many([make_record(n) for n in range(4)])
+    assert store.delete(ids[:2]) == 2
+    assert store.count() == 2
+    store.clear()
+    assert store.count() == 0
+    assert store.reader().execute("SELECT count(*) FROM requests_fts").fetchone()[0] == 0
+
+
+def test_same_event_id_is_flagged_duplicate_never_dropped(store: Store) -> None:
+    first, second = store.insert_many([make_record(1, "wamid.X"), make_record(2, "wamid.X")])
+    assert store.count() == 2
+    assert store.summaries([second])[second].duplicate_of == first
+    assert store.summaries([first])[first].duplicate_of is None
+
+
+def test_update_derived_replaces_derived_columns_only(store: Store) -> None:
+    [request_id] = store.insert_many([make_record(1)])
+    new = Derived("waha", (Event("waha", "message", "hi"),), Verification(SigStatus.INVALID))
+    store.update_derived(request_id, new)
+    stored = store.get(request_id)
+    assert stored is not None
+    assert stored.derived.provider == "waha"
+    assert stored.derived.verification.status is SigStatus.INVALID
+    assert stored.request.body == b"body number 1"
+
+
+def test_iter_all_is_oldest_first(store: Store) -> None:
+    ids = store.insert_many([make_record(n) for n in range(5)])
+    assert [s.id for s in store.iter_all()] == ids
+
+
+def test_migrates_an_old_version_database_and_keeps_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    store_module._migrate_1(store_module.sqlite_utils.Database(conn))
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("INSERT INTO requests (received_at_ns, method, path) VALUES (1, 'POST', '/x')")
+    conn.commit()
+    conn.close()
+    opened = Store.open(path)
+    try:
+        assert opened.quarantined is None
+        assert opened.count() == 1
+        version = opened.reader().execute("PRAGMA user_version").fetchone()[0]
+        assert version == SCHEMA_VERSION
+        assert opened.reader().execute("SELECT count(*) FROM replays").fetchone()[0] == 0
+    finally:
+        opened.close()
+
+
+def test_newer_schema_is_refused_not_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this program"):
+        Store.open(path)
+    assert path.exists()
+
+
+def _assert_quarantined(path: Path, original: bytes) -> None:
+    opened = Store.open(path)
+    try:
+        assert opened.quarantined is not None
+        assert opened.quarantined.moved_to.read_bytes() == original
+        assert opened.count() == 0
+        opened.insert_many([make_record()])
+    finally:
+        opened.close()
+
+
+def test_garbage_file_is_moved_aside_and_fresh_db_started(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    path.write_bytes(b"this is not a database at all" * 100)
+    _assert_quarantined(path, b"this is not a database at all" * 100)
+
+
+def test_foreign_sqlite_database_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE other_app (x)")
+    conn.commit()
+    conn.close()
+    _assert_quarantined(path, path.read_bytes())
+
+
+def test_truncated_database_is_moved_aside_with_its_wal(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    opened = Store.open(path)
+    opened.insert_many([make_record(n, body=os.urandom(3000)) for n in range(50)])
+    opened.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2 + 100])
+    Path(str(path) + "-wal").write_bytes(b"stale wal")
+    opened = Store.open(path)
+    try:
+        assert opened.quarantined is not None
+        assert Path(str(opened.quarantined.moved_to) + "-wal").read_bytes() == b"stale wal"
+        assert opened.count() == 0
+    finally:
+        opened.close()
+
+
+def test_write_to_read_only_database_raises_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    Store.open(path).close()
+    opened = Store(path)
+    opened._writer = sqlite3.connect(  # a read-only writer, as on a read-only mount
+        f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
+    try:
+        with pytest.raises(StoreError, match="cannot write"):
+            opened.insert_many([make_record()])
+    finally:
+        opened.close()
