@@ -265,6 +265,21 @@ def mask_credentials(obj: object) -> object:
 # Detection
 
 
+def masked_body(body: bytes) -> bytes | None:
+    """The JSON body re-encoded with credential values masked, or None when it carries none
+    (then the exact bytes may be shown or exported as they are)."""
+    parsed = parse_json(body)
+    if parsed is None:
+        return None
+    try:
+        masked = mask_credentials(parsed)
+        if masked == parsed:
+            return None
+    except RecursionError:
+        return None
+    return json.dumps(masked, ensure_ascii=False, indent=2).encode("utf-8")
+
+
 def _detect(request: CapturedRequest) -> tuple[str, tuple[Event, ...]]:
     parsed = parse_json(request.body)
     form = _form_params(request) if parsed is None else {}

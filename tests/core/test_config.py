@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from inspector.core.config import (
+    ResponseRule,
+    SecretRule,
+    Settings,
+    data_dir,
+    load_settings,
+    parse_secret_option,
+    save_settings,
+)
+from inspector.core.models import ResponseSpec
+
+
+def test_secret_option_parses_path_scheme_and_secret_with_colons() -> None:
+    assert parse_secret_option("/webhook=meta:a:b=c") == SecretRule("/webhook", "meta", "a:b=c")
+
+
+def test_generic_hmac_spec_in_secret_option() -> None:
+    rule = parse_secret_option("/h=hmac:header=X-Sig;alg=sha1:topsecret")
+    assert rule == SecretRule("/h", "hmac:header=X-Sig;alg=sha1", "topsecret")
+
+
+@pytest.mark.parametrize("bad", ["nonsense", "webhook=meta:x", "/w=meta", "/w=:x", "/w=meta:"])
+def test_bad_secret_option(bad: str) -> None:
+    with pytest.raises(ValueError, match="PATH=SCHEME:SECRET"):
+        parse_secret_option(bad)
+
+
+def test_most_specific_secret_wins() -> None:
+    settings = Settings(
+        secrets=(
+            SecretRule("/", "meta", "root"),
+            SecretRule("/waha", "waha", "w"),
+            SecretRule("/waha", "waha", "w-for-waha", provider="waha"),
+        )
+    )
+    assert settings.secret_for("/meta/x", "meta").secret == "root"  # type: ignore[union-attr]
+    assert settings.secret_for("/waha/1", "generic").secret == "w"  # type: ignore[union-attr]
+    assert settings.secret_for("/waha/1", "waha").secret == "w-for-waha"  # type: ignore[union-attr]
+    assert Settings().secret_for("/x", "meta") is None
+
+
+def test_response_rules_match_glob_and_method() -> None:
+    rule = ResponseRule("/slow/*", ResponseSpec(status=500), method="POST")
+    settings = Settings(rules=(rule,))
+    assert settings.response_for("POST", "/slow/a").status == 500
+    assert settings.response_for("GET", "/slow/a").status == 200
+    assert settings.response_for("POST", "/fast").status == 200
+
+
+def test_settings_round_trip_through_a_private_file(tmp_path: Path) -> None:
+    settings = Settings(
+        port=9999,
+        db_path=tmp_path / "x.db",
+        rules=(ResponseRule("/a*", ResponseSpec(201, (("X", "1"),), b"made", 10)),),
+        secrets=(SecretRule("/w", "waha", "k", "waha"),),
+        verify_token="tok",
+    )
+    path = save_settings(settings, tmp_path / "settings.json")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_settings(path) == settings
+
+
+def test_unreadable_settings_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match=r"settings\.json"):
+        load_settings(path)
+
+
+def test_home_env_moves_data(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WEBHOOK_INSPECTOR_HOME", str(tmp_path))
+    assert data_dir() == tmp_path / "data"
+    assert Settings().db_path == tmp_path / "data" / "history.db"

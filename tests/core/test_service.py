@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from inspector.core.config import SecretRule, Settings
+from inspector.core.runner import ServiceThread
+from inspector.core.service import InspectorService, Rederived
+
+
+@pytest.fixture
+async def service(tmp_path: Path):
+    svc = InspectorService(Settings(db_path=tmp_path / "s.db", port=0))
+    await svc.start()
+    yield svc
+    await svc.stop()
+
+
+async def test_changing_a_secret_re_verifies_stored_requests(service, provider_fixture) -> None:
+    body = provider_fixture("meta_message_text.json")
+    signature = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    async with aiohttp.ClientSession() as session:
+        headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
+        async with session.post(f"{service.url}/webhook", data=body, headers=headers) as r:
+            assert r.status == 200
+    await service.settled()
+    [row] = service.store.page()
+    assert (row.provider, row.sig_status) == ("meta", "no_secret")
+    events: list[object] = []
+    service.subscribe(events.append)
+    rule = SecretRule("/webhook", "meta", "app-secret")
+    await service.update_settings(replace(service.settings, secrets=(rule,)))
+    [row] = service.store.page()
+    assert row.sig_status == "valid"
+    assert Rederived(1) in events
+    stored = service.store.get(row.id)
+    assert stored is not None
+    assert stored.request.body == body
+
+
+async def test_ingest_stores_requests_from_elsewhere(service) -> None:
+    from inspector.core.models import CapturedRequest
+
+    request_id = await service.ingest(CapturedRequest("POST", "/import", source="import"))
+    await service.settled()
+    assert service.store.summaries([request_id])[request_id].source == "import"
+
+
+async def test_delete_and_clear(service) -> None:
+    from inspector.core.models import CapturedRequest
+
+    ids = [await service.ingest(CapturedRequest("POST", f"/{n}")) for n in range(3)]
+    assert await service.delete(ids[:1]) == 1
+    await service.clear()
+    assert service.store.count() == 0
+
+
+def test_service_thread_starts_serves_and_stops(tmp_path: Path) -> None:
+    import urllib.request
+
+    thread = ServiceThread(InspectorService(Settings(db_path=tmp_path / "t.db", port=0)))
+    thread.start().result(20)
+    url = thread.service.url
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/t", data=b"{}"), timeout=10) as r:
+        assert r.status == 200
+    thread.submit(thread.service.settled()).result(10)
+    assert thread.service.store.count() == 1
+    thread.stop()
+    assert not thread._thread.is_alive()

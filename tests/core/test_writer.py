@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from inspector.core.models import CapturedRequest, Derived, Event
+from inspector.core.store import Record, Store
+from inspector.core.writer import GroupWriter, Stored
+
+
+def derive_path(request: CapturedRequest) -> Derived:
+    return Derived("generic", (Event("generic", "seen", f"saw {request.path}"),))
+
+
+def broken_derive(request: CapturedRequest) -> Derived:
+    raise ValueError("detector bug")
+
+
+async def test_concurrent_submits_share_commits_and_all_get_ids(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "w.db")
+    seen: list[Stored] = []
+    writer = GroupWriter(store, derive_path, seen.extend)
+    await writer.start()
+    requests = [CapturedRequest("POST", f"/r/{n}", body=b"x") for n in range(300)]
+    ids = await asyncio.gather(*(writer.submit(r, 200) for r in requests))
+    await writer.settled()
+    assert sorted(ids) == list(range(1, 301))
+    assert store.count("analysed = 1") == 300
+    assert {s.record.derived.summary for s in seen} == {f"saw /r/{n}" for n in range(300)}
+    await writer.close()
+    store.close()
+
+
+async def test_rows_left_unanalysed_by_a_crash_are_analysed_at_start(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "w.db")
+    store.insert_many([Record(CapturedRequest("POST", "/left"), None, 200)])
+    assert store.count("analysed = 0") == 1
+    seen: list[Stored] = []
+    writer = GroupWriter(store, derive_path, seen.extend)
+    await writer.start()
+    await writer.settled()
+    assert store.count("analysed = 0") == 0
+    assert [s.record.derived.summary for s in seen] == ["saw /left"]
+    await writer.close()
+    store.close()
+
+
+async def test_a_failing_detector_never_loses_the_request(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "w.db")
+    writer = GroupWriter(store, broken_derive, lambda items: None)
+    await writer.start()
+    request_id = await writer.submit(CapturedRequest("POST", "/x", body=b"{}"))
+    await writer.settled()
+    stored = store.get(request_id)
+    assert stored is not None
+    assert stored.derived.summary == "could not analyse: detector bug"
+    await writer.close()
+    store.close()
+
+
+async def test_a_dead_writer_process_gives_a_clear_store_error(tmp_path: Path) -> None:
+    import pytest
+
+    from inspector.core.store import StoreError
+
+    store = Store.open(tmp_path / "w.db")
+    writer = GroupWriter(store, derive_path, lambda items: None)
+    await writer.start()
+    writer._process.kill()
+    with pytest.raises(StoreError, match="stopped unexpectedly"):
+        await writer.submit(CapturedRequest("POST", "/x"))
+    await writer.close()
+    store.close()
