@@ -1,0 +1,125 @@
+"""Shared pieces of the benchmarks: processes, payloads, the load generator, figures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+APP_SECRET = "bench-app-secret"
+
+
+def meta_text_body(n: int = 0) -> bytes:
+    """A WhatsApp Cloud API text message, as Meta sends it."""
+    body = (ROOT / "tests/fixtures/providers/meta_message_text.json").read_bytes()
+    return body.replace(b"wamid.", f"wamid.bench{n}.".encode(), 1)
+
+
+def meta_signature(body: bytes) -> str:
+    return "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def start_process(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start a server process that prints 'Listening on URL'; return it and the URL."""
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **(env or {})}, cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        match = re.search(r"Listening on (http://\S+?)/?\s", line + " ")
+        if match:
+            return proc, match.group(1)
+    proc.kill()
+    raise RuntimeError(f"server did not start: {args}")
+
+
+def start_bare() -> tuple[subprocess.Popen[str], str]:
+    return start_process([PYTHON, str(ROOT / "benchmarks/_bare_server.py")])
+
+
+def start_serve(db: Path, home: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    args = [PYTHON, "-m", "inspector", "serve", "--db", str(db), "--port", "0", "--quiet",
+            "--secret", f"/webhook=meta:{APP_SECRET}", *(extra or [])]
+    return start_process(args, {"WEBHOOK_INSPECTOR_HOME": str(home)})
+
+
+def run_load(url: str, seconds: float, concurrency: int, *, use_wrk: bool = True) -> dict[str, float]:
+    """Drive `url` with the Meta text payload for `seconds`; returns answered, ok, rps, p50, p99."""
+    if use_wrk and shutil.which("wrk"):
+        return _wrk(url, seconds, concurrency)
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "benchmarks/_load.py"), url, str(seconds), str(concurrency)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _wrk(url: str, seconds: float, concurrency: int) -> dict[str, float]:
+    body = meta_text_body()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(body.decode())}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["X-Hub-Signature-256"] = "{meta_signature(body)}"\n'
+            "done = function(summary, latency, requests)\n"
+            '  io.write(string.format("JSON {\\"answered\\": %d, \\"errors\\": %d, '
+            '\\"non2xx\\": %d, \\"p50\\": %f, \\"p99\\": %f, \\"seconds\\": %f}\\n",'
+            " summary.requests, summary.errors.connect + summary.errors.read +"
+            " summary.errors.write + summary.errors.timeout, summary.errors.status,"
+            " latency:percentile(50) / 1000, latency:percentile(99) / 1000,"
+            " summary.duration / 1e6))\n"
+            "end\n"
+        )
+    threads = 1
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{int(seconds)}s", "-s", script.name,
+         f"{url}/webhook/meta"], capture_output=True, text=True, check=True,
+    )
+    os.unlink(script.name)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("JSON "))
+    data = json.loads(line[5:])
+    ok = data["answered"] - data["non2xx"]
+    return {"answered": data["answered"], "ok": ok, "rps": ok / data["seconds"],
+            "p50_ms": data["p50"], "p99_ms": data["p99"], "errors": data["errors"]}
+
+
+def count_rows(db: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT count(*) FROM requests WHERE refused IS NULL").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def result_line(**figures: object) -> str:
+    parts = []
+    for key, value in figures.items():
+        parts.append(f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}")
+    return "RESULT " + " ".join(parts)
