@@ -367,11 +367,15 @@ class Store:
 
     def pending(self, limit: int = 256) -> list[StoredRequest]:
         """Requests stored raw and not analysed yet, oldest first (also after a crash)."""
-        ids = self.reader().execute(
-            "SELECT id FROM requests WHERE analysed = 0 ORDER BY id LIMIT ?", (limit,)
-        )
-        found = (self.get(int(row[0])) for row in ids.fetchall())
-        return [stored for stored in found if stored is not None]
+        conn = self.reader()
+        conn.row_factory = sqlite3.Row
+        try:
+            rows = conn.execute(
+                "SELECT * FROM requests WHERE analysed = 0 ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        finally:
+            conn.row_factory = None
+        return [_stored_from_row(row, ()) for row in rows]
 
     def apply_analysis(self, items: Sequence[tuple[int, Derived]]) -> None:
         """Store derived columns, events and the search index of these requests, in one

@@ -14,7 +14,6 @@ from inspector.core.store import (
     Record,
     Store,
     StoreError,
-    migrate,
 )
 
 
