@@ -515,6 +515,10 @@ class Store:
                     yield stored
             after = ids[-1]
 
+    def checkpoint(self) -> None:
+        """Copy committed WAL pages into the database file without blocking writers."""
+        self.writer().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def integrity_check(self) -> str:
         return str(self.reader().execute("PRAGMA integrity_check").fetchone()[0])
 

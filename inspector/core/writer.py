@@ -22,7 +22,6 @@ import os
 import pickle
 import socket
 import struct
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -39,9 +38,14 @@ from inspector.core.tasks import TaskGroup
 log = logging.getLogger(__name__)
 MAX_BATCH = 512
 IN_FLIGHT = 2
-ANALYSE_BATCH = 64
+ANALYSE_BATCH = 32
+CHECKPOINT_EVERY = 1.0
+"""Seconds between WAL checkpoints when capture is quiet."""
+BUSY_CHECKPOINT = 10.0
 BUSY_WINDOW = 0.2
 """Capture counts as busy when a commit happened within this many seconds."""
+BUSY_RATIO = 4.0
+"""While capture is busy, analysis waits this many times as long as its last batch took."""
 T = TypeVar("T")
 Derive = Callable[[CapturedRequest], Derived]
 
@@ -307,38 +311,65 @@ def writer_main(conn: Connection, path: str, durable: bool, derive: Derive) -> N
 
 
 class _ChildWriter:
+    """One thread, one connection: a commit never waits for a lock held by analysis.
+
+    Incoming batches always go first; analysis runs in small batches whenever no batch is
+    waiting, and while webhooks keep arriving it leaves most of the time to capture (the wait
+    for the next message ends at once when one arrives)."""
+
     def __init__(self, conn: Connection, path: str, durable: bool, derive: Derive) -> None:
         self.conn = conn
         self.store = Store(Path(path), durable=durable)  # the parent created and migrated it
-        self.analyser = _Analyser(Store(Path(path), durable=durable), derive, self.send)
-        self._send_lock = threading.Lock()
+        # WAL checkpoints (which fsync) run when analysis is idle, not inside a commit
+        self.store.writer().execute("PRAGMA wal_autocheckpoint = 0")
+        self.derive = derive
+        self.work = True  # rows a previous run may have left unanalysed
+        self.settles = 0
+        self.stopping = False
+        self.last_capture = 0.0
+        self.last_checkpoint = 0.0
 
     def send(self, message: object) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._send_lock:
-            self.conn.send_bytes(data)
+        self.conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     def serve(self) -> None:
-        self.analyser.start()
         while True:
             try:
-                message = pickle.loads(self.conn.recv_bytes())
+                if self.conn.poll(self._wait_time()):
+                    self.handle(pickle.loads(self.conn.recv_bytes()))
+                elif self.work:
+                    self.analyse_some()
+                elif not self.answer_requests():
+                    return
+                else:
+                    self.checkpoint(every=CHECKPOINT_EVERY)
             except (EOFError, OSError):
                 return  # the parent is gone: whatever was committed stays committed
-            if not self.handle(message):
-                return
 
-    def handle(self, message: tuple[Any, ...]) -> bool:
+    def _wait_time(self) -> float:
+        """How long to wait for a message before doing background work."""
+        if not self.work:
+            return 0.0 if (self.settles or self.stopping) else 1.0
+        busy = time.monotonic() - self.last_capture < BUSY_WINDOW
+        return self.last_analysis * BUSY_RATIO if busy else 0.0
+
+    def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "insert":
             self.insert(message[1])
         elif kind == "derive":
-            self.analyser.derive = message[1]
+            self.derive = message[1]
         elif kind == "settle":
-            self.analyser.request(("settle",))
+            self.settles += 1
         elif kind == "stop":
-            self.analyser.request(("stop",))
-            self.analyser.join()
+            self.stopping = True
+
+    def answer_requests(self) -> bool:
+        """Everything received so far is analysed: answer settles; False once told to stop."""
+        for _ in range(self.settles):
+            self.send(("settled",))
+        self.settles = 0
+        if self.stopping:
             self.send(("stopped",))
             return False
         return True
@@ -354,75 +385,20 @@ class _ChildWriter:
             self.send(("error", f"cannot store request: {exc}"))
             return
         self.send(("ids", ids))
-        self.analyser.captured()
+        self.work = True
+        self.last_capture = time.monotonic()
 
-    def close(self) -> None:
-        self.store.close()
-        self.conn.close()
+    last_analysis = 0.0
 
+    def analyse_some(self) -> None:
+        started = time.monotonic()
+        self.work = self.analyse_batch() == ANALYSE_BATCH
+        self.last_analysis = time.monotonic() - started
 
-class _Analyser:
-    """Stage 2 on its own thread: analyse unanalysed rows oldest first, in small batches."""
-
-    def __init__(self, store: Store, derive: Derive, send: Callable[[object], None]) -> None:
-        self.store = store
-        self.derive = derive
-        self._send = send
-        self._wake = threading.Condition()
-        self._requests: deque[tuple[str]] = deque()
-        self._work = True  # rows a previous run may have left unanalysed
-        self._last_capture = 0.0
-        self._thread = threading.Thread(target=self._loop, name="analyser", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def captured(self) -> None:
-        with self._wake:
-            self._work = True
-            self._last_capture = time.monotonic()
-            self._wake.notify()
-
-    def request(self, item: tuple[str]) -> None:
-        with self._wake:
-            self._requests.append(item)
-            self._wake.notify()
-
-    def _loop(self) -> None:
-        try:
-            while self._step():
-                pass
-        finally:
-            self.store.close()
-
-    def _step(self) -> bool:
-        """Analyse one batch, or answer requests once nothing is left; False to stop."""
-        if self._work:
-            with self._wake:
-                self._work = False  # a commit from now on sets it again
-            started = time.monotonic()
-            if self._analyse_batch() == ANALYSE_BATCH:
-                with self._wake:
-                    self._work = True
-            self._pause_while_busy(time.monotonic() - started)
-            return True
-        with self._wake:
-            if not self._requests:
-                self._wake.wait(timeout=1.0)
-                return True
-            (kind,) = self._requests.popleft()
-        if kind == "settle":
-            self._send(("settled",))
-            return True
-        return False  # stop: everything committed before it has been analysed
-
-    def _analyse_batch(self) -> int:
+    def analyse_batch(self) -> int:
         try:
             pending = self.store.pending(ANALYSE_BATCH)
-            analysed = [(s.id, self._safe_derive(s.request)) for s in pending]
+            analysed = [(s.id, self.safe_derive(s.request)) for s in pending]
             self.store.apply_analysis(analysed)
         except Exception:
             log.exception("analysis failed; rows stay unanalysed until the next start")
@@ -433,17 +409,30 @@ class _Analyser:
                                     s.response_body))
                 for s, (_, d) in zip(pending, analysed, strict=True)
             ]  # fmt: skip
-            self._send(("analysed", stored))
+            self.send(("analysed", stored))
         return len(pending)
 
-    def _pause_while_busy(self, took: float) -> None:
-        """While webhooks keep arriving, analysis leaves most of the machine to capture."""
-        if time.monotonic() - self._last_capture < BUSY_WINDOW:
-            time.sleep(min(BUSY_WINDOW, took))
+    def checkpoint(self, every: float) -> None:
+        """A WAL checkpoint (it fsyncs): when capture is quiet, or every BUSY_CHECKPOINT
+        seconds during a long burst so that the WAL does not grow without bound."""
+        now = time.monotonic()
+        quiet = now - self.last_capture > BUSY_WINDOW
+        due = now - self.last_checkpoint >= (every if quiet else BUSY_CHECKPOINT)
+        if not due:
+            return
+        try:
+            self.store.checkpoint()
+        except Exception:
+            log.exception("checkpoint failed")
+        self.last_checkpoint = time.monotonic()
 
-    def _safe_derive(self, request: CapturedRequest) -> Derived:
+    def safe_derive(self, request: CapturedRequest) -> Derived:
         try:
             return self.derive(request)
         except Exception as exc:  # a bug in a detector must not lose the request
             log.exception("deriving failed")
             return Derived("generic", (Event("generic", "error", f"could not analyse: {exc}"),))
+
+    def close(self) -> None:
+        self.store.close()
+        self.conn.close()
