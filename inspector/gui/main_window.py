@@ -1,0 +1,555 @@
+"""The main window: filter bar, live request table, detail pane, status bar, menus."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import inspector
+from inspector.core.config import save_settings
+from inspector.core.models import StoredRequest
+from inspector.core.receiver import ReceiverError
+from inspector.gui import request_model as cols
+from inspector.gui.bridge import CoreBridge
+from inspector.gui.curl import curl_command
+from inspector.gui.detail_pane import DetailPane
+from inspector.gui.export import ExportJob, progress_dialog
+from inspector.gui.filter_bar import FilterBar
+from inspector.gui.request_model import IdRole, RequestTableModel
+from inspector.gui.settings_dialog import ReceiverDialog
+from inspector.gui.status import StatusPanel
+from inspector.gui.theme import THEMES, apply_theme
+from inspector.gui.widgets import Banner, EmptyState
+
+log = logging.getLogger(__name__)
+
+
+COLUMN_WIDTHS = {
+    cols.TIME: 76, cols.METHOD: 64, cols.PATH: 190, cols.PROVIDER: 82, cols.EVENT: 170,
+    cols.SUMMARY: 380, cols.SIGNATURE: 100, cols.SIZE: 70, cols.STATUS: 56, cols.SOURCE: 60,
+}  # fmt: skip
+EMPTY_PAGE, TABLE_PAGE = 0, 1
+
+
+class RequestTable(QTableView):
+    """The table, with j/k to move and Enter to open the selected request.
+
+    Signals:
+        openRequested(): Enter/Return was pressed on a row.
+    """
+
+    openRequested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        keys = {Qt.Key.Key_J: Qt.Key.Key_Down, Qt.Key.Key_K: Qt.Key.Key_Up}
+        plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                      Qt.KeyboardModifier.KeypadModifier)  # fmt: skip
+        if plain and event.key() in keys:
+            moved = QKeyEvent(event.type(), keys[Qt.Key(event.key())], event.modifiers())
+            super().keyPressEvent(moved)
+        elif plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.openRequested.emit()
+        else:
+            super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    """Everything the user sees. Reads table rows from the store on the GUI thread (cheap,
+    indexed, paged); writes and network work go through the bridge.
+
+    Signals:
+        closed(): the window was closed (the app then shuts the core down).
+    """
+
+    closed = Signal()
+
+    def __init__(self, bridge: CoreBridge, settings_path: Path | None = None) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.settings_path = settings_path
+        self.receiver_url = ""
+        self._export: ExportJob | None = None
+        self.setWindowTitle("Webhook Inspector")
+        self.model = RequestTableModel(parent=self)
+        self._build_body()
+        self.status = StatusPanel(self.statusBar())
+        self._build_actions()
+        self._build_menus()
+        self._connect()
+        self._restore_state()
+        if bridge.thread.started.done():  # started before we were listening
+            QTimer.singleShot(0, lambda: self._on_started(""))
+
+    # --- building ------------------------------------------------------------------------
+
+    def _build_body(self) -> None:
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 6, 8, 0)
+        layout.setSpacing(6)
+        layout.addLayout(self._build_top_bar())
+        self.receiver_banner = Banner("error", "Change port…", central)
+        self.store_banner = Banner("error", parent=central)
+        self.quarantine_banner = Banner("warning", parent=central)
+        for banner in (self.receiver_banner, self.store_banner, self.quarantine_banner):
+            layout.addWidget(banner)
+        self.stack = QStackedWidget(central)
+        self.empty = EmptyState(self.stack)
+        self.stack.addWidget(self.empty)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self.stack)
+        self.table = self._build_table()
+        self.detail = DetailPane(self.splitter)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.stack.addWidget(self.splitter)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.resize(1280, 800)
+
+    def _build_top_bar(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.filter_bar = FilterBar(self)
+        row.addWidget(self.filter_bar, 1)
+        self.follow_button = QToolButton(self)
+        self.follow_button.setText("Follow newest")
+        self.follow_button.setCheckable(True)
+        self.follow_button.setChecked(True)
+        self.follow_button.setToolTip("Select and scroll to each new request as it arrives")
+        row.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.compare_button = QToolButton(self)
+        self.compare_button.setText("Compare")
+        self.compare_button.setEnabled(False)
+        self.compare_button.setToolTip("Select two requests to compare them")
+        row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
+        return row
+
+    def _build_table(self) -> RequestTable:
+        table = RequestTable(self.splitter)
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setShowGrid(False)
+        table.setSortingEnabled(False)  # order is the store's (newest first), kept in SQL
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        vertical = table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(table.fontMetrics().height() + 8)
+        header = table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in COLUMN_WIDTHS.items():
+            table.setColumnWidth(column, width)
+        header.setSectionResizeMode(cols.SUMMARY, QHeaderView.ResizeMode.Stretch)
+        return table
+
+    def _action(self, text: str, slot: object, shortcut: QKeySequence | str | None = None,
+                *, table_only: bool = False) -> QAction:  # fmt: skip
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if table_only:  # keys like Del and Ctrl+C mean something else in text fields
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.table.addAction(action)
+        else:
+            self.addAction(action)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        self.copy_action = self._action("Copy as curl", self.copy_as_curl, std.Copy,
+                                        table_only=True)  # fmt: skip
+        self.delete_action = self._action("Delete", self.delete_selected, std.Delete,
+                                          table_only=True)  # fmt: skip
+        self.clear_action = self._action("Clear all…", self.clear_all, "Ctrl+Shift+Del")
+        self.find_action = self._action("Find", self.focus_filter, std.Find)
+        self.quit_action = self._action("Quit", self.close, std.Quit)
+        self.settings_action = self._action("Receiver settings…", self.edit_receiver)
+        self.follow_action = QAction("Follow newest", self, checkable=True, checked=True)
+        self.follow_action.toggled.connect(self.follow_button.setChecked)
+        self.follow_button.toggled.connect(self.follow_action.setChecked)
+        self.compare_action = self._action("Compare selected", self.compare_selected)
+        self.compare_action.setEnabled(False)
+        self.compare_button.setDefaultAction(self.compare_action)
+        self.compare_button.setText("Compare")
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.export_actions = {}
+        for scope in ("all", "filtered"):
+            for ndjson in (False, True):
+                kind = "NDJSON" if ndjson else "JSON"
+                action = file_menu.addAction(f"Export {scope} as {kind}…")
+                action.triggered.connect(
+                    lambda _=False, s=scope, n=ndjson: self.export(filtered=s == "filtered",
+                                                                   ndjson=n)
+                )  # fmt: skip
+                self.export_actions[(scope, ndjson)] = action
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit = bar.addMenu("&Edit")
+        for action in (self.copy_action, self.delete_action, self.clear_action, None,
+                       self.compare_action, self.find_action):  # fmt: skip
+            edit.addSeparator() if action is None else edit.addAction(action)
+        view = bar.addMenu("&View")
+        view.addAction(self.follow_action)
+        self._build_theme_menu(view.addMenu("Theme"))
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("About Webhook Inspector", self.about)
+
+    def _build_theme_menu(self, menu: object) -> None:
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for theme in THEMES:
+            action = QAction(theme.capitalize(), self, checkable=True)
+            action.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
+            group.addAction(action)
+            menu.addAction(action)  # type: ignore[attr-defined]
+            self.theme_actions[theme] = action
+
+    def _connect(self) -> None:
+        bridge = self.bridge
+        bridge.started.connect(self._on_started)
+        bridge.stored.connect(self.model.on_stored)
+        bridge.counted.connect(self._on_counted)
+        bridge.receiverChanged.connect(self._on_receiver)
+        bridge.storeChanged.connect(self._on_store_state)
+        bridge.rederived.connect(self._on_rederived)
+        self.filter_bar.filterChanged.connect(self.model.set_filter)
+        self.model.flushed.connect(self._on_rows_arrived)
+        self.model.modelReset.connect(self._update_selection_state)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.table.openRequested.connect(self.focus_detail)
+        self.receiver_banner.actionClicked.connect(self.edit_receiver)
+
+    # --- core events -----------------------------------------------------------------------
+
+    def _on_started(self, error: str) -> None:
+        store = self.bridge.store
+        if store is None:
+            self.store_banner.show_message(f"Cannot open the history database: {error}")
+            return
+        self.model.set_store(store)
+        self._recount()
+        quarantined = self.bridge.service.quarantined
+        if quarantined is not None:
+            self.quarantine_banner.show_message(
+                f"The history database was unusable ({quarantined.reason}). It was moved "
+                f"aside to {quarantined.moved_to} and a fresh one was started."
+            )
+        start_error = self.bridge.start_error
+        if isinstance(start_error, ReceiverError):
+            self._on_receiver("", str(start_error))
+        elif self.bridge.service.url and not self.receiver_url:
+            self._on_receiver(self.bridge.service.url, "")
+
+    def _on_receiver(self, url: str, error: str) -> None:
+        self.receiver_url = url
+        self.status.set_receiver(url, error)
+        self.empty.set_url(url)
+        if error:
+            self.receiver_banner.show_message(f"The receiver is not listening: {error}")
+        elif url:
+            self.receiver_banner.hide()
+
+    def _on_store_state(self, ok: bool, message: str) -> None:
+        self.status.set_store(ok, message)
+        if ok:
+            self.store_banner.hide()
+        else:
+            self.store_banner.show_message(
+                f"Requests cannot be stored (senders get 503): {message}"
+            )
+
+    def _on_counted(self, count: int, invalid: int) -> None:
+        self.status.add(count, invalid)
+        self._update_page()
+
+    def _on_rederived(self, _count: int) -> None:
+        self.model.refresh()
+        self._recount()
+        self._show_current()
+
+    def _recount(self) -> None:
+        store = self.bridge.store
+        if store is not None:
+            self.status.set_totals(store.count(), store.count("sig_status = 'invalid'"))
+        self._update_page()
+
+    def _update_page(self) -> None:
+        empty = self.status.total == 0 and self.model.rowCount() == 0
+        self.stack.setCurrentIndex(EMPTY_PAGE if empty else TABLE_PAGE)
+
+    def _on_rows_arrived(self, count: int) -> None:
+        self._update_page()
+        if self.follow_button.isChecked():
+            self.table.selectRow(0)
+            self.table.scrollToTop()
+            return
+        scroll = self.table.verticalScrollBar()
+        if scroll.value() > 0:  # keep the rows the user is looking at in place
+            row_height = self.table.verticalHeader().defaultSectionSize()
+            scroll.setValue(scroll.value() + count * row_height)
+
+    # --- selection and detail --------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        """Ids of the selected rows, in table order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [self.model.data(self.model.index(row, 0), IdRole) for row in rows]
+
+    def current_id(self) -> int | None:
+        index = self.table.currentIndex()
+        if index.isValid() and self.table.selectionModel().isRowSelected(index.row()):
+            return self.model.data(index.siblingAtColumn(0), IdRole)
+        ids = self.selected_ids()
+        return ids[0] if ids else None
+
+    def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._update_selection_state()
+        self._show_current()
+
+    def _update_selection_state(self) -> None:
+        count = len(self.table.selectionModel().selectedRows())
+        self.compare_action.setEnabled(count == 2)
+        self.copy_action.setEnabled(count >= 1)
+        self.delete_action.setEnabled(count >= 1)
+
+    def _show_current(self) -> None:
+        request_id = self.current_id()
+        self.detail.show_request(self._get(request_id) if request_id is not None else None)
+
+    def _get(self, request_id: int) -> StoredRequest | None:
+        store = self.bridge.store
+        return store.get(request_id) if store is not None else None
+
+    def focus_detail(self) -> None:
+        if self.current_id() is not None:
+            self.detail.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.detail.focusNextChild()
+
+    def focus_filter(self) -> None:
+        self.filter_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.edit.selectAll()
+
+    def compare_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) != 2:
+            return
+        older, newer = sorted(ids)
+        first, second = self._get(older), self._get(newer)
+        if first is not None and second is not None:
+            self.detail.compare(first, second)
+
+    # --- edit actions ------------------------------------------------------------------------
+
+    def base_url(self) -> str:
+        """Where a copied curl command sends to: the receiver, or where it would listen."""
+        settings = self.bridge.service.settings
+        return self.receiver_url or f"http://{settings.host}:{settings.port}"
+
+    def copy_as_curl(self) -> None:
+        request_id = self.current_id()
+        stored = self._get(request_id) if request_id is not None else None
+        if stored is not None:
+            QGuiApplication.clipboard().setText(curl_command(stored, self.base_url()))
+            self.statusBar().showMessage(f"Copied request #{stored.id} as a curl command", 3000)
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids or self.bridge.store is None:
+            return
+        next_row = min(self.model.row_of(i) or 0 for i in ids)
+
+        def done(_count: int) -> None:
+            self._deleted(ids, next_row)
+
+        self.bridge.run(self.bridge.service.delete(ids), done, self._failed("Delete"))
+
+    def _deleted(self, ids: list[int], next_row: int) -> None:
+        self.model.remove_ids(ids)
+        self._recount()
+        if self.model.rowCount():
+            self.table.selectRow(min(next_row, self.model.rowCount() - 1))
+
+    def clear_all(self) -> None:
+        if self.bridge.store is None:
+            return
+        answer = QMessageBox.question(
+            self, "Clear all requests",
+            f"Delete all {self.status.total:,} stored requests? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )  # fmt: skip
+        if answer == QMessageBox.StandardButton.Yes:
+            self.bridge.run(self.bridge.service.clear(), lambda _: self._cleared(),
+                            self._failed("Clear all"))  # fmt: skip
+
+    def _cleared(self) -> None:
+        self.model.reload()
+        self._recount()
+        self.detail.show_request(None)
+
+    def _failed(self, what: str) -> object:
+        def show(error: BaseException) -> None:
+            log.error("%s failed", what, exc_info=error)
+            box = QMessageBox(QMessageBox.Icon.Warning, what, f"{what} failed: {error}",
+                              parent=self)  # fmt: skip
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
+
+        return show
+
+    # --- settings, export, theme, about ----------------------------------------------------
+
+    def edit_receiver(self) -> None:
+        dialog = ReceiverDialog(self.bridge.service.settings, self)
+        if dialog.exec() != ReceiverDialog.DialogCode.Accepted:
+            return
+        new = dialog.settings()
+        try:
+            save_settings(new, self.settings_path)
+        except OSError as exc:
+            self._failed("Saving settings")(exc)
+        self.bridge.run(_apply_receiver(self.bridge, new, listening=bool(self.receiver_url)))
+
+    def export(self, *, filtered: bool, ndjson: bool) -> None:
+        store = self.bridge.store
+        if store is None or self._export is not None:
+            return
+        suffix = "ndjson" if ndjson else "json"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export requests", f"webhooks.{suffix}",
+            f"{suffix.upper()} (*.{suffix});;All files (*)",
+        )  # fmt: skip
+        if path:
+            flt = self.model.filter if filtered else None
+            self.start_export(Path(path), ndjson=ndjson, where=flt.where if flt else "",
+                              params=tuple(flt.params) if flt else ())  # fmt: skip
+
+    def start_export(self, path: Path, *, ndjson: bool, where: str = "",
+                     params: tuple[object, ...] = ()) -> ExportJob:  # fmt: skip
+        """Export matching requests to `path` in the background (with a progress dialog)."""
+        store = self.bridge.store
+        assert store is not None
+        job = ExportJob(self.bridge, store, path, ndjson=ndjson, where=where, params=params,
+                        parent=self)  # fmt: skip
+        self._export_dialog = progress_dialog(job, store.count(where, params), self)
+        job.finished.connect(self._export_finished)
+        self._export = job
+        job.start()
+        return job
+
+    def _export_finished(self, count: int, error: str) -> None:
+        job, self._export = self._export, None
+        if job is not None:
+            job.deleteLater()
+        if error and error != "cancelled":
+            self._failed("Export")(RuntimeError(error))
+        elif not error and job is not None:
+            self.statusBar().showMessage(f"Exported {count:,} requests to {job.path}", 5000)
+
+    def set_theme(self, theme: str) -> None:
+        apply_theme(theme)
+        QSettings().setValue("view/theme", theme)
+        if theme in self.theme_actions:
+            self.theme_actions[theme].setChecked(True)
+
+    def about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("About Webhook Inspector")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(
+            f"Webhook Inspector {inspector.__version__}\n\n"
+            "Catch, inspect, verify and replay webhooks.\n\n"
+            f"History: {self.bridge.service.db_path}\n"
+            f"Settings: {self.settings_path or 'default location'}"
+        )
+        box.open()
+
+    # --- state -----------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        header = settings.value("table/header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)
+        splitter = settings.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        self.follow_button.setChecked(settings.value("view/follow", True, type=bool))
+        self.set_theme(str(settings.value("view/theme", "system")))
+
+    def save_state(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("table/header", self.table.horizontalHeader().saveState())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        settings.setValue("view/follow", self.follow_button.isChecked())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        if self._export is not None:
+            self._export.cancel()
+        self.model.set_store(None)  # the store closes with the core; stop reading it
+        super().closeEvent(event)
+        self.closed.emit()
+
+
+async def _apply_receiver(bridge: CoreBridge, new: object, *, listening: bool) -> None:
+    """Apply edited settings on the core loop; re-bind when the address changed or when the
+    receiver was not listening (e.g. the port was taken). Errors reach the GUI as
+    ReceiverState events."""
+    service = bridge.service
+    try:
+        await service.update_settings(new)  # type: ignore[arg-type]
+        if not listening:
+            await service.restart_receiver()
+    except ReceiverError:
+        pass
+
+
+def index_of(model: RequestTableModel, request_id: int) -> QModelIndex:
+    """The first-column index showing `request_id` (invalid when not shown)."""
+    row = model.row_of(request_id)
+    return model.index(row, 0) if row is not None else QModelIndex()

@@ -1,0 +1,376 @@
+"""The request table: ids in memory, row summaries fetched lazily from SQLite (DESIGN rule 3).
+
+The model holds the ids of the rows it shows, newest first, and a bounded cache of RowSummary.
+Older rows are paged in with `fetchMore` (keyset paging); live rows are coalesced and inserted at
+the top in one `beginInsertRows` per flush (rule 4). Filtering happens in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from inspector.core.store import RowSummary, Store
+from inspector.gui.icons import sig_icon
+from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, short_time
+
+Index = QModelIndex | QPersistentModelIndex
+
+TIME, METHOD, PATH, PROVIDER, EVENT, SUMMARY, SIGNATURE, SIZE, STATUS, SOURCE = range(10)
+HEADERS = ("Time", "Method", "Path", "Provider", "Event", "Summary", "Signature", "Size",
+           "Status", "Source")  # fmt: skip
+IdRole = Qt.ItemDataRole.UserRole + 1
+"""Data role giving a row's request id (int)."""
+
+PAGE_SIZE = 200
+FETCH_WINDOW = 150
+"""Rows fetched around a row whose summary is not cached."""
+CACHE_MAX = 5000
+FLUSH_MS = 150
+
+SIG_WORDS = {
+    "valid": "valid",
+    "invalid": "invalid",
+    "missing_header": "missing",
+    "no_secret": "no secret",
+    "expired": "expired",
+    "malformed": "malformed",
+    "unsigned": "unsigned",
+}
+RED = QColor("#d32f2f")
+
+
+class SqlFilter(Protocol):
+    """What the model needs from a filter: a WHERE clause and its parameters."""
+
+    where: str
+    params: Sequence[object]
+
+
+class Where(NamedTuple):
+    """A plain SQL condition over the `requests` table ('' matches everything)."""
+
+    where: str = ""
+    params: tuple[object, ...] = ()
+    text: str = ""
+
+
+class RequestTableModel(QAbstractTableModel):
+    """Newest-first table of stored requests.
+
+    Signals:
+        flushed(int): a live batch of this many rows was inserted at the top.
+    """
+
+    flushed = Signal(int)
+
+    def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._filter: SqlFilter = Where()
+        self._ids: list[int] = []
+        self._rows: dict[int, int] = {}  # id -> row, rebuilt lazily
+        self._rows_valid = False
+        self._cache: dict[int, RowSummary | None] = {}
+        self._after = 0  # newest id already considered
+        self._exhausted = True
+        self._pending = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self.flush)
+        if store is not None:
+            self._load_first_page()
+
+    # public API
+
+    @property
+    def store(self) -> Store | None:
+        return self._store
+
+    def set_store(self, store: Store | None) -> None:
+        """Show the requests of `store` (None shows nothing)."""
+        self._store = store
+        self.reload()
+
+    def set_filter(self, flt: SqlFilter | None) -> None:
+        """Show only rows matching `flt` (anything with `.where` and `.params`)."""
+        self._filter = flt if flt is not None else Where()
+        self.reload()
+
+    @property
+    def filter(self) -> SqlFilter:
+        return self._filter
+
+    def reload(self) -> None:
+        """Forget everything and load the newest page again."""
+        self.beginResetModel()
+        self._ids, self._cache, self._exhausted = [], {}, True
+        self._rows_valid, self._pending = False, False
+        self._timer.stop()
+        self._after = 0
+        if self._store is not None:
+            self._load_first_page()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Re-read the summaries of every row (after re-derivation); keeps the rows."""
+        self._cache.clear()
+        if self._ids:
+            last = self.index(len(self._ids) - 1, len(HEADERS) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
+    def on_stored(self, ids: Sequence[int]) -> None:
+        """New requests were stored and analysed: insert matching ones on the next flush."""
+        if ids and self._store is not None:
+            self._pending = True
+            if not self._timer.isActive():
+                self._timer.start()
+
+    def flush(self) -> int:
+        """Insert every matching row newer than the newest known one, in one batch."""
+        self._timer.stop()
+        if not self._pending or self._store is None:
+            return 0
+        self._pending = False
+        watermark = self._watermark()
+        if watermark <= self._after:
+            return 0
+        flt = self._filter
+        where = " AND ".join(c for c in (flt.where and f"({flt.where})", "id <= ?") if c)
+        new_ids = self._store.ids_after(self._after, where, (*flt.params, watermark))
+        self._after = watermark
+        if not new_ids:
+            return 0
+        new_ids.reverse()
+        self.beginInsertRows(QModelIndex(), 0, len(new_ids) - 1)
+        self._ids[0:0] = new_ids
+        self._rows_valid = False
+        self.endInsertRows()
+        self.flushed.emit(len(new_ids))
+        return len(new_ids)
+
+    def remove_ids(self, ids: Sequence[int]) -> None:
+        """Remove rows by id (after they were deleted), one contiguous range at a time."""
+        rows = sorted((r for r in (self.row_of(i) for i in ids) if r is not None), reverse=True)
+        for first, last in _ranges_descending(rows):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for request_id in self._ids[first : last + 1]:
+                self._cache.pop(request_id, None)
+            del self._ids[first : last + 1]
+            self._rows_valid = False
+            self.endRemoveRows()
+
+    def id_at(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, request_id: int) -> int | None:
+        if not self._rows_valid:
+            self._rows = {rid: row for row, rid in enumerate(self._ids)}
+            self._rows_valid = True
+        return self._rows.get(request_id)
+
+    def summary_at(self, row: int) -> RowSummary | None:
+        """The cached (or freshly fetched) summary shown in `row`."""
+        request_id = self.id_at(row)
+        if request_id is None:
+            return None
+        if request_id not in self._cache:
+            self._fetch_around(row)
+        return self._cache.get(request_id)
+
+    # Qt overrides
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flag = Qt.ItemFlag
+        return flag.ItemIsEnabled | flag.ItemIsSelectable | flag.ItemNeverHasChildren
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        if role == IdRole:
+            return self._ids[index.row()]
+        row = self.summary_at(index.row())
+        if row is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell_text(row, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return plain_tooltip(cell_tooltip(row, index.column()))
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == SIGNATURE:
+            return sig_icon(row.sig_status)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return _foreground(row, index.column())
+        return None
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: Index) -> None:
+        if parent.isValid() or self._exhausted or self._store is None:
+            return
+        before = self._ids[-1] if self._ids else self._after + 1
+        page = self._page(before)
+        if not page:
+            return
+        first = len(self._ids)
+        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+        self._add_page(page)
+        self.endInsertRows()
+
+    # internals
+
+    def _load_first_page(self) -> None:
+        assert self._store is not None
+        self._after = self._watermark()
+        self._add_page(self._page(self._after + 1))
+
+    def _watermark(self) -> int:
+        """The newest id up to which every row has been analysed.
+
+        The writer commits raw rows first and derives provider, events and signature status
+        afterwards, oldest first. Rows past this mark are not shown yet: they would show
+        placeholder values, and a filter on a derived column would skip them for good.
+        """
+        assert self._store is not None
+        pending, newest = (
+            self._store.reader()
+            .execute(
+                "SELECT (SELECT min(id) FROM requests WHERE analysed = 0),"
+                " (SELECT max(id) FROM requests)"
+            )
+            .fetchone()
+        )
+        return int(pending) - 1 if pending is not None else int(newest or 0)
+
+    def _page(self, before: int) -> list[RowSummary]:
+        assert self._store is not None
+        flt = self._filter
+        page = self._store.page(before_id=before, limit=PAGE_SIZE, where=flt.where,
+                                params=flt.params)  # fmt: skip
+        self._exhausted = len(page) < PAGE_SIZE
+        return page
+
+    def _add_page(self, page: list[RowSummary]) -> None:
+        self._trim_cache(len(page))
+        for summary in page:
+            self._ids.append(summary.id)
+            self._cache[summary.id] = summary
+        self._rows_valid = False
+
+    def _fetch_around(self, row: int) -> None:
+        assert self._store is not None
+        start = max(0, row - FETCH_WINDOW // 3)
+        wanted = [i for i in self._ids[start : start + FETCH_WINDOW] if i not in self._cache]
+        self._trim_cache(len(wanted))
+        found = self._store.summaries(wanted)
+        for request_id in wanted:
+            self._cache[request_id] = found.get(request_id)  # None: deleted meanwhile
+
+    def _trim_cache(self, incoming: int) -> None:
+        # Bounded memory: when full, forget everything; visible rows are re-read on demand.
+        if len(self._cache) + incoming > CACHE_MAX:
+            self._cache.clear()
+
+
+def _ranges_descending(rows: list[int]) -> list[tuple[int, int]]:
+    """[9, 8, 7, 3, 2] -> [(7, 9), (2, 3)]: contiguous ranges, highest first."""
+    ranges: list[tuple[int, int]] = []
+    for row in rows:
+        if ranges and ranges[-1][0] == row + 1:
+            ranges[-1] = (row, ranges[-1][1])
+        else:
+            ranges.append((row, row))
+    return ranges
+
+
+# --- cell contents ----------------------------------------------------------------------------
+
+
+def event_text(row: RowSummary) -> str:
+    """Event type, with the duplicate and batch size when there is one."""
+    text = "refused" if row.refused else row.event_type or "—"
+    if row.event_count > 1:
+        text += f" ×{row.event_count}"
+    if row.duplicate_of is not None:
+        text += f" (dup of #{row.duplicate_of})"
+    return text
+
+
+def cell_text(row: RowSummary, column: int) -> str:
+    """What a cell shows (one line of plain text)."""
+    if column == TIME:
+        return short_time(row.received_at_ns)
+    if column == METHOD:
+        return row.method
+    if column == PATH:
+        return one_line(f"{row.path}?{row.query}" if row.query else row.path)
+    if column == PROVIDER:
+        return "" if row.provider == "generic" else row.provider
+    if column == EVENT:
+        return one_line(event_text(row))
+    if column == SUMMARY:
+        return one_line(row.summary)
+    if column == SIGNATURE:
+        return SIG_WORDS.get(row.sig_status, row.sig_status)
+    if column == SIZE:
+        return human_size(row.body_size)
+    if column == STATUS:
+        return "—" if row.response_status is None else str(row.response_status)
+    if column == SOURCE:
+        return row.source
+    return ""
+
+
+def cell_tooltip(row: RowSummary, column: int) -> str:
+    """Plain tooltip text (escaped later by plain_tooltip)."""
+    if column == TIME:
+        return long_time(row.received_at_ns)
+    if column == PATH:
+        return f"{row.path}?{row.query}" if row.query else row.path
+    if column == EVENT and row.duplicate_of is not None:
+        return f"{event_text(row)}\nSame event id as request #{row.duplicate_of}."
+    if column in (SUMMARY, EVENT) and row.refused:
+        return f"Refused: {row.refused}"
+    if column == SIZE:
+        return f"{row.body_size:,} bytes"
+    if column == SIGNATURE:
+        return f"Signature: {SIG_WORDS.get(row.sig_status, row.sig_status)}"
+    return cell_text(row, column)
+
+
+def _foreground(row: RowSummary, column: int) -> QBrush | None:
+    if row.refused and column in (EVENT, SUMMARY, STATUS):
+        return QBrush(RED)
+    if column == SIGNATURE and row.sig_status == "invalid":
+        return QBrush(RED)
+    if column == STATUS and row.response_status is not None and row.response_status >= 400:
+        return QBrush(RED)
+    return None

@@ -1,0 +1,72 @@
+"""Untrusted text shown safely (DESIGN rule 8) and small display formatters.
+
+Every string that can come from a request (path, headers, summary, body) reaches a widget through
+these helpers: labels get ``Qt.PlainText``; tooltips are escaped, because Qt renders any tooltip
+that *looks* like HTML as rich text.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from PySide6.QtGui import Qt  # QtGui's Qt namespace has mightBeRichText
+from PySide6.QtWidgets import QLabel, QWidget
+
+TOOLTIP_MAX = 2000
+"""Longest tooltip text, in characters (a tooltip is not a viewer)."""
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """Collapse whitespace (newlines included) to single spaces and cut at `limit`."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip string that Qt shows exactly as `text`, never interpreting markup.
+
+    Text that Qt would not take for rich text is returned unchanged; anything else is escaped
+    and wrapped so that Qt renders the escaped entities, which show the original characters.
+    """
+    if len(text) > TOOLTIP_MAX:
+        text = text[: TOOLTIP_MAX - 1] + "…"
+    if not text or not Qt.mightBeRichText(text):
+        return text
+    body = html.escape(text, quote=False)
+    return f'<p style="white-space:pre-wrap">{body}</p>'
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A QLabel that never interprets its text as HTML."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    return label
+
+
+def human_size(size: int) -> str:
+    """1536 -> '1.5 KB' (powers of 1024, short units)."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def short_time(ns: int, now: datetime | None = None) -> str:
+    """'14:03:07' today, '2024-05-01 14:03' on other days (local time)."""
+    when = datetime.fromtimestamp(ns / 1e9)
+    today = (now or datetime.now()).date()
+    if when.date() == today:
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def long_time(ns: int) -> str:
+    """Full local timestamp with milliseconds, for tooltips."""
+    when = datetime.fromtimestamp(ns / 1e9).astimezone()
+    return when.isoformat(sep=" ", timespec="milliseconds")

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import urllib.request
+from dataclasses import replace
+
+import qasync
+
+from inspector.core.config import Settings
+from inspector.core.models import CapturedRequest
+from inspector.gui.bridge import CoreBridge
+
+
+def post(url: str, body: bytes = b'{"hello":"world"}') -> int:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
+
+
+def test_start_reports_url_and_store(qtbot, settings: Settings) -> None:
+    core = CoreBridge(settings)
+    states: list[tuple[str, str]] = []
+    core.receiverChanged.connect(lambda url, error: states.append((url, error)))
+    with qtbot.waitSignal(core.started, timeout=10_000):
+        core.start()
+    qtbot.waitUntil(lambda: bool(states))
+    [(url, error)] = states
+    assert url.startswith("http://127.0.0.1:")
+    assert error == ""
+    assert core.store is not None
+    assert core.running
+    core.stop()
+    assert not core.running
+    core.stop()  # idempotent
+
+
+def test_stored_signal_carries_ids_from_the_core_thread(qtbot, bridge: CoreBridge) -> None:
+    url = bridge.service.url
+    received: list[list[int]] = []
+    bridge.stored.connect(received.append)
+    with qtbot.waitSignal(bridge.counted, timeout=10_000) as counted:
+        thread = threading.Thread(target=post, args=(f"{url}/webhook",))
+        thread.start()
+    thread.join()
+    assert counted.args == [1, 0]
+    qtbot.waitUntil(lambda: bool(received))
+    assert received[0] == [bridge.store.last_id()]
+
+
+def test_run_delivers_result_on_gui_thread(qtbot, bridge: CoreBridge) -> None:
+    results: list[object] = []
+    threads: list[threading.Thread] = []
+
+    def done(value: object) -> None:
+        results.append(value)
+        threads.append(threading.current_thread())
+
+    bridge.run(bridge.service.ingest(CapturedRequest("POST", "/x")), done)
+    qtbot.waitUntil(lambda: bool(results), timeout=10_000)
+    assert results == [1]
+    assert threads == [threading.main_thread()]
+
+
+def test_run_delivers_errors(qtbot, bridge: CoreBridge) -> None:
+    errors: list[BaseException] = []
+
+    async def fail() -> None:
+        raise ValueError("nope")
+
+    bridge.run(fail(), on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
+    assert isinstance(errors[0], ValueError)
+
+
+def test_call_is_awaitable_from_qasync(qapp, bridge: CoreBridge) -> None:
+    async def main() -> int:
+        return await bridge.call(bridge.service.ingest(CapturedRequest("POST", "/y")))
+
+    loop = qasync.QEventLoop(qapp)
+    try:
+        new_id = loop.run_until_complete(main())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert new_id == 1
+
+
+def test_background_runs_off_the_gui_thread(qtbot, bridge: CoreBridge) -> None:
+    names: list[str] = []
+    bridge.background(lambda: threading.current_thread().name, names.append)
+    qtbot.waitUntil(lambda: bool(names), timeout=10_000)
+    assert names[0].startswith("gui-io")
+
+
+def test_port_taken_reports_error_but_store_works(qtbot, settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        core = CoreBridge(replace(settings, port=port))
+        errors: list[tuple[str, str]] = []
+        core.receiverChanged.connect(lambda url, error: errors.append((url, error)))
+        with qtbot.waitSignal(core.started, timeout=10_000) as blocker:
+            core.start()
+        try:
+            assert "already in use" in blocker.args[0]
+            qtbot.waitUntil(lambda: bool(errors))
+            assert errors[0][0] == ""
+            assert "already in use" in errors[0][1]
+            assert core.store is not None
+            assert core.store.count() == 0
+        finally:
+            core.stop()

@@ -1,0 +1,396 @@
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+
+from inspector.core.config import Settings, load_settings
+from inspector.core.models import SigStatus
+from inspector.core.store import Record
+from inspector.gui import main_window as mw
+from inspector.gui import request_model as rm
+from inspector.gui.bridge import CoreBridge
+from inspector.gui.main_window import MainWindow
+from inspector.gui.request_model import IdRole
+from inspector.gui.settings_dialog import ReceiverDialog
+from inspector.gui.theme import is_dark
+from tests.gui.conftest import OFFSCREEN_NOISE, make_record
+
+MARKUP = "<b>bold</b><img src=x>"
+BAD_FILTER = "nosuchfield:x"
+pytestmark = OFFSCREEN_NOISE
+
+
+def insert(bridge: CoreBridge, records: list[Record]) -> list[int]:
+    """Store records through the core's writer thread (as the service would)."""
+    store = bridge.store
+    assert store is not None
+    assert bridge.service.writer is not None
+    work = bridge.service.writer.run_on_writer(lambda: store.insert_many(records))
+    return bridge.thread.submit(work).result(10)  # type: ignore[return-value]
+
+
+def post(url: str, body: bytes = b'{"hello":"world"}', path: str = "/webhook") -> None:
+    request = urllib.request.Request(f"{url}{path}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def open_window(qtbot, bridge: CoreBridge, settings_path: Path | None = None) -> MainWindow:
+    window = MainWindow(bridge, settings_path)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.model.store is not None)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, bridge: CoreBridge) -> Iterator[MainWindow]:
+    win = open_window(qtbot, bridge)
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def seeded(qtbot, bridge: CoreBridge) -> Iterator[MainWindow]:
+    """A window over five stored requests (ids 1..5; #5 has an invalid signature, waha)."""
+    records = [make_record(f"/hook/{n}") for n in range(4)]
+    records.append(make_record("/hook/4", provider="waha", sig=SigStatus.INVALID))
+    insert(bridge, records)
+    win = open_window(qtbot, bridge)
+    yield win
+    win.close()
+
+
+def row_ids(window: MainWindow) -> list[int]:
+    model = window.model
+    return [model.data(model.index(r, 0), IdRole) for r in range(model.rowCount())]
+
+
+def select_rows(window: MainWindow, *rows: int) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+
+    selection = window.table.selectionModel()
+    flag = QItemSelectionModel.SelectionFlag
+    selection.clearSelection()
+    for row in rows:
+        selection.select(window.model.index(row, 0), flag.Select | flag.Rows)
+    selection.setCurrentIndex(window.model.index(rows[0], 0), flag.Current | flag.Rows)
+
+
+def focus_table(qtbot, window: MainWindow) -> None:
+    window.activateWindow()
+    window.table.setFocus()
+    qtbot.waitUntil(lambda: window.table.hasFocus())
+
+
+# --- empty state, status, end to end -------------------------------------------------------
+
+
+def test_empty_state_shows_the_receiver_url(qtbot, window: MainWindow, bridge) -> None:
+    url = bridge.service.url
+    assert window.stack.currentIndex() == mw.EMPTY_PAGE
+    assert window.empty.url_label.text() == f"{url}/webhook"
+    assert url in window.empty.example.toPlainText()
+    assert window.empty.example.isReadOnly()
+    window.empty.copy_button.click()
+    assert QGuiApplication.clipboard().text() == f"{url}/webhook"
+    assert window.status.receiver.text() == f"Listening on {url}"
+
+
+def test_posted_webhook_appears_live(qtbot, window: MainWindow, bridge) -> None:
+    thread = threading.Thread(target=post, args=(bridge.service.url,))
+    thread.start()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    thread.join()
+    assert window.stack.currentIndex() == mw.TABLE_PAGE
+    assert window.model.data(window.model.index(0, rm.PATH)) == "/webhook"
+    assert window.selected_ids() == [1]  # follow newest is on
+    assert window.status.total == 1
+    assert window.status.counts.text().startswith("1 request")
+
+
+def test_follow_off_keeps_the_selection(qtbot, seeded: MainWindow, bridge) -> None:
+    seeded.follow_button.setChecked(False)
+    assert not seeded.follow_action.isChecked()
+    select_rows(seeded, 2)
+    chosen = seeded.selected_ids()
+    insert(bridge, [make_record("/new")])
+    bridge.stored.emit([6])
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 6)
+    assert seeded.selected_ids() == chosen
+    assert seeded.table.currentIndex().row() == 3
+
+
+def test_follow_on_selects_the_newest(qtbot, seeded: MainWindow, bridge) -> None:
+    select_rows(seeded, 2)
+    insert(bridge, [make_record("/new")])
+    bridge.stored.emit([6])
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 6)
+    assert seeded.selected_ids() == [6]
+
+
+def test_status_counts_invalid_signatures(qtbot, seeded: MainWindow, bridge) -> None:
+    assert seeded.status.total == 5
+    assert seeded.status.invalid == 1
+    assert seeded.status.invalid_label.text() == "1 invalid signatures"
+    bridge.counted.emit(3, 2)
+    qtbot.waitUntil(lambda: seeded.status.invalid == 3)
+    assert seeded.status.total == 8
+    assert seeded.status.rate() > 0
+
+
+# --- filtering -------------------------------------------------------------------------------
+
+
+def test_typing_a_filter_filters_the_table(qtbot, seeded: MainWindow) -> None:
+    qtbot.keyClicks(seeded.filter_bar.edit, "provider:waha")
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 1)
+    assert row_ids(seeded) == [5]
+    assert not seeded.filter_bar.error.isVisible()
+    seeded.filter_bar.edit.clear()
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 5)
+
+
+def test_a_bad_filter_shows_the_error_and_keeps_the_rows(qtbot, seeded: MainWindow) -> None:
+    qtbot.keyClicks(seeded.filter_bar.edit, BAD_FILTER)
+    qtbot.waitUntil(lambda: seeded.filter_bar.error.isVisible())
+    assert seeded.filter_bar.error.text().startswith("Filter error")
+    assert seeded.filter_bar.error.textFormat() == Qt.TextFormat.PlainText
+    assert seeded.model.rowCount() == 5
+
+
+def test_chips_filter_the_table(qtbot, seeded: MainWindow) -> None:
+    seeded.filter_bar.provider_chips["waha"].click()
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 1)
+    seeded.filter_bar.sig_chips["valid"].click()
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 0)
+    seeded.filter_bar.provider_chips["waha"].click()
+    seeded.filter_bar.sig_chips["valid"].click()
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 5)
+
+
+# --- keyboard --------------------------------------------------------------------------------
+
+
+def test_j_and_k_move_and_enter_focuses_the_detail(qtbot, seeded: MainWindow) -> None:
+    focus_table(qtbot, seeded)
+    select_rows(seeded, 0)
+    qtbot.keyClick(seeded.table, Qt.Key.Key_J)
+    qtbot.keyClick(seeded.table, Qt.Key.Key_J)
+    assert seeded.table.currentIndex().row() == 2
+    qtbot.keyClick(seeded.table, Qt.Key.Key_K)
+    assert seeded.selected_ids() == [4]
+    qtbot.keyClick(seeded.table, Qt.Key.Key_Down)
+    assert seeded.selected_ids() == [3]
+    qtbot.keyClick(seeded.table, Qt.Key.Key_Return)
+    assert not seeded.table.hasFocus()
+
+
+def test_ctrl_f_focuses_the_filter(qtbot, seeded: MainWindow) -> None:
+    focus_table(qtbot, seeded)
+    qtbot.keyClick(seeded.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert seeded.filter_bar.edit.hasFocus()
+
+
+def test_delete_key_deletes_selected(qtbot, seeded: MainWindow, bridge) -> None:
+    focus_table(qtbot, seeded)
+    select_rows(seeded, 1, 2)
+    qtbot.keyClick(seeded.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 3)
+    assert row_ids(seeded) == [5, 2, 1]
+    assert bridge.store.count() == 3
+    assert seeded.status.total == 3
+
+
+def test_ctrl_shift_del_clears_after_confirmation(
+    qtbot, seeded: MainWindow, bridge, monkeypatch
+) -> None:
+    asked: list[str] = []
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    focus_table(qtbot, seeded)
+    modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(seeded.table, Qt.Key.Key_Delete, modifiers)
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 0)
+    assert "5" in asked[0]
+    assert bridge.store.count() == 0
+    assert seeded.stack.currentIndex() == mw.EMPTY_PAGE
+
+
+def test_clear_all_cancelled_keeps_everything(qtbot, seeded: MainWindow, monkeypatch) -> None:
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a: QMessageBox.StandardButton.Cancel)  # fmt: skip
+    seeded.clear_action.trigger()
+    qtbot.wait(50)
+    assert seeded.model.rowCount() == 5
+
+
+def test_ctrl_c_copies_a_curl_command(qtbot, seeded: MainWindow, bridge) -> None:
+    focus_table(qtbot, seeded)
+    select_rows(seeded, 0)
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(seeded.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith(f"curl -X POST {bridge.service.url}/hook/4 ")
+    assert "-H 'Content-Type: application/json'" in text
+    assert "Host:" not in text
+
+
+def test_compare_needs_two_rows(qtbot, seeded: MainWindow, monkeypatch) -> None:
+    compared: list[tuple[int, int]] = []
+    monkeypatch.setattr(seeded.detail, "compare", lambda a, b: compared.append((a.id, b.id)))
+    select_rows(seeded, 0)
+    assert not seeded.compare_button.isEnabled()
+    select_rows(seeded, 0, 3)
+    assert seeded.compare_button.isEnabled()
+    seeded.compare_button.click()
+    assert compared == [(2, 5)]
+
+
+def test_selecting_a_row_shows_it_in_the_detail_pane(qtbot, seeded, monkeypatch) -> None:
+    shown: list[object] = []
+    monkeypatch.setattr(seeded.detail, "show_request", shown.append)
+    select_rows(seeded, 1)
+    assert shown[-1].id == 4
+    seeded.table.selectionModel().clearSelection()
+    assert shown[-1] is None
+
+
+# --- untrusted text --------------------------------------------------------------------------
+
+
+def test_markup_is_shown_literally(qtbot, bridge: CoreBridge) -> None:
+    insert(bridge, [make_record(f"/{MARKUP}", summary=MARKUP,
+                                headers=(("X-Evil", MARKUP),))])  # fmt: skip
+    window = open_window(qtbot, bridge)
+    model = window.model
+    assert model.data(model.index(0, rm.PATH)) == f"/{MARKUP}"
+    assert model.data(model.index(0, rm.SUMMARY)) == MARKUP
+    tooltip = model.data(model.index(0, rm.SUMMARY), Qt.ItemDataRole.ToolTipRole)
+    assert "<b>" not in tooltip
+    select_rows(window, 0)
+    window.copy_as_curl()
+    assert f"-H 'X-Evil: {MARKUP}'" in QGuiApplication.clipboard().text()
+    # every label of ours is plain text (the detail pane is tested by its own tests)
+    ours = [label for label in window.findChildren(QLabel)
+            if not window.detail.isAncestorOf(label)]  # fmt: skip
+    assert ours
+    assert all(label.textFormat() == Qt.TextFormat.PlainText for label in ours)
+    window.close()
+
+
+# --- banners, settings -----------------------------------------------------------------------
+
+
+def test_store_failure_banner_comes_and_goes(qtbot, window: MainWindow, bridge) -> None:
+    bridge.storeChanged.emit(False, "disk full <b>x</b>")
+    qtbot.waitUntil(lambda: window.store_banner.isVisible())
+    assert "disk full <b>x</b>" in window.store_banner.text()
+    assert window.status.store.isVisible()
+    bridge.storeChanged.emit(True, "")
+    qtbot.waitUntil(lambda: not window.store_banner.isVisible())
+    assert not window.status.store.isVisible()
+
+
+def test_port_taken_shows_banner_and_port_can_be_changed(
+    qtbot, settings: Settings, tmp_path: Path, monkeypatch
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        core = CoreBridge(replace(settings, port=taken.getsockname()[1]))
+        with qtbot.waitSignal(core.started, timeout=10_000):
+            core.start()
+        try:
+            window = open_window(qtbot, core, tmp_path / "settings.json")
+            qtbot.waitUntil(lambda: window.receiver_banner.isVisible())
+            assert "already in use" in window.receiver_banner.text()
+            assert window.receiver_banner.action.isVisible()
+            assert window.status.receiver.text().startswith("Not listening")
+            monkeypatch.setattr(ReceiverDialog, "exec", lambda self: self.port.setValue(0) or 1)
+            window.receiver_banner.action.click()
+            qtbot.waitUntil(lambda: bool(window.receiver_url), timeout=10_000)
+            assert not window.receiver_banner.isVisible()
+            assert load_settings(tmp_path / "settings.json").port == 0
+            window.close()
+        finally:
+            core.stop()
+
+
+def test_quarantined_store_shows_where_it_went(qtbot, settings: Settings) -> None:
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.db_path.write_bytes(b"this is not a database at all" * 10)
+    core = CoreBridge(settings)
+    with qtbot.waitSignal(core.started, timeout=10_000):
+        core.start()
+    try:
+        window = open_window(qtbot, core)
+        qtbot.waitUntil(lambda: window.quarantine_banner.isVisible())
+        moved = core.service.quarantined.moved_to
+        assert str(moved) in window.quarantine_banner.text()
+        assert moved.exists()
+        window.close()
+    finally:
+        core.stop()
+
+
+# --- export, theme, state --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ndjson", [False, True], ids=["json", "ndjson"])
+def test_export_runs_in_the_background(qtbot, seeded: MainWindow, tmp_path, ndjson) -> None:
+    target = tmp_path / "out.json"
+    job = seeded.start_export(target, ndjson=ndjson, where="provider = ?", params=("meta",))
+    with qtbot.waitSignal(job.finished, timeout=10_000) as blocker:
+        pass
+    assert blocker.args == [4, ""]
+    text = target.read_text("utf-8")
+    items = ([json.loads(line) for line in text.splitlines()] if ndjson
+             else json.loads(text)["requests"])  # fmt: skip
+    assert [item["path"] for item in items] == [f"/hook/{n}" for n in range(4)]
+
+
+def test_theme_menu_switches_and_is_remembered(qtbot, window: MainWindow) -> None:
+    window.theme_actions["dark"].trigger()
+    assert is_dark()
+    assert QSettings().value("view/theme") == "dark"
+    window.theme_actions["light"].trigger()
+    assert not is_dark()
+    window.theme_actions["system"].trigger()
+    assert window.theme_actions["system"].isChecked()
+
+
+def test_column_state_is_saved_and_restored(qtbot, bridge: CoreBridge) -> None:
+    first = open_window(qtbot, bridge)
+    first.table.setColumnWidth(rm.PATH, 333)
+    first.follow_button.setChecked(False)
+    first.close()
+    second = open_window(qtbot, bridge)
+    assert second.table.columnWidth(rm.PATH) == 333
+    assert not second.follow_button.isChecked()
+    second.close()
+
+
+def test_about_names_version_and_data_location(qtbot, window: MainWindow, bridge) -> None:
+    window.about()
+    box = next(w for w in QApplication.topLevelWidgets()
+               if isinstance(w, QMessageBox) and w.isVisible())  # fmt: skip
+    assert str(bridge.service.db_path) in box.text()
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    box.close()

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import Qt as GuiQt
+from PySide6.QtGui import QTextDocument
+
+from inspector.core.models import SigStatus
+from inspector.core.store import Record, Store
+from inspector.gui import request_model as rm
+from inspector.gui.request_model import IdRole, RequestTableModel, Where
+from tests.gui.conftest import fill, make_record
+
+MARKUP = "<b>bold</b><img src=x>"
+
+
+def shown(model: RequestTableModel, row: int, column: int, role=Qt.ItemDataRole.DisplayRole):
+    return model.data(model.index(row, column), role)
+
+
+def rendered(tooltip: str) -> str:
+    """What Qt displays for a tooltip string."""
+    doc = QTextDocument()
+    if GuiQt.mightBeRichText(tooltip):
+        doc.setHtml(tooltip)
+    else:
+        doc.setPlainText(tooltip)
+    return doc.toPlainText()
+
+
+def test_empty_model_passes_modeltester(qtmodeltester, store: Store) -> None:
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 0
+    assert not model.canFetchMore(QModelIndex())
+
+
+def test_no_store_shows_nothing(qtmodeltester) -> None:
+    model = RequestTableModel()
+    qtmodeltester.check(model)
+    model.on_stored([1])
+    assert model.flush() == 0
+
+
+def test_rows_newest_first_with_all_columns(qtmodeltester, store: Store) -> None:
+    ids = fill(store, 3)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    assert [model.data(model.index(r, 0), IdRole) for r in range(3)] == ids[::-1]
+    assert shown(model, 0, rm.METHOD) == "POST"
+    assert shown(model, 0, rm.PATH) == "/hook/2"
+    assert shown(model, 0, rm.PROVIDER) == "meta"
+    assert shown(model, 0, rm.EVENT) == "message.text"
+    assert shown(model, 0, rm.SIGNATURE) == "valid"
+    assert shown(model, 0, rm.SIZE) == "7 B"
+    assert shown(model, 0, rm.STATUS) == "200"
+    assert shown(model, 0, rm.SOURCE) == "http"
+    assert not shown(model, 0, rm.SIGNATURE, Qt.ItemDataRole.DecorationRole).isNull()
+
+
+def test_signature_words_and_colours(store: Store) -> None:
+    for sig in SigStatus:
+        store.insert_many([make_record(sig=sig)])
+    model = RequestTableModel(store)
+    words = {shown(model, r, rm.SIGNATURE) for r in range(model.rowCount())}
+    assert words == {"valid", "invalid", "missing", "no secret", "expired", "malformed",
+                     "unsigned"}  # fmt: skip
+    invalid_row = next(
+        r for r in range(model.rowCount()) if shown(model, r, rm.SIGNATURE) == "invalid"
+    )
+    brush = shown(model, invalid_row, rm.SIGNATURE, Qt.ItemDataRole.ForegroundRole)
+    assert brush.color() == rm.RED
+    assert shown(model, invalid_row, rm.PATH, Qt.ItemDataRole.ForegroundRole) is None
+
+
+def test_duplicates_refused_and_error_status_are_marked(store: Store) -> None:
+    [first] = store.insert_many([make_record(event_id="wamid.1")])
+    store.insert_many([make_record(event_id="wamid.1")])
+    store.insert_many([make_record(refused="body over the limit", status=413)])
+    model = RequestTableModel(store)
+    assert shown(model, 1, rm.EVENT) == f"message.text (dup of #{first})"
+    assert shown(model, 0, rm.EVENT) == "refused"
+    assert shown(model, 0, rm.STATUS) == "413"
+    assert shown(model, 0, rm.STATUS, Qt.ItemDataRole.ForegroundRole).color() == rm.RED
+    assert "body over the limit" in shown(model, 0, rm.SUMMARY, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_fetch_more_pages_older_rows(qtmodeltester, store: Store) -> None:
+    fill(store, 450)
+    model = RequestTableModel(store)
+    assert model.rowCount() == rm.PAGE_SIZE
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 2 * rm.PAGE_SIZE
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 450
+    assert not model.canFetchMore(QModelIndex())
+    ids = [model.data(model.index(r, 0), IdRole) for r in range(450)]
+    assert ids == sorted(ids, reverse=True)
+    qtmodeltester.check(model)
+
+
+def test_summaries_are_fetched_lazily_and_cache_is_bounded(store: Store, monkeypatch) -> None:
+    fill(store, 300)
+    model = RequestTableModel(store)
+    model.fetchMore(QModelIndex())
+    model._cache.clear()
+    assert shown(model, 250, rm.PATH) == "/hook/49"
+    assert len(model._cache) <= rm.FETCH_WINDOW
+    monkeypatch.setattr(rm, "CACHE_MAX", 100)
+    model._cache.clear()
+    for row in range(0, 300, 7):
+        assert shown(model, row, rm.PATH) == f"/hook/{299 - row}"
+        assert len(model._cache) <= 100 + rm.FETCH_WINDOW
+
+
+def test_live_batch_is_one_insert_at_the_top(qtbot, qtmodeltester, store: Store) -> None:
+    fill(store, 2)
+    model = RequestTableModel(store)
+    inserts: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserts.append((first, last)))
+    for _ in range(5):
+        model.on_stored(fill(store, 3))
+    with qtbot.waitSignal(model.flushed, timeout=2000) as blocker:
+        pass
+    assert blocker.args == [15]
+    assert inserts == [(0, 14)]
+    assert model.rowCount() == 17
+    assert shown(model, 0, rm.PATH) == "/hook/2"
+    qtmodeltester.check(model)
+
+
+def test_live_rows_respect_the_filter(qtmodeltester, store: Store) -> None:
+    fill(store, 2)
+    model = RequestTableModel(store)
+    model.set_filter(Where("provider = ?", ("waha",)))
+    assert model.rowCount() == 0
+    model.on_stored(fill(store, 2) + fill(store, 1, provider="waha"))
+    assert model.flush() == 1
+    assert shown(model, 0, rm.PROVIDER) == "waha"
+    model.on_stored(fill(store, 3))
+    assert model.flush() == 0
+    qtmodeltester.check(model)
+
+
+def test_filter_resets_and_pages_within_the_filter(qtmodeltester, store: Store) -> None:
+    fill(store, 250, provider="meta")
+    fill(store, 5, provider="waha")
+    model = RequestTableModel(store)
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.set_filter(Where("provider = ?", ("waha",)))
+    assert resets == [True]
+    assert model.rowCount() == 5
+    assert not model.canFetchMore(QModelIndex())
+    model.set_filter(None)
+    assert model.rowCount() == rm.PAGE_SIZE
+    qtmodeltester.check(model)
+
+
+def test_selection_is_kept_by_id_when_rows_arrive_above(qtbot, store: Store) -> None:
+    from PySide6.QtWidgets import QTableView
+
+    fill(store, 5)
+    model = RequestTableModel(store)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    selection = view.selectionModel()
+    flag = QItemSelectionModel.SelectionFlag
+    flags = flag.ClearAndSelect | flag.Rows
+    selection.setCurrentIndex(model.index(2, 0), flags)
+    chosen = model.data(model.index(2, 0), IdRole)
+    model.on_stored(fill(store, 4))
+    model.flush()
+    [index] = selection.selectedRows()
+    assert index.row() == 6
+    assert model.data(index, IdRole) == chosen
+    assert view.currentIndex().row() == 6
+
+
+def test_remove_ids_removes_ranges(qtmodeltester, store: Store) -> None:
+    ids = fill(store, 10)
+    model = RequestTableModel(store)
+    removed: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _p, first, last: removed.append((first, last)))
+    model.remove_ids([ids[9], ids[8], ids[3], 12345])
+    assert removed == [(6, 6), (0, 1)]
+    assert model.rowCount() == 7
+    assert model.row_of(ids[3]) is None
+    qtmodeltester.check(model)
+
+
+def test_refresh_rereads_summaries(store: Store) -> None:
+    [request_id] = fill(store, 1)
+    model = RequestTableModel(store)
+    assert shown(model, 0, rm.SIGNATURE) == "valid"
+    record = make_record(sig=SigStatus.INVALID)
+    store.update_derived(request_id, record.derived)
+    changed: list[int] = []
+    model.dataChanged.connect(lambda *_: changed.append(1))
+    model.refresh()
+    assert changed
+    assert shown(model, 0, rm.SIGNATURE) == "invalid"
+
+
+def test_deleted_meanwhile_shows_empty_cells(store: Store) -> None:
+    ids = fill(store, 2)
+    model = RequestTableModel(store)
+    store.delete([ids[0]])
+    model._cache.clear()
+    assert shown(model, 1, rm.PATH) is None
+    assert shown(model, 0, rm.PATH) == "/hook/1"
+
+
+def test_markup_is_plain_text_in_cells_and_tooltips(store: Store) -> None:
+    store.insert_many([make_record(f"/{MARKUP}", summary=MARKUP, event_type=MARKUP)])
+    model = RequestTableModel(store)
+    assert shown(model, 0, rm.PATH) == f"/{MARKUP}"
+    assert shown(model, 0, rm.SUMMARY) == MARKUP
+    for column in (rm.PATH, rm.SUMMARY, rm.EVENT):
+        tooltip = shown(model, 0, column, Qt.ItemDataRole.ToolTipRole)
+        assert "<b>" not in tooltip
+        assert "<img" not in tooltip
+        assert MARKUP in rendered(tooltip)
+
+
+def test_multiline_summary_is_one_line(store: Store) -> None:
+    store.insert_many([make_record(summary="line one\nline two\tend")])
+    model = RequestTableModel(store)
+    assert shown(model, 0, rm.SUMMARY) == "line one line two end"
+
+
+def test_header_data() -> None:
+    model = RequestTableModel()
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(10)] == list(
+        rm.HEADERS
+    )
+    assert model.headerData(0, Qt.Orientation.Vertical) is None
+
+
+def test_ranges_descending() -> None:
+    assert rm._ranges_descending([9, 8, 7, 3, 2, 0]) == [(7, 9), (2, 3), (0, 0)]
+    assert rm._ranges_descending([]) == []
+
+
+def test_rows_appear_only_once_analysed_and_in_order(qtmodeltester, store: Store) -> None:
+    fill(store, 1)
+    model = RequestTableModel(store)
+    raw = make_record("/raw", provider="waha")
+    [raw_id] = store.insert_many([Record(raw.request, None, 200)])  # analysed later
+    [done_id] = fill(store, 1, provider="waha")
+    model.set_filter(Where("provider = ?", ("waha",)))
+    assert model.rowCount() == 0  # nothing past the first unanalysed row
+    model.on_stored([done_id])
+    assert model.flush() == 0
+    store.apply_analysis([(raw_id, raw.derived)])
+    model.on_stored([raw_id])
+    assert model.flush() == 2
+    assert [model.data(model.index(r, 0), IdRole) for r in range(2)] == [done_id, raw_id]
+    assert shown(model, 1, rm.PROVIDER) == "waha"
+    qtmodeltester.check(model)
