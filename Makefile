@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all bench lint typecheck check-qt clean
+.PHONY: run test test-all bench lint typecheck check-qt clean package
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: $(STAMP)
 ## test-all: the suite including slow reliability tests
 test-all: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+## package: build the desktop app and the headless serve binary into dist/ (PyInstaller)
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/webhook-inspector.spec
+	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/webhook-inspector-serve.spec
+	@echo "built: dist/webhook-inspector/webhook-inspector and dist/webhook-inspector-serve/webhook-inspector-serve"
 
 ## bench: run every benchmark; each prints `RESULT ...` last
 bench: $(STAMP)

@@ -174,3 +174,41 @@ def read_export(text: str) -> Iterator[CapturedRequest]:
             except ValueError as exc:
                 raise FormatError(f"line {number}: not valid JSON ({exc})") from exc
             yield request_from_json(item, f"line {number}")
+
+
+# --- every export format ----------------------------------------------------------------------
+
+EXPORT_FORMATS = ("json", "ndjson", "har", "curl")
+"""Formats `write_export` writes (and `importing.import_file` reads back)."""
+
+
+def write_export(
+    stream: IO[str],
+    items: Iterable[StoredRequest],
+    fmt: str = "json",
+    *,
+    mask: bool = False,
+    keep_credentials: bool = False,
+    base_url: str | None = None,
+) -> int:
+    """Write `items` as `fmt` (one of EXPORT_FORMATS), streaming; returns the count.
+
+    `mask` hides phone numbers, names and message text (see masking; masked bodies are marked);
+    credentials in payloads are masked unless `keep_credentials`. `base_url` is for curl: where
+    the commands send to (default: each request's own scheme://Host).
+    """
+    from inspector.core import curl, har, masking  # they import this module
+
+    if fmt == "json":
+        masker = masking.mask_export_item if mask else None
+        return write_json(stream, items, masker, keep_credentials=keep_credentials)
+    if fmt == "ndjson":
+        masker = masking.mask_export_item if mask else None
+        return write_ndjson(stream, items, masker, keep_credentials=keep_credentials)
+    if fmt == "har":
+        return har.write_har(stream, items, keep_credentials=keep_credentials, mask=mask)
+    if fmt == "curl":
+        return curl.write_curl(
+            stream, items, base_url=base_url, keep_credentials=keep_credentials, mask=mask
+        )
+    raise ValueError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")

@@ -87,3 +87,19 @@ def test_credentials_in_payloads_are_masked_unless_kept(provider_fixture) -> Non
     assert json.loads(body)["apikey"] not in masked.getvalue()
     [back] = read_export(kept.getvalue())
     assert back.body == body
+
+
+def test_write_export_dispatches_every_format_and_masks(provider_fixture) -> None:
+    from inspector.core.formats import EXPORT_FORMATS, write_export
+
+    body = provider_fixture("meta_message_text.json")
+    item = stored(CapturedRequest("POST", "/m", headers=(("Host", "h"),), body=body))
+    for fmt in EXPORT_FORMATS:
+        plain, masked = io.StringIO(), io.StringIO()
+        assert write_export(plain, [item], fmt) == 1
+        assert write_export(masked, [item], fmt, mask=True) == 1
+        assert "Sheena Nelson" in plain.getvalue(), fmt
+        assert "Sheena Nelson" not in masked.getvalue(), fmt
+        assert "16505551234" not in masked.getvalue(), fmt
+    with pytest.raises(ValueError, match="unknown export format 'xml'"):
+        write_export(io.StringIO(), [item], "xml")
