@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_export(commands)
     _add_verify(commands)
+    _add_send(commands)
+    _add_import(commands)
+    _add_replay(commands)
     return parser
 
 
@@ -73,10 +76,105 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--durable", action="store_true",
                        help="fsync every commit (survives power loss; slower)")  # fmt: skip
     serve.add_argument("--quiet", "-q", action="store_true", help="no line per request")
+    _add_stream_options(serve)
+    serve.add_argument("--forward-to", type=_target, metavar="URL",
+                       help="also forward every request, byte-exact, to URL (e.g. your handler)"
+                       )  # fmt: skip
+
+
+TOKEN_ENV = "WEBHOOK_INSPECTOR_TOKEN"
+
+
+def _add_stream_options(serve: argparse.ArgumentParser) -> None:
+    """Relay options: publish our stream, subscribe to other streams (core.stream, core.sse)."""
+    from inspector.core.config import SOURCE_FORMATS
+
+    serve.add_argument("--publish", action="store_true",
+                       help="serve every request as SSE on /_inspector/stream")  # fmt: skip
+    serve.add_argument("--token", metavar="T",
+                       help=f"the stream needs 'Authorization: Bearer T' (default: ${TOKEN_ENV})")
+    serve.add_argument("--public-host", action="append", default=[], metavar="NAME",
+                       help="a host name our endpoints answer to besides local ones "
+                       "(e.g. relay.example; repeatable)")  # fmt: skip
+    serve.add_argument("--source", type=_source_url, action="append", default=[], metavar="URL",
+                       help="subscribe to an SSE stream and store its events (repeatable)")
+    serve.add_argument("--source-format", choices=SOURCE_FORMATS, default="generic",
+                       help="how events become requests, for every --source (default generic)")
+    serve.add_argument("--source-header", type=_header, action="append", default=[],
+                       metavar="'NAME: VALUE'",
+                       help="a header sent to every --source, e.g. 'Authorization: Bearer T' "
+                       "(repeatable; never logged)")  # fmt: skip
+    serve.add_argument("--source-name", metavar="NAME",
+                       help="name stored with the events (default: the URL's host)")
+
+
+def _source_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text.strip())
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError("--source needs an http:// or https:// URL")
+    return text.strip()
+
+
+def _header(text: str) -> object:
+    from inspector.core.config import parse_header_option
+
+    try:
+        return parse_header_option(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def stream_settings(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
+    """The settings changes of the relay options of `serve`."""
+    import os
+    from urllib.parse import urlsplit
+
+    from inspector.core.config import SseSource
+
+    changes: dict[str, object] = {}
+    if getattr(args, "publish", False):
+        changes["publish"] = True
+    token = getattr(args, "token", None) or os.environ.get(TOKEN_ENV)
+    if token:
+        changes["token"] = token
+    if getattr(args, "public_host", None):
+        changes["public_hosts"] = (*settings.public_hosts, *(h.lower() for h in args.public_host))
+    sources = []
+    taken = {source.name for source in settings.sources}
+    for url in getattr(args, "source", None) or []:
+        name = args.source_name or urlsplit(url).hostname or "stream"
+        base, counter = name, 1
+        while name in taken:
+            counter += 1
+            name = f"{base}-{counter}"
+        taken.add(name)
+        sources.append(SseSource(name, url, tuple(args.source_header), args.source_format))
+    if sources:
+        changes["sources"] = (*settings.sources, *sources)
+    return changes
+
+
+def publish_problem(settings: Settings) -> str | None:
+    """Why `serve` refuses to start with these relay settings, or None."""
+    from inspector.core.receiver import LOCAL_HOSTS
+
+    local = settings.host.strip("[]") in {h.strip("[]") for h in LOCAL_HOSTS}
+    if settings.publish and not settings.token and not local:
+        return (
+            f"--publish on {settings.host} needs --token (or ${TOKEN_ENV}): anyone who can "
+            "reach the port would read every request"
+        )
+    return None
 
 
 def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    export = commands.add_parser("export", help="write stored requests as JSON or NDJSON")
+    export = commands.add_parser("export", help="write stored requests: JSON, NDJSON, HAR, curl")
     export.add_argument("--db", type=Path, dest="export_db", help="SQLite file")
     export.add_argument("--out", "-o", type=Path, help="output file (default: standard output)")
     export.add_argument("--ndjson", action="store_true", help="one JSON object per line")
@@ -85,6 +183,14 @@ def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         action="store_true",
         help="do not mask credentials found in payloads (e.g. Evolution apikey)",
     )
+    export.add_argument("--format", "-f", choices=("json", "ndjson", "har", "curl"),
+                        help="output format (default json; --ndjson: ndjson)")  # fmt: skip
+    export.add_argument("--filter", metavar="FILTER", default="",
+                        help='only matching requests, e.g. "provider:meta sig:invalid"')
+    export.add_argument("--mask", action="store_true",
+                        help="mask phone numbers, names and message text in bodies")
+    export.add_argument("--base-url", metavar="URL",
+                        help="curl: send to URL + path (default: each request's host)")
 
 
 def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -116,12 +222,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_export(args, settings)
     if args.command == "verify":
         return run_verify(args)
+    if args.command == "send":
+        return run_send(args, settings)
+    if args.command == "import":
+        return run_import(args, settings)
+    if args.command == "replay":
+        return run_replay(args, settings)
     return run_gui(settings, args.settings)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.settings or default_settings_path())
-    db = getattr(args, "serve_db", None) or getattr(args, "export_db", None) or args.db
+    db = (
+        getattr(args, "serve_db", None) or getattr(args, "export_db", None)
+        or getattr(args, "replay_db", None) or args.db
+    )  # fmt: skip
     return replace(settings, db_path=db) if db else settings
 
 
@@ -144,6 +259,9 @@ def serve_settings(args: argparse.Namespace, settings: Settings) -> Settings:
         changes["secrets"] = (*args.secret, *settings.secrets)
     if args.durable:
         changes["durable"] = True
+    if getattr(args, "forward_to", None):
+        changes["forward_to"] = args.forward_to
+    changes.update(stream_settings(args, settings))
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
@@ -158,14 +276,24 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
     from inspector.core.receiver import ReceiverError
-    from inspector.core.service import InspectorService, RequestsStored, StoreState
+    from inspector.core.service import ForwardDone, InspectorService, RequestsStored, StoreState
 
+    problem = publish_problem(settings)
+    if problem:
+        print(f"webhook-inspector: {problem}", file=sys.stderr)
+        return 2
     service = InspectorService(settings)
+    source_lines = _SourceLines()
+    lines = _RequestLines(out, forwarding=bool(settings.forward_to))
 
     def on_event(event: object) -> None:
         if isinstance(event, RequestsStored) and not quiet:
             for item in event.items:
-                print(request_line(item), file=out, flush=True)
+                lines.stored(item)
+        elif isinstance(event, ForwardDone) and not quiet:
+            lines.forwarded(event)
+        elif source_lines.wants(event):
+            print(source_lines.line(event), file=sys.stderr, flush=True)
         elif isinstance(event, StoreState):
             state = "store writable again" if event.ok else f"STORE FAILING: {event.message}"
             print(state, file=sys.stderr, flush=True)
@@ -182,11 +310,47 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
         print(f"warning: {q.reason}; moved it aside to {q.moved_to} and started a fresh one",
               file=sys.stderr)  # fmt: skip
     print(f"Listening on {service.url}/  (data: {settings.db_path})", file=out, flush=True)
+    if settings.forward_to:
+        print(f"Forwarding every request to {settings.forward_to}", file=out, flush=True)
+    if settings.publish:
+        access = "with a token" if settings.token else "no token: local use only"
+        print(f"Publishing {service.url}{STREAM_PATH} ({access})", file=out, flush=True)
     print("Press Ctrl-C to stop.", file=out, flush=True)
     await _wait_for_signal()
     await service.stop()
+    lines.flush()
     print("Stopped.", file=out, flush=True)
     return 0
+
+
+STREAM_PATH = "/_inspector/stream"
+
+
+class _SourceLines:
+    """One stderr line per source state change (not per event count update)."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, tuple[str, str]] = {}
+
+    def wants(self, event: object) -> bool:
+        from inspector.core.sse import SourceState
+
+        if not isinstance(event, SourceState):
+            return False
+        key = (event.state, event.detail)
+        if self._shown.get(event.name) == key:
+            return False
+        self._shown[event.name] = key
+        return True
+
+    def line(self, event: object) -> str:
+        from inspector.core.sse import SourceState
+
+        assert isinstance(event, SourceState)
+        text = f"source {event.name}: {event.detail} ({event.events} events)"
+        if event.last_error and event.state != "live":
+            text += f"; last error: {event.last_error}"
+        return _one_line(text)
 
 
 async def _wait_for_signal() -> None:
@@ -218,6 +382,204 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
+class _RequestLines:
+    """Prints one line per request; with forwarding, the line waits for the forward's result
+    (analysis and forwarding finish in either order) and ends with e.g. `→ 200 12ms`."""
+
+    def __init__(self, out: TextIO, *, forwarding: bool) -> None:
+        self._out = out
+        self._forwarding = forwarding
+        self._lines: dict[int, tuple[str, str, str]] = {}
+        self._forwards: dict[int, object] = {}
+
+    def stored(self, item: object) -> None:
+        from inspector.core.writer import Stored
+
+        assert isinstance(item, Stored)
+        line = request_line(item)
+        if not self._forwarding or item.record.request.refused:
+            self._print(line)
+            return
+        derived = item.record.derived
+        provider = derived.provider if derived else ""
+        scheme = derived.verification.scheme if derived else ""
+        event = self._forwards.pop(item.id, None)
+        if event is None:
+            self._lines[item.id] = (line, provider, scheme)
+        else:
+            self._print(f"{line}  {forward_text(event, provider, scheme)}")
+
+    def forwarded(self, event: object) -> None:
+        from inspector.core.service import ForwardDone
+
+        assert isinstance(event, ForwardDone)
+        waiting = self._lines.pop(event.request_id, None)
+        if waiting is None:
+            self._forwards[event.request_id] = event
+            return
+        line, provider, scheme = waiting
+        self._print(f"{line}  {forward_text(event, provider, scheme)}")
+
+    def flush(self) -> None:
+        """Lines still waiting at shutdown (their forward was cancelled)."""
+        for line, _, _ in self._lines.values():
+            self._print(f"{line}  → not forwarded (stopped)")
+        self._lines.clear()
+
+    def _print(self, line: str) -> None:
+        print(line, file=self._out, flush=True)
+
+
+def forward_text(event: object, provider: str = "", scheme: str = "") -> str:
+    """`→ 200 12ms`, `→ error: connection refused: …`, plus a warning when the handler answered
+    slower than the provider waits."""
+    from inspector.core.replay import slow_warning
+    from inspector.core.service import ForwardDone
+
+    assert isinstance(event, ForwardDone)
+    ms = f"{event.latency_ms:.0f}ms" if event.latency_ms is not None else ""
+    if event.error:
+        return _one_line(f"→ {event.status or 'error'}: {event.error} {ms}".rstrip())
+    text = f"→ {event.status} {ms}"
+    warning = slow_warning(provider, scheme, event.latency_ms)
+    return f"{text}  WARNING: {warning}" if warning else text
+
+
+# --- replay ---------------------------------------------------------------------------------
+
+
+def _target(text: str) -> str:
+    from inspector.core.replay import check_target
+
+    try:
+        check_target(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _add_replay(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = commands.add_parser(
+        "replay", help="send stored requests again, byte-exact, to a URL (no receiver needed)"
+    )
+    replay.add_argument("ids", type=int, nargs="+", metavar="ID", help="request ids (#17 -> 17)")
+    replay.add_argument("--to", dest="target", type=_target, metavar="URL",
+                        help="target URL (default: the replay target in settings); with no path, "
+                        "each request keeps its own path")  # fmt: skip
+    replay.add_argument("--db", type=Path, dest="replay_db", help="SQLite file")
+    replay.add_argument("--keep-host", action="store_true",
+                        help="send the original Host header instead of the target's")  # fmt: skip
+    replay.add_argument("--resign", metavar="SCHEME",
+                        help="re-sign with SCHEME (fresh signature and timestamp)")  # fmt: skip
+    replay.add_argument("--secret", help="secret for --resign (default: one configured for SCHEME)")
+    replay.add_argument("--wrong-signature", action="store_true",
+                        help="send a deliberately invalid signature")  # fmt: skip
+    replay.add_argument("--follow-redirects", action="store_true",
+                        help="follow redirects (same host and port only)")  # fmt: skip
+    replay.add_argument("--concurrency", type=int, default=8, help="at most N at a time (8)")
+
+
+def _replay_options(args: argparse.Namespace, settings: Settings) -> object:
+    from inspector.core.replay import ReplayOptions
+
+    resign: tuple[str, str] | None = None
+    if args.resign:
+        secret = args.secret or next(
+            (rule.secret for rule in settings.secrets if rule.scheme == args.resign), None
+        )
+        if secret is None and not args.wrong_signature:
+            raise ValueError(f"--resign {args.resign} needs --secret (none is configured)")
+        resign = (args.resign, secret or "wrong")
+    return ReplayOptions(
+        keep_host=args.keep_host, resign=resign, wrong_signature=args.wrong_signature,
+        follow_redirects=args.follow_redirects,
+    )  # fmt: skip
+
+
+def run_replay(args: argparse.Namespace, settings: Settings) -> int:
+    target = args.target or settings.replay_target
+    try:
+        options = _replay_options(args, settings)
+    except ValueError as exc:
+        print(f"webhook-inspector: {exc}", file=sys.stderr)
+        return 2
+    if not settings.db_path.exists():
+        print(f"webhook-inspector: no database at {settings.db_path}", file=sys.stderr)
+        return 1
+    try:
+        ok = asyncio.run(_replay(settings, args.ids, target, options, args.concurrency))
+    except KeyboardInterrupt:
+        return 130
+    if args.target:
+        _remember_target(args, target)
+    return 0 if ok else 1
+
+
+async def _replay(
+    settings: Settings, ids: Sequence[int], target: str, options: object, concurrency: int
+) -> bool:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from inspector.core.models import ReplayAttempt
+    from inspector.core.replay import Replayer, ReplayOptions
+    from inspector.core.service import replay_stored
+    from inspector.core.store import Store
+
+    assert isinstance(options, ReplayOptions)
+    loop = asyncio.get_running_loop()
+    store = await loop.run_in_executor(None, Store.open, settings.db_path)
+    writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-writes")
+
+    async def write(func: Callable[[], list[int]]) -> list[int]:
+        return await loop.run_in_executor(writes, func)
+
+    def show(attempt: ReplayAttempt) -> None:
+        print(attempt_line(attempt), flush=True)
+
+    try:
+        async with Replayer.from_settings(settings) as replayer:
+            attempts = await replay_stored(
+                store, replayer, ids, target, write=write, on_attempt=show, options=options,
+                concurrency=max(1, concurrency),
+            )  # fmt: skip
+    except ValueError as exc:
+        print(f"webhook-inspector: {exc}", file=sys.stderr)
+        return False
+    finally:
+        writes.shutdown(wait=True)
+        store.close()
+    return all(attempt.ok and attempt.fidelity_ok is not False for attempt in attempts)
+
+
+def attempt_line(attempt: object) -> str:
+    """One line per replay attempt: ids, target, status or error, latency, fidelity."""
+    from inspector.core.models import ReplayAttempt
+
+    assert isinstance(attempt, ReplayAttempt)
+    if attempt.id is None:
+        return f"request #{attempt.request_id}  not sent: {_one_line(attempt.error or '')}"
+    outcome = str(attempt.status) if attempt.error is None else f"ERROR {attempt.error}"
+    if attempt.error is None and not attempt.ok:
+        outcome += " FAILED"
+    latency = f"{attempt.latency_ms:.0f}ms" if attempt.latency_ms is not None else "-"
+    fidelity = {True: "ok", False: "MISMATCH", None: "-"}[attempt.fidelity_ok]
+    edited = "  (edited)" if attempt.edited else ""
+    parts = [f"replay #{attempt.id}", f"request #{attempt.request_id}", attempt.sent_method,
+             attempt.target, _one_line(outcome), latency, f"fidelity {fidelity}"]  # fmt: skip
+    return "  ".join(p for p in parts if p) + edited
+
+
+def _remember_target(args: argparse.Namespace, target: str) -> None:
+    """Keep the target among the recent ones in the settings file (best effort)."""
+    from inspector.core.config import save_settings
+
+    path = args.settings or default_settings_path()
+    try:
+        save_settings(load_settings(path).remember_target(target), path)
+    except (OSError, ValueError) as exc:
+        print(f"warning: could not remember the target in {path}: {exc}", file=sys.stderr)
+
+
 # --- export / verify ------------------------------------------------------------------------
 
 
@@ -228,16 +590,25 @@ def run_export(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.db_path.exists():
         print(f"webhook-inspector: no database at {settings.db_path}", file=sys.stderr)
         return 1
-    store = Store.open(settings.db_path)
-    write = formats.write_ndjson if args.ndjson else formats.write_json
-    keep = args.keep_credentials
+    from inspector.core.filters import FilterError, compile_filter
+
     try:
+        chosen = compile_filter(args.filter)
+    except FilterError as exc:
+        print(f"webhook-inspector: --filter: {exc}", file=sys.stderr)
+        return 2
+    fmt = args.format or ("ndjson" if args.ndjson else "json")
+    options = {"mask": args.mask, "keep_credentials": args.keep_credentials,
+               "base_url": args.base_url}  # fmt: skip
+    store = Store.open(settings.db_path)
+    try:
+        items = store.iter_all(chosen.where, chosen.params)
         if args.out:
             with args.out.open("w", encoding="utf-8") as handle:
-                count = write(handle, store.iter_all(), keep_credentials=keep)
+                count = formats.write_export(handle, items, fmt, **options)
             print(f"exported {count} requests to {args.out}", file=sys.stderr)
         else:
-            write(sys.stdout, store.iter_all(), keep_credentials=keep)
+            formats.write_export(sys.stdout, items, fmt, **options)
     finally:
         store.close()
     return 0
@@ -265,3 +636,159 @@ def run_verify(args: argparse.Namespace) -> int:
     if result.expected or result.received:
         print(f"  expected {result.expected or '-'}  received {result.received or '-'}")
     return 0 if result.status == "valid" else 1
+
+
+# --- send (sample events) / import ----------------------------------------------------------
+
+
+def _add_send(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    send = commands.add_parser(
+        "send", help="send a realistic, correctly signed sample event (e.g. send meta text)"
+    )
+    send.add_argument("provider", nargs="?", help="meta, waha, wsapi, standard, github, stripe")
+    send.add_argument("event", nargs="?", help="e.g. text, status.read, message.ack (see --list)")
+    send.add_argument("--to", metavar="URL",
+                      help="target URL (default: this app's receiver, "
+                           "http://HOST:PORT/webhook/PROVIDER from the settings)")  # fmt: skip
+    send.add_argument("--secret", help="sign with this secret (default: the provider's demo "
+                                       "secret, printed)")  # fmt: skip
+    send.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                      help="change a field: from/phone, to, name, text, or a dotted JSON path "
+                           "such as entry.0.changes.0.value.messages.0.text.body "
+                           "(repeatable)")  # fmt: skip
+    send.add_argument("--list", action="store_true", help="list the samples and demo secrets")
+    send.add_argument("--dry-run", action="store_true",
+                      help="print the request instead of sending it")  # fmt: skip
+
+
+def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = commands.add_parser(
+        "import", help="store requests from files: our JSON/NDJSON export, HAR, curl, JSON"
+    )
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--db", type=Path, dest="import_db", help="SQLite file")
+    imp.add_argument("--path", default="/import", dest="import_path",
+                     help="path for a plain JSON payload file (default: %(default)s)")  # fmt: skip
+    imp.add_argument("--max-size", type=parse_size, default=None,
+                     help="refuse files larger than this (default 256M)")  # fmt: skip
+
+
+def print_samples(out: TextIO) -> None:
+    """The sample catalogue and the demo secrets, as `send --list` prints them."""
+    from inspector.core import samples
+
+    rows = samples.list_samples()
+    width = max(len(event) for _, event, _ in rows)
+    print(f"{'PROVIDER':<9} {'EVENT':<{width}}  DESCRIPTION", file=out)
+    for provider, event, description in rows:
+        print(f"{provider:<9} {event:<{width}}  {description}", file=out)
+    print("\nDemo secrets (used without --secret; the scheme verifies them):", file=out)
+    for provider, secret in samples.DEMO_SECRETS.items():
+        print(f"  {provider:<9} {samples.SCHEMES[provider]:<9} {secret}", file=out)
+    print("\nExample: webhook-inspector send meta text --set phone=491511234567 "
+          "--set text='Hallo'", file=out)  # fmt: skip
+
+
+def run_send(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.core import samples
+
+    if args.list or not args.provider:
+        print_samples(sys.stdout)
+        return 0
+    if not args.event:
+        print("webhook-inspector: send needs PROVIDER and EVENT (see send --list)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    overrides: dict[str, str] = {}
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"webhook-inspector: --set {item!r}: expected KEY=VALUE", file=sys.stderr)
+            return 2
+        overrides[key.strip()] = value
+    try:
+        request = samples.build_sample(
+            args.provider, args.event, secret=args.secret, overrides=overrides
+        )
+    except samples.SampleError as exc:
+        print(f"webhook-inspector: {exc}", file=sys.stderr)
+        return 2
+    provider = args.provider.strip().lower()
+    scheme = samples.SCHEMES[provider]
+    url = args.to or samples.default_url(provider, settings.host, settings.port)
+    if not args.secret:
+        secret = samples.DEMO_SECRETS[provider]
+        print(f"signed ({scheme}) with the demo secret {secret!r}; to verify it here run "
+              f"serve --secret /webhook/{provider}={scheme}:{secret}", file=sys.stderr)  # fmt: skip
+    if args.dry_run:
+        print(f"{request.method} {url}")
+        for name, value in request.headers:
+            print(f"{name}: {value}")
+        print()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(request.body + b"\n")
+        return 0
+    return asyncio.run(_send(request, url))
+
+
+async def _send(request: object, url: str) -> int:
+    import aiohttp
+
+    from inspector.core.models import CapturedRequest
+    from inspector.core.samples import send_sample
+
+    assert isinstance(request, CapturedRequest)
+    try:
+        status, body = await send_sample(request, url)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        print(f"webhook-inspector: cannot send to {url}: {reason}", file=sys.stderr)
+        return 1
+    answer = _one_line(body.decode("utf-8", "replace"))
+    print(f"{request.method} {url} -> {status}  {answer}".rstrip())
+    return 0 if 200 <= status < 300 else 1
+
+
+def run_import(args: argparse.Namespace, settings: Settings) -> int:
+    if args.import_db:
+        settings = replace(settings, db_path=args.import_db)
+    return asyncio.run(_import(args, settings))
+
+
+IMPORT_CHUNK = 256
+"""Requests handed to the writer at once while importing (they share group commits)."""
+
+
+async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.core.importing import DEFAULT_MAX_SIZE, import_file
+    from inspector.core.service import InspectorService
+    from inspector.core.store import StoreError
+
+    max_size = args.max_size or DEFAULT_MAX_SIZE
+    service = InspectorService(settings)
+    await service.start(listen=False)
+    failed = False
+    try:
+        for path in args.files:
+            result = import_file(path, default_path=args.import_path, max_size=max_size)
+            stored = 0
+            try:
+                for start in range(0, len(result.requests), IMPORT_CHUNK):
+                    chunk = result.requests[start : start + IMPORT_CHUNK]
+                    await asyncio.gather(*(service.ingest(r) for r in chunk))
+                    stored += len(chunk)
+            except StoreError as exc:
+                print(f"{path}: imported {stored}, then the store failed: {exc}", file=sys.stderr)
+                failed = True
+                continue
+            if result.requests or not result.errors:
+                kind = f" ({result.format})" if result.format else ""
+                print(f"{path}: imported {stored} request{'s' * (stored != 1)}{kind}")
+            if result.errors:
+                failed = True
+                for error in result.errors:
+                    print(f"{path}: error: {error}", file=sys.stderr)
+        await service.settled()
+    finally:
+        await service.stop()
+    return 1 if failed else 0

@@ -168,3 +168,271 @@ def test_bad_secret_option_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["serve", "--secret", "nonsense"])
     assert "PATH=SCHEME:SECRET" in capsys.readouterr().err
+
+
+# --- replay / forward -----------------------------------------------------------------------
+
+
+class _Sink:
+    """A threaded HTTP server on 127.0.0.1 that records each request's path and body."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        received: list[tuple[str, bytes]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append((self.path, body))
+                self.send_response(201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.received = received
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sink():
+    server = _Sink()
+    yield server
+    server.close()
+
+
+def _store_requests(db: Path, bodies: list[bytes]) -> list[int]:
+    from inspector.core.models import CapturedRequest
+    from inspector.core.store import Record
+
+    store = Store.open(db)
+    try:
+        records = [
+            Record(CapturedRequest("POST", f"/hook/{n}", "q=1", (("Host", "x"),), body), None)
+            for n, body in enumerate(bodies)
+        ]
+        return store.insert_many(records)
+    finally:
+        store.close()
+
+
+def test_replay_command_end_to_end(tmp_path: Path, monkeypatch, capsys, sink) -> None:
+    from inspector.core.config import load_settings
+
+    monkeypatch.setenv("WEBHOOK_INSPECTOR_HOME", str(tmp_path / "home"))
+    db = tmp_path / "h.db"
+    bodies = [b'{"a": 1}', b"\xff\x00binary"]
+    ids = _store_requests(db, bodies)
+    args = ["replay", *map(str, ids), "--to", sink.url, "--db", str(db)]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert re.search(r"replay #\d+  request #\d+  POST  http://127\.0\.0\.1:\d+/hook/\d\?q=1  "
+                         r"201  \d+ms  fidelity ok$", line), line  # fmt: skip
+    assert sorted(sink.received) == [("/hook/0?q=1", bodies[0]), ("/hook/1?q=1", bodies[1])]
+    store = Store.open(db)
+    try:
+        assert [len(store.replays(i)) for i in ids] == [1, 1]
+    finally:
+        store.close()
+    assert load_settings().replay_targets == (sink.url,)
+
+
+def test_replay_command_reports_failures(tmp_path: Path, monkeypatch, capsys) -> None:
+    import socket
+
+    monkeypatch.setenv("WEBHOOK_INSPECTOR_HOME", str(tmp_path / "home"))
+    db = tmp_path / "h.db"
+    [request_id] = _store_requests(db, [b"{}"])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = ["replay", str(request_id), "99", "--to", f"http://127.0.0.1:{port}/h", "--db", str(db)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert f"ERROR connection refused: nothing is listening on 127.0.0.1:{port}" in out
+    assert "request #99  not sent: there is no request #99" in out
+
+
+def test_replay_command_refuses_non_http_targets(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["replay", "1", "--to", "file:///etc/passwd", "--db", str(tmp_path / "h.db")])
+    assert "only http:// and https://" in capsys.readouterr().err
+
+
+def test_serve_forward_to_prints_the_forward_result(tmp_path: Path, sink) -> None:
+    proc, url = start_serve(tmp_path, "--forward-to", f"{sink.url}/handler")
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith(f"Forwarding every request to {sink.url}/handler")
+        proc.stdout.readline()  # "Press Ctrl-C to stop."
+        assert post(f"{url}/webhook", b'{"x": 1}') == 200
+        line = proc.stdout.readline()
+        assert "/webhook" in line
+        assert re.search(r"→ 201 \d+ms$", line), line
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    assert sink.received == [("/handler", b'{"x": 1}')]
+
+
+# --- send / import / export formats -----------------------------------------------------------
+
+
+def test_send_list(capsys) -> None:
+    assert main(["send", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("PROVIDER")
+    for line in ("meta      status.delivered", "waha      session.status", "github    ping",
+                 "stripe    customer.created", "demo-meta-app-secret"):  # fmt: skip
+        assert line in out
+    assert main(["send"]) == 0
+    assert capsys.readouterr().out == out
+
+
+def test_send_a_sample_to_serve_stores_it_valid(tmp_path: Path, capsys) -> None:
+    proc, url = start_serve(tmp_path, "--quiet",
+                            "--secret", "/webhook/meta=meta:demo-meta-app-secret",
+                            "--secret", "/webhook/waha=waha:my-key")  # fmt: skip
+    try:
+        args = ["send", "meta", "text", "--to", f"{url}/webhook/meta",
+                "--set", "phone=491511234567", "--set", "text=Hallo from the CLI"]  # fmt: skip
+        assert main(args) == 0
+        captured = capsys.readouterr()
+        assert f"POST {url}/webhook/meta -> 200" in captured.out
+        assert "demo-meta-app-secret" in captured.err
+        waha = ["send", "waha", "message.ack", "--to", f"{url}/webhook/waha", "--secret", "my-key"]
+        assert main(waha) == 0
+        assert "demo" not in capsys.readouterr().err
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    store = Store.open(tmp_path / "h.db")
+    try:
+        rows = sorted(store.page(), key=lambda row: row.id)
+        assert [(r.provider, r.event_type, r.sig_status) for r in rows] == [
+            ("meta", "message.text", "valid"), ("waha", "message.ack", "valid")]  # fmt: skip
+        assert "491511234567" in rows[0].summary
+        assert "Hallo from the CLI" in rows[0].summary
+    finally:
+        store.close()
+
+
+def test_send_errors(capsys) -> None:
+    import socket
+
+    assert main(["send", "meta", "nope"]) == 2
+    assert "no meta sample 'nope'" in capsys.readouterr().err
+    assert main(["send", "meta"]) == 2
+    assert main(["send", "meta", "text", "--set", "oops"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["send", "meta", "text", "--to", f"http://127.0.0.1:{port}/x"]) == 1
+    assert "cannot send to" in capsys.readouterr().err
+
+
+def test_send_dry_run_prints_the_signed_request(capsysbinary) -> None:
+    assert main(["send", "github", "push", "--dry-run", "--secret", "s"]) == 0
+    out = capsysbinary.readouterr().out
+    assert out.startswith(b"POST http://")
+    assert b"X-GitHub-Event: push" in out
+    assert b'"ref":"refs/heads/main"' in out
+
+
+def test_import_files_then_export_filtered_and_masked(
+    tmp_path: Path, provider_fixture, capsys
+) -> None:
+    formats_dir = ROOT / "tests" / "fixtures" / "formats"
+    payload = tmp_path / "payload.json"
+    payload.write_bytes(provider_fixture("meta_message_text.json"))
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01\x02junk")
+    db = str(tmp_path / "i.db")
+    files = [str(payload), str(formats_dir / "browser.har"), str(formats_dir / "requests.curl"),
+             str(junk)]  # fmt: skip
+    assert main(["import", *files, "--db", db, "--path", "/webhook/meta"]) == 1
+    captured = capsys.readouterr()
+    assert f"{payload}: imported 1 request (json)" in captured.out
+    assert "browser.har: imported 3 requests (har)" in captured.out
+    assert "requests.curl: imported 5 requests (curl)" in captured.out
+    assert "browser.har: error: entry 4: request.url is not text" in captured.err
+    assert "requests.curl: error: command 4 (line 15): no URL" in captured.err
+    assert f"{junk}: error: not JSON, HAR or curl (binary data)" in captured.err
+
+    out = tmp_path / "meta.har"
+    assert main(["export", "--db", db, "--format", "har", "--filter", "provider:meta",
+                 "--out", str(out)]) == 0  # fmt: skip
+    entries = json.loads(out.read_text("utf-8"))["log"]["entries"]
+    assert len(entries) == 2  # the payload file and the curl command to /webhook/meta
+    assert {e["_webhookInspector"]["provider"] for e in entries} == {"meta"}
+    assert entries[0]["request"]["postData"]["text"].encode() == payload.read_bytes()
+    assert entries[0]["_webhookInspector"]["source"] == "import"
+
+    masked = tmp_path / "masked.json"
+    assert main(["export", "--db", db, "--mask", "--filter", "path:/webhook/meta",
+                 "-o", str(masked)]) == 0  # fmt: skip
+    text = masked.read_text("utf-8")
+    for secret in ("Sheena Nelson", "16505551234", "Does it come in another color?"):
+        assert secret not in text
+    first = json.loads(text)["requests"][0]
+    assert first["body_masked"] is True
+    assert "*******1234" in first["summary"]
+
+    assert main(["export", "--db", db, "--format", "curl", "--filter", "method:PUT"]) == 0
+    curl_out = capsys.readouterr().out
+    assert curl_out.count("curl -X PUT") == 2  # one from the HAR file, one from curl
+    assert "base64 -d" in curl_out
+
+
+def test_import_refuses_and_export_bad_filter(tmp_path: Path, capsys) -> None:
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert main(["import", str(fifo), "--db", str(tmp_path / "x.db")]) == 1
+    assert "FIFO" in capsys.readouterr().err
+    assert main(["export", "--db", str(tmp_path / "x.db"), "--filter", "status:>"]) == 2
+    assert "--filter" in capsys.readouterr().err
+
+
+def test_send_import_and_export_paths_never_import_qt() -> None:
+    code = (
+        "import sys\n"
+        "from inspector.cli import build_parser\n"
+        "build_parser().parse_args(['send', 'meta', 'text'])\n"
+        "import inspector.core.samples, inspector.core.importing, inspector.core.har\n"
+        "import inspector.core.curl, inspector.core.masking\n"
+        "inspector.core.samples.build_sample('meta', 'text')\n"
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'qasync', 'inspector.gui'))]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_documents_every_replay_option_and_forward_to() -> None:
+    from inspector.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    replay = commands.choices["replay"]  # type: ignore[index]
+    options = [s for a in replay._actions for s in a.option_strings if s.startswith("--")]
+    missing = [o for o in options if o != "--help" and f"`{o}" not in readme]
+    assert missing == []
+    assert "`--forward-to URL`" in readme

@@ -13,14 +13,20 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
-from inspector.core.models import ResponseSpec
+from inspector.core.models import Header, ResponseSpec
 
 APP_NAME = "webhook-inspector"
 DEFAULT_PORT = 8080
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DEFAULT_REPLAY_TARGET = "http://127.0.0.1:3000/webhook"
+DEFAULT_REPLAY_MAX_RESPONSE = 1024 * 1024
+RECENT_TARGETS = 10
+DEFAULT_MAX_EVENT = 1024 * 1024
+SOURCE_FORMATS = ("generic", "wsapi", "smee", "inspector")
 
 
 HOME_ENV = "WEBHOOK_INSPECTOR_HOME"
@@ -89,6 +95,80 @@ def parse_secret_option(text: str) -> SecretRule:
     return SecretRule(path, scheme, secret)
 
 
+def redacted_url(url: str) -> str:
+    """The URL without user info and query (both may carry credentials): for logs and states."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(invalid URL)"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown}{port}{parts.path}"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SseSource:
+    """An SSE stream to subscribe to; each event becomes a stored request (see core.sse).
+
+    `format`: `generic` (one event = one request, method SSE), `wsapi` (WSAPI envelopes, stored
+    as POST /wsapi), `smee` (a smee.io channel: the original request rebuilt) or `inspector`
+    (another webhook-inspector's /_inspector/stream: byte-exact). `headers` (API keys, bearer
+    tokens) are sent with every connection and never logged or shown (`repr` hides them)."""
+
+    name: str
+    url: str
+    headers: tuple[Header, ...] = ()
+    format: str = "generic"
+    stall_timeout: float = 45.0
+    """Seconds without any byte (not even a keepalive) after which the connection is dropped
+    and made again."""
+    max_event: int = DEFAULT_MAX_EVENT
+    """Events larger than this are skipped and recorded as refused."""
+    connect_timeout: float = 10.0
+    retry_initial: float = 1.0
+    """First reconnect delay in seconds when the server sent no `retry:`."""
+    retry_max: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.format not in SOURCE_FORMATS:
+            raise ValueError(
+                f"unknown source format {self.format!r} (one of {', '.join(SOURCE_FORMATS)})"
+            )
+
+    def __repr__(self) -> str:  # never the header values, the query or user info of the URL
+        return (
+            f"SseSource(name={self.name!r}, url={redacted_url(self.url)!r}, "
+            f"format={self.format!r}, headers={[name for name, _ in self.headers]!r})"
+        )
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+
+def parse_header_option(text: str) -> Header:
+    """Parse `Name: value` (CLI `--source-header`)."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(c in name for c in " \t\r\n"):
+        raise ValueError(f"expected 'Name: value', e.g. 'X-Api-Key: abc' (got {name.strip()!r}...)")
+    if any(c in value for c in "\r\n"):
+        raise ValueError("a header value cannot contain a line break")
+    return name.strip(), value.strip()
+
+
+def _source_to_json(source: SseSource) -> dict[str, Any]:
+    data = asdict(source)
+    data["headers"] = [list(h) for h in source.headers]
+    return data
+
+
+def _source_from_json(data: dict[str, Any]) -> SseSource:
+    known = {k: v for k, v in data.items() if k in SseSource.__dataclass_fields__}
+    known["headers"] = tuple((str(k), str(v)) for k, v in data.get("headers", []))
+    return SseSource(**known)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable. Immutable: change with `dataclasses.replace`."""
@@ -102,6 +182,35 @@ class Settings:
     secrets: tuple[SecretRule, ...] = ()
     verify_token: str | None = None
     durable: bool = False
+    keep_last: int | None = None
+    """Retention: keep at most this many requests (None: no limit). Deletions are reported."""
+    keep_days: float | None = None
+    """Retention: delete requests older than this many days (None: keep forever)."""
+    replay_target: str = DEFAULT_REPLAY_TARGET
+    """Where replays go when no target is given."""
+    replay_targets: tuple[str, ...] = ()
+    """Recently used replay targets, most recent first (at most RECENT_TARGETS)."""
+    replay_connect_timeout: float = 5.0
+    """Seconds to wait for a replay/forward connection."""
+    replay_timeout: float = 30.0
+    """Seconds to wait for a whole replay/forward (connect, send, answer)."""
+    replay_max_response: int = DEFAULT_REPLAY_MAX_RESPONSE
+    """Response bodies of replays and forwards are kept up to this many bytes."""
+    forward_to: str | None = None
+    """When set, every captured request is also forwarded, byte-exact, to this URL."""
+    sources: tuple[SseSource, ...] = ()
+    """SSE streams to subscribe to while running (core.sse)."""
+    publish: bool = False
+    """Serve every captured request as SSE on /_inspector/stream (core.stream)."""
+    token: str | None = field(default=None, repr=False)
+    """When set, /_inspector/stream requires `Authorization: Bearer <token>`."""
+    public_hosts: tuple[str, ...] = ()
+    """Host names (besides local ones) our own endpoints answer to, e.g. relay.example."""
+
+    def remember_target(self, target: str) -> Settings:
+        """These settings with `target` first among the recent replay targets."""
+        recent = (target, *(t for t in self.replay_targets if t != target))
+        return replace(self, replay_targets=recent[:RECENT_TARGETS])
 
     def response_for(self, method: str, path: str) -> ResponseSpec:
         for rule in self.rules:
@@ -153,7 +262,29 @@ def settings_to_json(settings: Settings) -> dict[str, Any]:
         "secrets": [asdict(rule) for rule in settings.secrets],
         "verify_token": settings.verify_token,
         "durable": settings.durable,
+        "keep_last": settings.keep_last,
+        "keep_days": settings.keep_days,
+        "replay_target": settings.replay_target,
+        "replay_targets": list(settings.replay_targets),
+        "replay_connect_timeout": settings.replay_connect_timeout,
+        "replay_timeout": settings.replay_timeout,
+        "replay_max_response": settings.replay_max_response,
+        "forward_to": settings.forward_to,
+        "sources": [_source_to_json(source) for source in settings.sources],
+        "publish": settings.publish,
+        "token": settings.token,
+        "public_hosts": list(settings.public_hosts),
     }
+
+
+def _optional_number(value: Any, kind: type[int] | type[float]) -> Any:
+    """A retention setting: None when unset (or 0), else a non-negative number."""
+    if value in (None, "", 0):
+        return None
+    number = kind(value)
+    if number < 0:
+        raise ValueError(f"retention must not be negative (got {value})")
+    return number
 
 
 def settings_from_json(data: dict[str, Any]) -> Settings:
@@ -171,6 +302,20 @@ def settings_from_json(data: dict[str, Any]) -> Settings:
         secrets=tuple(SecretRule(**rule) for rule in data.get("secrets", [])),
         verify_token=data.get("verify_token"),
         durable=bool(data.get("durable", False)),
+        keep_last=_optional_number(data.get("keep_last"), int),
+        keep_days=_optional_number(data.get("keep_days"), float),
+        replay_target=str(data.get("replay_target") or base.replay_target),
+        replay_targets=tuple(str(t) for t in data.get("replay_targets", []))[:RECENT_TARGETS],
+        replay_connect_timeout=float(
+            data.get("replay_connect_timeout", base.replay_connect_timeout)
+        ),
+        replay_timeout=float(data.get("replay_timeout", base.replay_timeout)),
+        replay_max_response=int(data.get("replay_max_response", base.replay_max_response)),
+        forward_to=data.get("forward_to") or None,
+        sources=tuple(_source_from_json(source) for source in data.get("sources", [])),
+        publish=bool(data.get("publish", False)),
+        token=data.get("token") or None,
+        public_hosts=tuple(str(h).lower() for h in data.get("public_hosts", [])),
     )
 
 

@@ -193,3 +193,51 @@ def headers_from_json(text: str | None) -> tuple[Header, ...]:
     if not text:
         return ()
     return tuple((str(name), str(value)) for name, value in json.loads(text))
+
+
+REPLAY = "replay"
+FORWARD = "forward"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayAttempt:
+    """One re-send of a stored request (kind 'replay') or one live forward (kind 'forward'),
+    with what came back: a status and response, or an error in plain words."""
+
+    request_id: int
+    target: str
+    """The URL the request went to (the target joined with the request's path and query)."""
+    started_at_ns: int
+    kind: str = REPLAY
+    edited: bool = False
+    """True when anything but transport headers differs from the stored request (edited
+    method/path/headers/body, re-signed, or a deliberately wrong signature)."""
+    sent_method: str = ""
+    sent_headers: tuple[Header, ...] = ()
+    """The headers as written on the wire (Latin-1 convention), in order."""
+    sent_body: bytes | None = None
+    """The body sent; kept only for edited attempts (otherwise it is the stored body)."""
+    sent_sha256: str = ""
+    """SHA-256 of the body bytes handed to the connection; empty when nothing was sent."""
+    expected_sha256: str = ""
+    """SHA-256 of the body meant to be sent: the stored body's, or the edited body's."""
+    status: int | None = None
+    response_headers: tuple[Header, ...] = ()
+    response_body: bytes = b""
+    response_truncated: bool = False
+    """The response body was longer than the cap and only its start was kept."""
+    latency_ms: float | None = None
+    error: str | None = None
+    id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The target answered without error and with a status below 400."""
+        return self.error is None and self.status is not None and self.status < 400
+
+    @property
+    def fidelity_ok(self) -> bool | None:
+        """Were exactly the intended body bytes sent? None when no body was sent at all."""
+        if not self.sent_sha256:
+            return None
+        return self.sent_sha256 == self.expected_sha256

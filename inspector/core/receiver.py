@@ -26,6 +26,9 @@ from inspector.core.store import StoreError
 log = logging.getLogger(__name__)
 
 RESERVED_PREFIX = "/_inspector/"
+PARSER_LIMITS = {"max_headers": 16384, "max_field_size": 65536, "max_line_size": 65536}
+"""aiohttp refuses more than 128 headers or 8 KiB lines by default: capture them instead
+(a request beyond these is still answered 400 by the HTTP parser)."""
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 READ_CHUNK = 64 * 1024
 
@@ -116,6 +119,9 @@ class Receiver:
         self.port: int | None = None
         self.host: str | None = None
         self.extra_routes: list[tuple[str, str, Handler]] = []
+        self.before_stop: list[Callable[[], Awaitable[None]]] = []
+        """Called at the start of `stop()` (e.g. to end long-lived streams, which would
+        otherwise hold the shutdown for aiohttp's shutdown timeout)."""
 
     @property
     def url(self) -> str:
@@ -133,7 +139,13 @@ class Receiver:
 
     async def start(self, host: str, port: int) -> None:
         self._runner = web.AppRunner(
-            self.make_app(), access_log=None, auto_decompress=False, handle_signals=False
+            self.make_app(),
+            access_log=None,  # the default access log prints query strings (tokens)
+            auto_decompress=False,  # store gzip bodies as received
+            handle_signals=False,
+            max_headers=PARSER_LIMITS["max_headers"],
+            max_field_size=PARSER_LIMITS["max_field_size"],
+            max_line_size=PARSER_LIMITS["max_line_size"],
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
@@ -145,6 +157,8 @@ class Receiver:
         self.host, self.port = host, int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
+        for hook in self.before_stop:
+            await hook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -158,8 +172,12 @@ class Receiver:
 
     def host_allowed(self, request: web.Request) -> bool:
         """The app's own endpoints answer only to our own host names (DNS rebinding)."""
-        allowed = LOCAL_HOSTS | {self.host or ""}
-        return host_name(request.host or "").lower() in allowed
+        return host_name(request.host or "").lower() in self.allowed_hosts()
+
+    def allowed_hosts(self) -> frozenset[str]:
+        """Local names, the address we listen on, and the configured public host names."""
+        public = {name.lower() for name in self._settings().public_hosts}
+        return LOCAL_HOSTS | {self.host or ""} | public
 
     async def _expect(self, request: web.Request) -> web.StreamResponse | None:
         """Refuse an announced oversized body before sending `100 Continue`."""

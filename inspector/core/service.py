@@ -4,18 +4,31 @@ plain-Python events. Used by the CLI and, from a worker thread, by the GUI."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from inspector.core.config import Settings
 from inspector.core.derive import derive
-from inspector.core.models import CapturedRequest, Derived, Header
-from inspector.core.receiver import Receiver, ReceiverError
+from inspector.core.models import (
+    FORWARD,
+    REPLAY,
+    CapturedRequest,
+    Derived,
+    Header,
+    ReplayAttempt,
+)
+from inspector.core.receiver import LOCAL_HOSTS, Receiver, ReceiverError
+from inspector.core.replay import Replayer, ReplayOptions, check_target
+from inspector.core.sse import LastIds, SourceState, SseClient, SseSource, last_ids_path
 from inspector.core.store import Quarantine, Store, StoreError
+from inspector.core.stream import StreamPublisher
+from inspector.core.tasks import TaskGroup
 from inspector.core.writer import GroupWriter, Stored
 
 log = logging.getLogger(__name__)
@@ -46,7 +59,55 @@ class Rederived:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """Retention deleted `count` requests; `reason` says which rule (never silent)."""
+
+    count: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardDone:
+    """A captured request was forwarded (settings.forward_to): the target's status and latency,
+    or why it failed (`error`, plain words)."""
+
+    request_id: int
+    status: int | None
+    latency_ms: float | None
+    error: str | None
+    replay_id: int | None = None
+    """The recorded attempt (None when it could not be recorded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayDone:
+    """A replay attempt was made and recorded."""
+
+    attempt: ReplayAttempt
+
+
 Listener = Callable[[object], None]
+REPLAY_CONCURRENCY = 8
+"""Replays of several requests run this many at a time."""
+FORWARD_CONCURRENCY = 8
+"""Forwards run this many at a time; the others wait their turn."""
+FORWARD_BACKLOG = 1000
+"""Beyond this many forwards waiting, captured requests are not forwarded (and the attempt
+says so): memory stays bounded when the target is slower than the senders."""
+FORWARD_DRAIN = 5.0
+"""On stop, forwards in flight get this many seconds to finish before they are cancelled."""
+PRUNE_EVERY = 600.0
+"""Seconds between retention passes (also run at start and when retention changes)."""
+
+
+def retention_text(keep_last: int | None, keep_days: float | None) -> str:
+    parts = []
+    if keep_last is not None:
+        parts.append(f"keep the last {keep_last} requests")
+    if keep_days is not None:
+        parts.append(f"keep {keep_days:g} days")
+    return "retention: " + " and ".join(parts)
 
 
 class InspectorService:
@@ -59,7 +120,18 @@ class InspectorService:
         self.receiver: Receiver | None = None
         self.quarantined: Quarantine | None = None
         self._listeners: list[Listener] = []
+        self._background = TaskGroup()
         self._store_ok = True
+        self._replayer: Replayer | None = None
+        self._forwards = TaskGroup()
+        self._forward_tasks: set[asyncio.Task[None]] = set()
+        self._forward_slots: asyncio.Semaphore | None = None
+        self._replay_closed = False
+        self.publisher: StreamPublisher | None = None
+        """Serves /_inspector/stream when settings.publish is on (core.stream)."""
+        self._sources: dict[str, tuple[SseClient, asyncio.Task[None]]] = {}
+        self._source_tasks = TaskGroup()
+        self._last_ids: LastIds | None = None
 
     # lifecycle
 
@@ -73,6 +145,10 @@ class InspectorService:
         self.writer = GroupWriter(self.store, self._derive_function(), self._stored)
         await self.writer.start()
         self.receiver = Receiver(lambda: self.settings, self._capture)
+        self.publisher = StreamPublisher(lambda: self.settings, self._require_store, self.subscribe)
+        self.publisher.install(self.receiver)
+        await self._sync_sources()
+        self._background.spawn(self._prune_periodically(), name="retention")
         if listen:
             await self.start_receiver()
 
@@ -92,8 +168,11 @@ class InspectorService:
         await self.start_receiver()
 
     async def stop(self) -> None:
+        await self._stop_sources()
+        await self._background.close()
         if self.receiver is not None:
             await self.receiver.stop()
+        await self._stop_replaying()
         if self.writer is not None:
             await self.writer.close()
         if self.store is not None:
@@ -138,6 +217,9 @@ class InspectorService:
             self._set_store_ok(False, str(exc))
             raise
         self._set_store_ok(True)
+        if self.settings.forward_to and request.refused is None and request.source != "import":
+            # captured live (receiver or event stream): forward it; imported files are history
+            self._schedule_forward(request_id, request, self.settings.forward_to)
         return request_id
 
     def _set_store_ok(self, ok: bool, message: str = "") -> None:
@@ -152,6 +234,64 @@ class InspectorService:
         """Store a request that did not come through the receiver (import, stream, sample)."""
         return await self._capture(request, None, (), b"")
 
+    # stream sources (core.sse)
+
+    async def add_source(self, source: SseSource) -> None:
+        """Subscribe to `source` now and keep it in settings.sources (a source of the same name
+        is replaced). Its states are published as SourceState; its events are stored like
+        captured requests, with `source` set to its name."""
+        others = tuple(s for s in self.settings.sources if s.name != source.name)
+        self.settings = replace(self.settings, sources=(*others, source))
+        await self._stop_source(source.name)
+        self._start_source(source)
+
+    async def remove_source(self, name: str) -> bool:
+        """Disconnect source `name` and drop it from settings.sources; False if unknown."""
+        known = any(s.name == name for s in self.settings.sources) or name in self._sources
+        sources = tuple(s for s in self.settings.sources if s.name != name)
+        self.settings = replace(self.settings, sources=sources)
+        await self._stop_source(name)
+        return known
+
+    def sources(self) -> list[SourceState]:
+        """The current state of every source (stopped ones included)."""
+        return [client.state for client, _ in self._sources.values()]
+
+    def _start_source(self, source: SseSource) -> None:
+        if self._last_ids is None:
+            self._last_ids = LastIds(last_ids_path(self.settings.db_path))
+        client = SseClient(source, self.ingest, self._publish, last_ids=self._last_ids)
+        task = self._source_tasks.spawn(client.run(), name=f"source-{source.name}")
+        self._sources[source.name] = (client, task)
+
+    async def _stop_source(self, name: str) -> None:
+        entry = self._sources.pop(name, None)
+        if entry is None:
+            return
+        client, task = entry
+        task.cancel()
+        await asyncio.wait([task])
+        self._publish(
+            SourceState(name, "stopped", "stopped: removed", client.events, client.last_error)
+        )
+
+    async def _sync_sources(self) -> None:
+        """Run exactly the sources in settings.sources (restarting changed ones)."""
+        wanted = {source.name: source for source in self.settings.sources}
+        for name, (client, _) in list(self._sources.items()):
+            if wanted.get(name) != client.source:
+                await self._stop_source(name)
+        for name, source in wanted.items():
+            if name not in self._sources:
+                self._start_source(source)
+
+    async def _stop_sources(self) -> None:
+        self._sources.clear()
+        await self._source_tasks.close()
+        if self._last_ids is not None:
+            with contextlib.suppress(OSError):
+                self._last_ids.flush()
+
     async def settled(self) -> None:
         """Wait until every captured request is stored and analysed (tests, shutdown)."""
         assert self.writer is not None
@@ -162,8 +302,12 @@ class InspectorService:
     async def update_settings(self, settings: Settings) -> None:
         """Apply new settings; re-verify stored requests when secrets or the token changed."""
         old, self.settings = self.settings, settings
+        if old.sources != settings.sources and self.store is not None:
+            await self._sync_sources()
         if (old.host, old.port) != (settings.host, settings.port) and self.url:
             await self.restart_receiver()
+        if (old.keep_last, old.keep_days) != (settings.keep_last, settings.keep_days):
+            await self.prune()
         if (old.secrets, old.verify_token) != (settings.secrets, settings.verify_token):
             assert self.writer is not None
             await self.writer.set_derive(self._derive_function())
@@ -186,6 +330,28 @@ class InspectorService:
         self._publish(Rederived(count))
         return count
 
+    async def prune(self) -> int:
+        """Apply the retention settings now; publishes Pruned when anything was deleted."""
+        keep_last, keep_days = self.settings.keep_last, self.settings.keep_days
+        if keep_last is None and keep_days is None:
+            return 0
+        store = self._require_store()
+        cutoff = None if keep_days is None else time.time_ns() - int(keep_days * 86400e9)
+        count = int(
+            await self._on_writer(lambda: store.prune(keep_last=keep_last, older_than_ns=cutoff))
+        )
+        if count:
+            self._publish(Pruned(count, retention_text(keep_last, keep_days)))
+        return count
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            try:
+                await self.prune()
+            except StoreError as exc:
+                log.error("retention failed: %s", exc)
+            await asyncio.sleep(PRUNE_EVERY)
+
     async def delete(self, ids: Sequence[int]) -> int:
         store = self._require_store()
         return int(await self._on_writer(lambda: store.delete(ids)))
@@ -206,3 +372,284 @@ class InspectorService:
     @property
     def db_path(self) -> Path:
         return self.settings.db_path
+
+    # replay and forward
+
+    def replayer(self) -> Replayer:
+        """The service's HTTP client for replays and forwards (uses the current settings)."""
+        if self._replayer is None:
+            self._replayer = Replayer.from_settings(self.settings)
+        replayer, settings = self._replayer, self.settings
+        replayer.connect_timeout = settings.replay_connect_timeout
+        replayer.timeout = settings.replay_timeout
+        replayer.max_response = settings.replay_max_response
+        return replayer
+
+    async def replay(
+        self,
+        request_id: int,
+        target: str | None = None,
+        *,
+        edited: CapturedRequest | None = None,
+        keep_host: bool = False,
+        resign: tuple[str, str] | None = None,
+        wrong_signature: bool = False,
+        follow_redirects: bool = False,
+    ) -> ReplayAttempt:
+        """Send stored request `request_id` again to `target` (default: the replay target in
+        settings), as captured or as `edited`; record the attempt, remember the target among
+        the recent ones, publish ReplayDone and return the attempt.
+
+        Raises ValueError in plain words when the request does not exist or cannot be sent
+        (bad target, a header with a line break...): nothing is sent or recorded then. Network
+        failures (refused, timeout, TLS, DNS) are recorded in the attempt's `error`.
+        """
+        store = self._require_store()
+        target = target or self.settings.replay_target
+        loop = asyncio.get_running_loop()
+        stored = await loop.run_in_executor(None, store.get, request_id)
+        if stored is None:
+            raise ValueError(f"there is no request #{request_id}")
+        options = ReplayOptions(keep_host, resign, wrong_signature, follow_redirects)
+        attempt = await self.replayer().send(stored.request, target, edited=edited, options=options)
+        attempt = await self._record(attempt)
+        self.settings = self.settings.remember_target(target)
+        self._publish(ReplayDone(attempt))
+        return attempt
+
+    async def replay_many(
+        self,
+        request_ids: Sequence[int],
+        target: str | None = None,
+        *,
+        options: ReplayOptions | None = None,
+        concurrency: int = REPLAY_CONCURRENCY,
+    ) -> list[ReplayAttempt]:
+        """Replay several stored requests as captured (see `replay_stored`); each recorded
+        attempt is published as ReplayDone. Raises ValueError for an unusable target."""
+        store = self._require_store()
+        target = target or self.settings.replay_target
+
+        def recorded(attempt: ReplayAttempt) -> None:
+            if attempt.id is not None:
+                self._publish(ReplayDone(attempt))
+
+        attempts = await replay_stored(
+            store, self.replayer(), request_ids, target, write=self._on_writer,
+            on_attempt=recorded, options=options, concurrency=concurrency,
+        )  # fmt: skip
+        self.settings = self.settings.remember_target(target)
+        return attempts
+
+    async def _record(self, attempt: ReplayAttempt) -> ReplayAttempt:
+        store = self._require_store()
+        replay_id = int(await self._on_writer(lambda: store.add_replay(attempt)))
+        return replace(attempt, id=replay_id)
+
+    def _schedule_forward(self, request_id: int, request: CapturedRequest, target: str) -> None:
+        """Forward a just-stored request in the background (the sender's 2xx does not wait)."""
+        if self._replay_closed:
+            log.warning("request #%d not forwarded: the service is stopping", request_id)
+            return
+        if self._forward_slots is None:
+            self._forward_slots = asyncio.Semaphore(FORWARD_CONCURRENCY)
+        request = replace(request, id=request_id)
+        if len(self._forward_tasks) >= FORWARD_BACKLOG:
+            reason = f"not forwarded: {FORWARD_BACKLOG} forwards are already waiting"
+            work = self._forward_done(_unsent(request_id, target, reason, FORWARD))
+        else:
+            work = self._forward(request, target)
+        task = self._forwards.spawn(work, name=f"forward-{request_id}")
+        self._forward_tasks.add(task)
+        task.add_done_callback(self._forward_tasks.discard)
+
+    async def _forward(self, request: CapturedRequest, target: str) -> None:
+        assert self._forward_slots is not None
+        assert request.id is not None
+        async with self._forward_slots:
+            try:
+                if self._is_own_receiver(target):
+                    raise ValueError(
+                        f"{target} is this inspector's own receiver (it would forward to itself "
+                        "forever)"
+                    )
+                attempt = await self.replayer().send(request, target, kind=FORWARD)
+            except ValueError as exc:
+                attempt = _unsent(request.id, target, f"not forwarded: {exc}", FORWARD)
+        await self._forward_done(attempt)
+
+    async def _forward_done(self, attempt: ReplayAttempt) -> None:
+        try:
+            attempt = await self._record(attempt)
+        except StoreError as exc:  # e.g. the request was deleted meanwhile
+            log.warning("forward of #%d not recorded: %s", attempt.request_id, exc)
+        self._publish(
+            ForwardDone(attempt.request_id, attempt.status, attempt.latency_ms, attempt.error,
+                        attempt.id)
+        )  # fmt: skip
+
+    def _is_own_receiver(self, target: str) -> bool:
+        url = check_target(target)
+        receiver = self.receiver
+        if receiver is None or receiver.port is None or url.port != receiver.port:
+            return False
+        own = {host.strip("[]") for host in LOCAL_HOSTS} | {(receiver.host or "").lower()}
+        return (url.host or "").lower() in own or receiver.host in ("0.0.0.0", "::")
+
+    async def forwards_settled(self) -> None:
+        """Wait until every forward started so far is done and recorded (tests, shutdown)."""
+        while self._forward_tasks:
+            await asyncio.wait(set(self._forward_tasks))
+
+    async def _stop_replaying(self) -> None:
+        """Give forwards in flight a few seconds to finish, cancel the rest, close the client."""
+        self._replay_closed = True
+        if self._forward_tasks:
+            await asyncio.wait(set(self._forward_tasks), timeout=FORWARD_DRAIN)
+        await self._forwards.close()
+        if self._replayer is not None:
+            await self._replayer.close()
+            self._replayer = None
+
+
+def _unsent(request_id: int, target: str, reason: str, kind: str = REPLAY) -> ReplayAttempt:
+    """An attempt that never reached the network (the reason is its error)."""
+    return ReplayAttempt(request_id, target, time.time_ns(), kind=kind, error=reason)
+
+
+Write = Callable[[Callable[[], list[int]]], Awaitable[list[int]]]
+"""Runs a function on the store's writer thread and returns its result
+(`GroupWriter.run_on_writer`, or an executor with one thread)."""
+RECORD_BATCH = 256
+RECORD_WAIT = 0.02
+"""Attempts are recorded in commits of up to about RECORD_BATCH, at most RECORD_WAIT s late."""
+READ_BATCH = 64
+READ_BYTES = 4 * 1024 * 1024
+"""Stored requests are read ahead of the senders, at most this many (and about this many
+body bytes) at a time."""
+
+
+async def replay_stored(
+    store: Store,
+    replayer: Replayer,
+    request_ids: Sequence[int],
+    target: str,
+    *,
+    write: Write,
+    on_attempt: Callable[[ReplayAttempt], None] | None = None,
+    options: ReplayOptions | None = None,
+    concurrency: int = REPLAY_CONCURRENCY,
+) -> list[ReplayAttempt]:
+    """Replay stored requests as captured to `target`, at most `concurrency` at a time.
+
+    Requests are read from the store in small batches ahead of the senders, and attempts are
+    recorded with group commits through `write` (while one batch commits, finished attempts
+    gather for the next), so a long replay is limited by the network, not by SQLite.
+    `on_attempt` is called with every attempt once it is recorded (it then has its id).
+
+    Returns the attempts in the order of `request_ids`. A request that does not exist or cannot
+    be replayed (e.g. its body was refused) gets an unrecorded attempt (id None) whose error
+    says why. Raises ValueError for an unusable target before anything is sent.
+    """
+    check_target(target)
+    options = options or ReplayOptions()
+    results: list[ReplayAttempt | None] = [None] * len(request_ids)
+    senders = max(1, min(concurrency, len(request_ids)))
+    loaded: asyncio.Queue[tuple[int, int, CapturedRequest | None] | None] = asyncio.Queue(
+        maxsize=senders
+    )
+    finished: asyncio.Queue[tuple[int, ReplayAttempt] | None] = asyncio.Queue()
+
+    def done(index: int, attempt: ReplayAttempt) -> None:
+        results[index] = attempt
+        if on_attempt is not None:
+            on_attempt(attempt)
+
+    async def read() -> None:
+        # On the loop, not a thread: a few ms at a time, and no GIL ping-pong with the senders.
+        items = list(enumerate(request_ids))
+        for start in range(0, len(items), 500):
+            block = items[start : start + 500]
+            sizes = store.body_sizes([request_id for _, request_id in block])
+            for chunk in _read_chunks(block, sizes):
+                found = store.requests([request_id for _, request_id in chunk])
+                for index, request_id in chunk:
+                    await loaded.put((index, request_id, found.get(request_id)))
+        for _ in range(senders):
+            await loaded.put(None)
+
+    async def send() -> None:
+        while (item := await loaded.get()) is not None:
+            index, request_id, request = item
+            if request is None:
+                done(index, _unsent(request_id, target, f"there is no request #{request_id}"))
+                continue
+            try:
+                attempt = await replayer.send(request, target, options=options)
+            except ValueError as exc:
+                done(index, _unsent(request_id, target, str(exc)))
+                continue
+            finished.put_nowait((index, attempt))
+
+    async def send_all() -> None:
+        await _all(*(send() for _ in range(senders)))
+        finished.put_nowait(None)
+
+    async def record() -> None:
+        while True:
+            batch = [await finished.get()]
+            if batch[0] is not None and finished.qsize() < RECORD_BATCH:
+                await asyncio.sleep(RECORD_WAIT)  # fewer, larger commits
+            while not finished.empty():
+                batch.append(finished.get_nowait())
+            last = batch[-1] is None  # the end marker comes after every attempt
+            items = [item for item in batch if item is not None]
+            for (index, attempt), replay_id in zip(items, await _record_batch(items), strict=True):
+                done(index, attempt if replay_id is None else replace(attempt, id=replay_id))
+            if last:
+                return
+
+    async def _record_batch(items: list[tuple[int, ReplayAttempt]]) -> list[int | None]:
+        attempts = [attempt for _, attempt in items]
+        if not attempts:
+            return []
+        try:
+            return list(await write(lambda: store.add_replays(attempts)))
+        except StoreError:  # e.g. one request was deleted meanwhile: record the others
+            ids: list[int | None] = []
+            for attempt in attempts:
+                try:
+                    ids.append((await write(functools.partial(store.add_replays, [attempt])))[0])
+                except StoreError as exc:
+                    log.warning("replay of #%d not recorded: %s", attempt.request_id, exc)
+                    ids.append(None)
+            return ids
+
+    await _all(read(), send_all(), record())
+    return [attempt for attempt in results if attempt is not None]
+
+
+def _read_chunks(
+    items: list[tuple[int, int]], sizes: dict[int, int]
+) -> list[list[tuple[int, int]]]:
+    """Split (index, id) pairs into reads of at most READ_BATCH rows and about READ_BYTES."""
+    chunks: list[list[tuple[int, int]]] = [[]]
+    total = 0
+    for item in items:
+        size = sizes.get(item[1], 0)
+        if chunks[-1] and (len(chunks[-1]) >= READ_BATCH or total + size > READ_BYTES):
+            chunks.append([])
+            total = 0
+        chunks[-1].append(item)
+        total += size
+    return [chunk for chunk in chunks if chunk]
+
+
+async def _all(*coros: Coroutine[Any, Any, None]) -> None:
+    """Run coroutines together; if one fails, the others are cancelled and its error raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for coro in coros:
+                group.create_task(coro)
+    except BaseExceptionGroup as group_error:
+        raise group_error.exceptions[0] from None

@@ -7,6 +7,7 @@ being killed (SIGKILL, crash); on power loss the last few commits may be lost. P
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -23,12 +24,14 @@ from inspector.core.models import (
     CapturedRequest,
     Derived,
     Event,
+    ReplayAttempt,
     SigStatus,
     StoredRequest,
     Verification,
     headers_from_json,
     headers_to_json,
 )
+from inspector.core.replay import too_slow_for
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +73,29 @@ class RowSummary:
     refused: str | None
     duplicate_of: int | None
     event_count: int
+    sig_scheme: str = ""
+    forward_status: int | None = None
+    """Status of the latest forward of this request (None: not forwarded, or no answer)."""
+    forward_ms: float | None = None
+    forward_error: str | None = None
+
+    @property
+    def forward_too_slow(self) -> bool:
+        """The forward target answered slower than this provider waits for an answer."""
+        return too_slow_for(self.provider, self.sig_scheme, self.forward_ms)
 
 
+_LATEST_FORWARD = (
+    "(SELECT replays.{column} FROM replays WHERE replays.request_id = requests.id"
+    " AND replays.kind = 'forward' ORDER BY replays.id DESC LIMIT 1)"
+)
 SUMMARY_COLUMNS = (
     "id, received_at_ns, method, path, query, source, provider, event_type, summary, "
-    "sig_status, body_size, response_status, refused, duplicate_of, event_count"
+    "sig_status, body_size, response_status, refused, duplicate_of, event_count, sig_scheme, "
+    + ", ".join(_LATEST_FORWARD.format(column=c) for c in ("status", "latency_ms", "error"))
 )
+"""Row summary columns; the forward columns are correlated lookups on the replays index
+(request_id, id), so a page of 200 rows costs a few hundred index seeks, not a join."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,12 +535,105 @@ class Store:
                     yield stored
             after = ids[-1]
 
+    def prune(self, *, keep_last: int | None, older_than_ns: int | None) -> int:
+        """Retention: delete all but the newest `keep_last` requests and those received before
+        `older_than_ns`; returns how many were deleted (the caller reports it)."""
+        conn = self.reader()
+        ids: set[int] = set()
+        if keep_last is not None:
+            rows = conn.execute(
+                "SELECT id FROM requests WHERE id <= ("
+                " SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (keep_last,),
+            )
+            ids.update(int(row[0]) for row in rows)
+        if older_than_ns is not None:
+            rows = conn.execute(
+                "SELECT id FROM requests WHERE received_at_ns < ?", (older_than_ns,)
+            )
+            ids.update(int(row[0]) for row in rows)
+        return self.delete(sorted(ids)) if ids else 0
+
     def checkpoint(self) -> None:
         """Copy committed WAL pages into the database file without blocking writers."""
         self.writer().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def integrity_check(self) -> str:
         return str(self.reader().execute("PRAGMA integrity_check").fetchone()[0])
+
+    # replay attempts
+
+    def body_sizes(self, ids: Sequence[int]) -> dict[int, int]:
+        """Body size of each request (missing ids are absent)."""
+        sizes: dict[int, int] = {}
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, body_size FROM requests WHERE id IN ({marks})"
+            sizes.update((int(i), int(size)) for i, size in self.reader().execute(sql, chunk))
+        return sizes
+
+    def requests(self, ids: Sequence[int]) -> dict[int, CapturedRequest]:
+        """The captured requests with these ids (missing ids are absent), in one query per 500:
+        what a replay of many requests reads (no events, no derived columns)."""
+        found: dict[int, CapturedRequest] = {}
+        conn = self.reader()
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                "SELECT id, method, path, query, headers, body, remote, http_version,"
+                " received_at_ns, source, scheme, refused, declared_size"
+                f" FROM requests WHERE id IN ({marks})",
+                chunk,
+            )
+            for row in rows:
+                found[row[0]] = CapturedRequest(
+                    id=row[0], method=row[1], path=row[2], query=row[3],
+                    headers=headers_from_json(row[4]), body=bytes(row[5]), remote=row[6],
+                    http_version=row[7], received_at_ns=row[8], source=row[9], scheme=row[10],
+                    refused=row[11], declared_size=row[12],
+                )  # fmt: skip
+        return found
+
+    def add_replay(self, attempt: ReplayAttempt) -> int:
+        """Record one replay or forward attempt (writer thread); returns its id.
+        Raises StoreError when it cannot be written (e.g. the request was deleted meanwhile)."""
+        return self.add_replays([attempt])[0]
+
+    def add_replays(self, attempts: Sequence[ReplayAttempt]) -> list[int]:
+        """Record several attempts in one transaction (writer thread); returns their ids."""
+        conn = self.writer()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [_insert_replay(conn, attempt) for attempt in attempts]
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot record the replay in {self.path}: {exc}") from exc
+        return ids
+
+    def replays(self, request_id: int) -> list[ReplayAttempt]:
+        """Every replay and forward attempt of a request, oldest first."""
+        rows = self._replay_rows("replays.request_id = ? ORDER BY replays.id", (request_id,))
+        return [_replay_from_row(row) for row in rows]
+
+    def get_replay(self, replay_id: int) -> ReplayAttempt | None:
+        rows = self._replay_rows("replays.id = ?", (replay_id,))
+        return _replay_from_row(rows[0]) if rows else None
+
+    def _replay_rows(self, where: str, params: Sequence[object]) -> list[sqlite3.Row]:
+        conn = self.reader()
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(
+                "SELECT replays.*, requests.body_sha256 AS request_sha256 FROM replays"
+                f" JOIN requests ON requests.id = replays.request_id WHERE {where}",
+                params,
+            ).fetchall()
+        finally:
+            conn.row_factory = None
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -612,3 +725,34 @@ def _stored_from_row(row: sqlite3.Row, events: Sequence[sqlite3.Row]) -> StoredR
         response_body=bytes(row["response_body"]),
         duplicate_of=row["duplicate_of"],
     )
+
+
+def _insert_replay(conn: sqlite3.Connection, attempt: ReplayAttempt) -> int:
+    cursor = conn.execute(
+        "INSERT INTO replays (request_id, started_at_ns, target, kind, edited, sent_method,"
+        " sent_headers, sent_body, sent_sha256, status, response_headers, response_body,"
+        " response_truncated, latency_ms, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            attempt.request_id, attempt.started_at_ns, attempt.target, attempt.kind,
+            int(attempt.edited), attempt.sent_method, headers_to_json(attempt.sent_headers),
+            attempt.sent_body, attempt.sent_sha256, attempt.status,
+            headers_to_json(attempt.response_headers), attempt.response_body,
+            int(attempt.response_truncated), attempt.latency_ms, attempt.error,
+        ),
+    )  # fmt: skip
+    return int(cursor.lastrowid or 0)
+
+
+def _replay_from_row(row: sqlite3.Row) -> ReplayAttempt:
+    sent_body = None if row["sent_body"] is None else bytes(row["sent_body"])
+    expected = row["request_sha256"] if sent_body is None else hashlib.sha256(sent_body).hexdigest()
+    return ReplayAttempt(
+        id=row["id"], request_id=row["request_id"], started_at_ns=row["started_at_ns"],
+        target=row["target"], kind=row["kind"], edited=bool(row["edited"]),
+        sent_method=row["sent_method"], sent_headers=headers_from_json(row["sent_headers"]),
+        sent_body=sent_body, sent_sha256=row["sent_sha256"], expected_sha256=expected,
+        status=row["status"], response_headers=headers_from_json(row["response_headers"]),
+        response_body=bytes(row["response_body"]),
+        response_truncated=bool(row["response_truncated"]), latency_ms=row["latency_ms"],
+        error=row["error"],
+    )  # fmt: skip

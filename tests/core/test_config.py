@@ -78,3 +78,27 @@ def test_home_env_moves_data(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("WEBHOOK_INSPECTOR_HOME", str(tmp_path))
     assert data_dir() == tmp_path / "data"
     assert Settings().db_path == tmp_path / "data" / "history.db"
+
+
+def test_retention_round_trips_and_rejects_negative(tmp_path: Path) -> None:
+    settings = Settings(db_path=tmp_path / "x.db", keep_last=100, keep_days=7.5)
+    path = save_settings(settings, tmp_path / "s.json")
+    assert load_settings(path) == settings
+    path.write_text('{"keep_last": -1}')
+    with pytest.raises(ValueError, match="negative"):
+        load_settings(path)
+
+
+def test_replay_settings_round_trip_and_recent_targets(tmp_path: Path) -> None:
+    settings = Settings(forward_to="http://127.0.0.1:3000/h", replay_connect_timeout=2.5,
+                        replay_timeout=12.0, replay_max_response=4096)  # fmt: skip
+    assert settings.replay_target == "http://127.0.0.1:3000/webhook"
+    for n in range(12):
+        settings = settings.remember_target(f"http://127.0.0.1:{n}/")
+    settings = settings.remember_target("http://127.0.0.1:5/")
+    assert len(settings.replay_targets) == 10
+    assert settings.replay_targets[:2] == ("http://127.0.0.1:5/", "http://127.0.0.1:11/")
+    assert settings.replay_targets.count("http://127.0.0.1:5/") == 1
+    path = save_settings(settings, tmp_path / "s.json")
+    assert load_settings(path) == settings
+    assert Settings().forward_to is None

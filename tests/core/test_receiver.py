@@ -261,3 +261,31 @@ async def test_stored_event_is_published(service) -> None:
     stored = [e for e in events if type(e).__name__ == "RequestsStored"]
     assert stored
     assert stored[0].items[0].record.request.path == "/p"
+
+
+async def test_ten_thousand_headers_and_a_0xff_header_byte_are_stored(service) -> None:
+    headers = b"".join(b"X-H-%d: v\r\n" % n for n in range(10_000))
+    request = (
+        b"POST /many HTTP/1.1\r\nHost: localhost\r\nX-Bin: \xff\xfe\r\n" + headers
+        + b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    answer = await raw_http(service, request)
+    assert answer.startswith(b"HTTP/1.1 200")
+    stored = await only(service)
+    assert len(stored.request.headers) == 10_004
+    assert stored.request.header("X-Bin") == "\xff\xfe"
+
+
+async def test_json_nested_100000_deep_is_stored_and_analysed(tmp_path: Path) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    svc = InspectorService(Settings(db_path=tmp_path / "deep.db", port=0))
+    await svc.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{svc.url}/deep", data=body) as response:
+                assert response.status == 200
+        stored = await only(svc)
+        assert stored.request.body == body
+        assert stored.derived.provider == "generic"
+    finally:
+        await svc.stop()

@@ -72,3 +72,24 @@ def test_service_thread_starts_serves_and_stops(tmp_path: Path) -> None:
     assert thread.service.store.count() == 1
     thread.stop()
     assert not thread._thread.is_alive()
+
+
+async def test_retention_deletes_old_requests_and_says_so(service) -> None:
+    import time
+
+    from inspector.core.models import CapturedRequest
+    from inspector.core.service import Pruned
+
+    old = time.time_ns() - 3 * 86400 * 10**9
+    for n in range(5):
+        await service.ingest(CapturedRequest("POST", f"/old/{n}", received_at_ns=old))
+    for n in range(5):
+        await service.ingest(CapturedRequest("POST", f"/new/{n}"))
+    events: list[object] = []
+    service.subscribe(events.append)
+    await service.update_settings(replace(service.settings, keep_days=1.0))
+    assert service.store.count() == 5
+    await service.update_settings(replace(service.settings, keep_last=2))
+    assert [r.path for r in service.store.page()] == ["/new/4", "/new/3"]
+    assert Pruned(5, "retention: keep 1 days") in events
+    assert Pruned(3, "retention: keep the last 2 requests and keep 1 days") in events

@@ -225,3 +225,69 @@ def test_write_to_read_only_database_raises_store_error(tmp_path: Path) -> None:
             opened.insert_many([make_record()])
     finally:
         opened.close()
+
+
+# --- replay attempts ------------------------------------------------------------------------
+
+
+def make_attempt(request_id: int, **changes: object):  # type: ignore[no-untyped-def]
+    import hashlib
+
+    from inspector.core.models import ReplayAttempt
+
+    sha = hashlib.sha256(b"body number 0").hexdigest()
+    fields: dict[str, object] = {
+        "request_id": request_id, "target": "http://127.0.0.1:3000/hook/0",
+        "started_at_ns": 1_700_000_000_000_000_000, "sent_method": "POST",
+        "sent_headers": (("Host", "127.0.0.1:3000"), ("X-Dup", "1"), ("x-dup", "2")),
+        "sent_sha256": sha, "status": 200, "response_headers": (("A", "1"), ("a", "2")),
+        "response_body": b"\xff ok", "latency_ms": 12.5,
+    }  # fmt: skip
+    fields.update(changes)
+    return ReplayAttempt(**fields)  # type: ignore[arg-type]
+
+
+def test_replay_attempts_round_trip_and_link_to_their_request(store: Store) -> None:
+    from dataclasses import replace
+
+    [request_id] = store.insert_many([make_record()])
+    plain = make_attempt(request_id)
+    edited = make_attempt(request_id, edited=True, sent_body=b"edited", sent_sha256="0" * 64,
+                          kind="forward", status=None, error="no answer within 30 s",
+                          response_truncated=True)  # fmt: skip
+    first, second = store.add_replay(plain), store.add_replay(edited)
+    got = store.replays(request_id)
+    assert got[0] == replace(plain, id=first, expected_sha256=plain.sent_sha256)
+    assert got[0].fidelity_ok is True
+    assert got[1].id == second
+    assert got[1].sent_body == b"edited"
+    assert got[1].fidelity_ok is False  # expected is the edited body's hash
+    assert (got[1].kind, got[1].error, got[1].response_truncated) == (
+        "forward", "no answer within 30 s", True,
+    )  # fmt: skip
+    assert store.get_replay(second) == got[1]
+    assert store.get_replay(999) is None
+    store.delete([request_id])
+    assert store.replays(request_id) == []
+
+
+def test_a_replay_of_a_missing_request_is_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="cannot record"):
+        store.add_replay(make_attempt(42))
+
+
+def test_page_shows_the_latest_forward(store: Store) -> None:
+    ids = store.insert_many([make_record(n) for n in range(3)])
+    store.add_replays([
+        make_attempt(ids[0], kind="forward", status=500, latency_ms=3.0),
+        make_attempt(ids[0], kind="forward", status=200, latency_ms=11_000.0),
+        make_attempt(ids[0], kind="replay", status=404, latency_ms=1.0),  # not a forward
+        make_attempt(ids[1], kind="forward", status=None, latency_ms=2.0, error="refused"),
+    ])  # fmt: skip
+    rows = {row.id: row for row in store.page()}
+    assert (rows[ids[0]].forward_status, rows[ids[0]].forward_ms) == (200, 11_000.0)
+    assert (rows[ids[1]].forward_status, rows[ids[1]].forward_error) == (None, "refused")
+    assert (rows[ids[2]].forward_status, rows[ids[2]].forward_ms) == (None, None)
+    assert rows[ids[0]].sig_scheme == "meta"
+    assert not rows[ids[0]].forward_too_slow  # Meta's timeout is not documented
+    assert store.summaries([ids[0]])[ids[0]] == rows[ids[0]]

@@ -1,0 +1,375 @@
+"""Our own event stream: `GET /_inspector/stream` serves every captured request as SSE.
+
+This is the publishing half of relay mode (`serve --publish --token T` on a server, desktops
+subscribe with the source format `inspector`). Each event is
+
+    id: <our request id>
+    event: request
+    data: <one-line JSON in our export format (formats.request_to_json)>
+
+The JSON is made with `keep_credentials=True`: it is transport, not a view, and the receiving
+side must get the exact bytes (masking would change them and break signatures). Bodies that are
+not UTF-8 travel as base64, header values as their Latin-1 reading, so every byte survives. Who
+may read the stream is decided here: the token (`Authorization: Bearer`, compared in constant
+time), the Host and Origin headers (DNS rebinding); the token never appears in logs or output.
+
+A client that sends `Last-Event-ID: N` (or `?last_event_id=N`) first gets every stored request
+with id > N, oldest first, read from SQLite page by page, then live ones; live requests that
+arrive meanwhile are buffered by id and those already sent are skipped, so there is no gap and
+no duplicate. A client without it gets live requests only (`?last_event_id=0`: everything). An
+id beyond our newest one means our history was reset: the client gets everything from the start.
+A keepalive comment goes out every 15 s. Each client has a bounded queue; one that falls too
+far behind is disconnected and resumes with Last-Event-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from inspector.core.config import Settings
+from inspector.core.formats import request_to_json
+from inspector.core.models import Derived, StoredRequest
+from inspector.core.receiver import LOCAL_HOSTS, RESERVED_PREFIX, Receiver, host_name
+from inspector.core.store import Store
+from inspector.core.writer import Stored
+
+log = logging.getLogger(__name__)
+
+STREAM_PATH = RESERVED_PREFIX + "stream"
+KEEPALIVE_SECONDS = 15.0
+RETRY_MS = 2000
+"""Sent as `retry:`: how long subscribers wait before reconnecting."""
+QUEUE_ITEMS = 5000
+QUEUE_BYTES = 64 * 1024 * 1024
+"""A client with more than this many requests (or body bytes) waiting is too far behind."""
+PAGE_ROWS = 200
+PAGE_BYTES = 8 * 1024 * 1024
+WRITE_BYTES = 1024 * 1024
+"""Queued events are written in batches of about this size."""
+CORS_HEADERS = "Authorization, Last-Event-ID, Cache-Control"
+
+Listener = Callable[[object], None]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLimits:
+    keepalive: float = KEEPALIVE_SECONDS
+    retry_ms: int = RETRY_MS
+    queue_items: int = QUEUE_ITEMS
+    queue_bytes: int = QUEUE_BYTES
+
+
+def encode_event(stored: StoredRequest) -> bytes:
+    """One SSE event for a stored request (the data is one line: JSON escapes line breaks)."""
+    data = json.dumps(request_to_json(stored, keep_credentials=True), separators=(",", ":"))
+    return f"id: {stored.id}\nevent: request\ndata: {data}\n\n".encode()
+
+
+def stored_request(item: Stored) -> StoredRequest:
+    """A live item (as the writer reports it) in the shape the store returns."""
+    record = item.record
+    request = record.request
+    if request.id != item.id:
+        request = replace(request, id=item.id)
+    return StoredRequest(
+        request=request,
+        derived=record.derived or Derived(),
+        response_status=record.response_status,
+        response_headers=record.response_headers,
+        response_body=record.response_body,
+    )
+
+
+def read_page(store: Store, after: int) -> list[StoredRequest]:
+    """Stored requests with id > after, oldest first: at most PAGE_ROWS rows and about
+    PAGE_BYTES of bodies (always at least one row). Blocking: run it on a thread."""
+    rows = store.reader().execute(
+        "SELECT id, body_size FROM requests WHERE id > ? ORDER BY id LIMIT ?", (after, PAGE_ROWS)
+    ).fetchall()
+    page: list[StoredRequest] = []
+    size = 0
+    for request_id, body_size in rows:
+        if page and size + int(body_size) > PAGE_BYTES:
+            break
+        stored = store.get(int(request_id))
+        if stored is not None:
+            page.append(stored)
+            size += int(body_size)
+    if not page and rows:  # every row of the page was deleted meanwhile: step over them
+        return read_page(store, int(rows[-1][0]))
+    return page
+
+
+def last_event_id(request: web.Request) -> int | None:
+    """The id the client has seen up to (header, else ?last_event_id=), or None."""
+    text = request.headers.get("Last-Event-ID")
+    if text is None:
+        text = request.query.get("last_event_id")
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+class _Client:
+    """One connected subscriber: its live queue and its phase."""
+
+    def __init__(self, limits: StreamLimits, transport: asyncio.Transport | None) -> None:
+        self.limits = limits
+        self.transport = transport
+        self.queue: deque[Stored] = deque()
+        self.queued_bytes = 0
+        self.wake = asyncio.Event()
+        self.catching_up = True
+        self.missed = 0
+        self.closed: str | None = None
+        self.done = asyncio.Event()
+
+    def add(self, items: Sequence[Stored]) -> None:
+        if self.closed:
+            return
+        for item in items:
+            self.queue.append(item)
+            self.queued_bytes += len(item.record.request.body)
+        if len(self.queue) > self.limits.queue_items or self.queued_bytes > self.limits.queue_bytes:
+            self.queue.clear()
+            self.queued_bytes = 0
+            if self.catching_up:
+                self.missed += 1  # these rows are committed: the backlog reads them again
+            else:
+                self.close("too far behind", abort=True)
+        self.wake.set()
+
+    def take(self) -> list[Stored]:
+        items = list(self.queue)
+        self.queue.clear()
+        self.queued_bytes = 0
+        self.wake.clear()
+        return items
+
+    def close(self, reason: str, *, abort: bool = False) -> None:
+        if self.closed is None:
+            self.closed = reason
+        self.wake.set()
+        if abort and self.transport is not None:
+            self.transport.abort()  # a write blocked on a full socket fails at once
+
+
+class StreamPublisher:
+    """Serves /_inspector/stream from a service's store and its RequestsStored events."""
+
+    def __init__(
+        self,
+        settings: Callable[[], Settings],
+        store: Callable[[], Store],
+        subscribe: Callable[[Listener], Callable[[], None]],
+        *,
+        limits: StreamLimits | None = None,
+    ) -> None:
+        from inspector.core.service import RequestsStored  # the service module imports us
+
+        self._requests_stored = RequestsStored
+        self._settings = settings
+        self._store = store
+        self._subscribe = subscribe
+        self.limits = limits or StreamLimits()
+        self._clients: set[_Client] = set()
+        self._receiver: Receiver | None = None
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def install(self, receiver: Receiver) -> None:
+        """Add our routes to the receiver (before it starts) and end streams when it stops."""
+        self._receiver = receiver
+        receiver.extra_routes.append(("GET", STREAM_PATH, self.handle))
+        receiver.extra_routes.append(("OPTIONS", RESERVED_PREFIX + "{tail:.*}", self.preflight))
+        receiver.before_stop.append(self.close)
+
+    async def close(self, grace: float = 1.0) -> None:
+        """End every stream: cleanly when the client keeps up, else by closing the socket."""
+        clients = list(self._clients)
+        for client in clients:
+            client.close("server stopping")
+        if clients:
+            waits = [asyncio.shield(c.done.wait()) for c in clients]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await asyncio.gather(*waits)
+        for client in clients:
+            if not client.done.is_set():
+                client.close("server stopping", abort=True)
+
+    # access
+
+    def _allowed_hosts(self) -> frozenset[str]:
+        if self._receiver is not None:
+            return self._receiver.allowed_hosts()
+        return LOCAL_HOSTS | {h.lower() for h in self._settings().public_hosts}
+
+    def _origin_allowed(self, origin: str) -> bool:
+        try:
+            host = urlsplit(origin).hostname
+        except ValueError:
+            return False
+        return bool(host) and (host or "").lower() in self._allowed_hosts()
+
+    def _local_only(self, request: web.Request) -> bool:
+        """Listening on loopback and not reached through a proxy (no forwarding headers)."""
+        bound = (self._receiver.host if self._receiver else None) or "127.0.0.1"
+        if bound.strip("[]") not in {h.strip("[]") for h in LOCAL_HOSTS}:
+            return False
+        return "Forwarded" not in request.headers and "X-Forwarded-For" not in request.headers
+
+    def refusal(self, request: web.Request) -> web.Response | None:
+        """403 for a foreign Host or Origin, or without a token configured when the stream
+        could be read from elsewhere (a non-loopback address, a proxy); 401 without the right
+        token; else None."""
+        if host_name(request.host or "").lower() not in self._allowed_hosts():
+            return _error(403, "foreign Host refused (add it with --public-host)")
+        origin = request.headers.get("Origin")
+        if origin is not None and not self._origin_allowed(origin):
+            return _error(403, "foreign Origin refused")
+        token = self._settings().token
+        if not token and not self._local_only(request):
+            return _error(403, "publishing beyond this machine needs a token (--token)")
+        if token:
+            given = request.headers.get("Authorization", "")
+            scheme, _, value = given.partition(" ")
+            ok = scheme.lower() == "bearer" and hmac.compare_digest(
+                value.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8")
+            )
+            if not ok:
+                return _error(401, "missing or wrong token", **{"WWW-Authenticate": "Bearer"})
+        return None
+
+    # handlers
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        """CORS preflight on /_inspector/*: only our own origins, never '*'."""
+        origin = request.headers.get("Origin")
+        headers = {"Allow": "GET, OPTIONS", "Vary": "Origin"}
+        if origin is not None:
+            if not self._origin_allowed(origin):
+                return _error(403, "foreign Origin refused")
+            headers.update({
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET, OPTIONS",
+                "Access-Control-Allow-Headers": CORS_HEADERS,
+                "Access-Control-Max-Age": "600",
+            })  # fmt: skip
+        return web.Response(status=204, headers=headers)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not self._settings().publish:
+            return _error(404, "the stream is not published (start with serve --publish)")
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
+        after = last_event_id(request)
+        client = _Client(self.limits, request.transport)
+        client.catching_up = after is not None  # live-only clients have no backlog to re-read
+        loop = asyncio.get_running_loop()
+        store = self._store()
+        if after is not None and after > await loop.run_in_executor(None, store.last_id):
+            after = 0  # our history was reset (or the id is from elsewhere): send it all
+        unsubscribe = self._subscribe(lambda event: self._on_event(client, event))
+        self._clients.add(client)
+        headers = {
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-cache, no-store",
+            "X-Accel-Buffering": "no",  # nginx: pass events on at once
+        }
+        origin = request.headers.get("Origin")
+        if origin is not None:
+            headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+        response = web.StreamResponse(status=200, headers=headers)
+        try:
+            await response.prepare(request)
+            await response.write(f"retry: {self.limits.retry_ms}\n: connected\n\n".encode())
+            sent = -1
+            if after is not None:
+                sent = await self._catch_up(client, response, store, after)
+            client.catching_up = False
+            await self._live(client, request, response, sent)
+        except (ConnectionError, asyncio.CancelledError) as exc:
+            client.close("disconnected")
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            unsubscribe()
+            self._clients.discard(client)
+            client.done.set()
+        if client.closed not in (None, "disconnected", "server stopping"):
+            log.info("stream client disconnected: %s", client.closed)
+        return response
+
+    def _on_event(self, client: _Client, event: object) -> None:
+        if isinstance(event, self._requests_stored):
+            client.add(event.items)
+
+    async def _catch_up(
+        self, client: _Client, response: web.StreamResponse, store: Store, after: int
+    ) -> int:
+        """Send every stored request with id > after; returns the last id sent. Ends only
+        after a page came back empty while no live request was dropped from the buffer (a
+        dropped one is committed, so the next page reads it)."""
+        loop = asyncio.get_running_loop()
+        sent = after
+        while client.closed is None:
+            missed = client.missed
+            page = await loop.run_in_executor(None, read_page, store, sent)
+            if page:
+                await response.write(b"".join(encode_event(s) for s in page))
+                sent = page[-1].id
+            elif client.missed == missed:
+                break
+        return sent
+
+    async def _live(
+        self, client: _Client, request: web.Request, response: web.StreamResponse, sent: int
+    ) -> None:
+        keepalive = self.limits.keepalive
+        while client.closed is None:
+            if not self._settings().publish or self.refusal(request) is not None:
+                client.close("publishing stopped or the token changed")
+                break
+            if not client.queue:
+                try:
+                    async with asyncio.timeout(keepalive):
+                        await client.wake.wait()
+                except TimeoutError:
+                    await response.write(b": keepalive\n\n")
+                    continue
+            batch: list[bytes] = []
+            size = 0
+            for item in client.take():
+                if item.id <= sent:
+                    continue  # already sent from the backlog
+                event = encode_event(stored_request(item))
+                batch.append(event)
+                size += len(event)
+                sent = item.id
+                if size >= WRITE_BYTES:
+                    await response.write(b"".join(batch))
+                    batch, size = [], 0
+            if batch:
+                await response.write(b"".join(batch))
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    return web.Response(
+        status=status, body=json.dumps({"error": message}).encode(),
+        content_type="application/json", headers=headers,
+    )  # fmt: skip
