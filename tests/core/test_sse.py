@@ -40,7 +40,7 @@ def feed_all(parser: SseParser, *chunks: bytes) -> list[object]:
     return out
 
 
-async def until(predicate: Callable[[], bool], seconds: float = 6.0) -> None:
+async def until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
     """Poll (bounded in time) until `predicate()` is true."""
     async with asyncio.timeout(seconds):
         while not predicate():  # noqa: ASYNC110 - polling state owned by other tasks
