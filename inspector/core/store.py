@@ -30,6 +30,7 @@ from inspector.core.models import (
     Verification,
     headers_from_json,
     headers_to_json,
+    reduce_by_fields,
 )
 from inspector.core.replay import too_slow_for
 
@@ -101,6 +102,8 @@ SUMMARY_COLUMNS = (
 @dataclass(frozen=True, slots=True)
 class Record:
     """Everything the writer stores for one request in one go."""
+
+    __reduce__ = reduce_by_fields
 
     request: CapturedRequest
     derived: Derived | None

@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
-from inspector.core.models import CapturedRequest, Derived, Event
+from inspector.core.models import CapturedRequest, Derived, Event, reduce_by_fields
 from inspector.core.store import Record, Store, StoreError
 from inspector.core.tasks import TaskGroup
 
@@ -53,6 +53,8 @@ Derive = Callable[[CapturedRequest], Derived]
 @dataclass(frozen=True, slots=True)
 class Stored:
     """One committed and analysed request: its id and what was written."""
+
+    __reduce__ = reduce_by_fields
 
     id: int
     record: Record
