@@ -436,3 +436,29 @@ def test_readme_documents_every_replay_option_and_forward_to() -> None:
     missing = [o for o in options if o != "--help" and f"`{o}" not in readme]
     assert missing == []
     assert "`--forward-to URL`" in readme
+
+
+def test_ctrl_c_to_the_process_group_stops_cleanly_and_finishes_analysis(tmp_path: Path) -> None:
+    env = {**os.environ, "WEBHOOK_INSPECTOR_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "serve", "--db", str(tmp_path / "h.db"),
+         "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        start_new_session=True,  # its own process group, as a terminal would give it
+    )  # fmt: skip
+    assert proc.stdout is not None
+    url = re.search(r"Listening on (http://\S+?)/ ", proc.stdout.readline())
+    assert url
+    for n in range(50):
+        assert post(f"{url.group(1)}/g/{n}", b'{"n": %d}' % n) == 200
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "stopped unexpectedly" not in err
+    assert "Traceback" not in err
+    store = Store.open(tmp_path / "h.db")
+    try:
+        assert store.count() == 50
+        assert store.count("analysed = 0") == 0
+    finally:
+        store.close()

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import socket
 import struct
 import time
@@ -305,6 +306,10 @@ class _Channel:
 def writer_main(conn: Connection, path: str, durable: bool, derive: Derive) -> None:
     """Entry point of the writer process: commits batches in order, analyses in the background,
     exits when told to stop or when the parent goes away."""
+    # Ctrl-C in a terminal (and a service manager's SIGTERM) reaches the whole process group:
+    # the parent decides when to stop; this process finishes its work and exits with it.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
     writer = _ChildWriter(conn, path, durable, derive)
     try:
         writer.serve()
