@@ -7,6 +7,7 @@ being killed (SIGKILL, crash); on power loss the last few commits may be lost. P
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -352,21 +353,27 @@ class Store:
 
     # writing
 
-    def insert_many(self, records: Sequence[Record]) -> list[int]:
-        """Store `records` in one transaction (group commit); returns their ids in order.
-        Raises StoreError when the database cannot be written (disk full, read-only...)."""
+    @contextlib.contextmanager
+    def transaction(self, failure: str = "cannot write to") -> Iterator[sqlite3.Connection]:
+        """One write transaction on the writer connection (BEGIN IMMEDIATE: one writer);
+        rolled back on any error; SQLite errors become StoreError("<failure> <path>: ...")."""
         conn = self.writer()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                ids = [self._insert(conn, record) for record in records]
+                yield conn
             except BaseException:
                 conn.rollback()
                 raise
             conn.commit()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
-        return ids
+            raise StoreError(f"{failure} {self.path}: {exc}") from exc
+
+    def insert_many(self, records: Sequence[Record]) -> list[int]:
+        """Store `records` in one transaction (group commit); returns their ids in order.
+        Raises StoreError when the database cannot be written (disk full, read-only...)."""
+        with self.transaction() as conn:
+            return [self._insert(conn, record) for record in records]
 
     def _insert(self, conn: sqlite3.Connection, record: Record) -> int:
         req = record.request
@@ -403,18 +410,9 @@ class Store:
     def apply_analysis(self, items: Sequence[tuple[int, Derived]]) -> None:
         """Store derived columns, events and the search index of these requests, in one
         transaction (used after capture, and again when a secret changes)."""
-        conn = self.writer()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for request_id, derived in items:
-                    self._apply(conn, request_id, derived)
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+        with self.transaction() as conn:
+            for request_id, derived in items:
+                self._apply(conn, request_id, derived)
 
     def update_derived(self, request_id: int, derived: Derived) -> None:
         """Replace the derived columns of one request (after a secret or a rule changed)."""
@@ -446,23 +444,20 @@ class Store:
 
     def delete(self, ids: Sequence[int]) -> int:
         """Delete requests by id; returns how many were deleted."""
-        conn = self.writer()
-        conn.execute("BEGIN IMMEDIATE")
         deleted = 0
-        for chunk in _chunks(list(ids), 500):
-            marks = ",".join("?" * len(chunk))
-            conn.execute(f"DELETE FROM requests_fts WHERE rowid IN ({marks})", chunk)
-            deleted += conn.execute(f"DELETE FROM requests WHERE id IN ({marks})", chunk).rowcount
-        conn.commit()
+        with self.transaction() as conn:
+            for chunk in _chunks(list(ids), 500):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(f"DELETE FROM requests_fts WHERE rowid IN ({marks})", chunk)
+                sql = f"DELETE FROM requests WHERE id IN ({marks})"
+                deleted += conn.execute(sql, chunk).rowcount
         return deleted
 
     def clear(self) -> None:
         """Delete every request (and its events, replays and index entries)."""
-        conn = self.writer()
-        conn.execute("BEGIN IMMEDIATE")
-        for table in ("replays", "events", "requests_fts", "requests"):
-            conn.execute(f"DELETE FROM {table}")
-        conn.commit()
+        with self.transaction() as conn:
+            for table in ("replays", "events", "requests_fts", "requests"):
+                conn.execute(f"DELETE FROM {table}")
 
     # reading
 
@@ -604,18 +599,8 @@ class Store:
 
     def add_replays(self, attempts: Sequence[ReplayAttempt]) -> list[int]:
         """Record several attempts in one transaction (writer thread); returns their ids."""
-        conn = self.writer()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [_insert_replay(conn, attempt) for attempt in attempts]
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot record the replay in {self.path}: {exc}") from exc
-        return ids
+        with self.transaction("cannot record the replay in") as conn:
+            return [_insert_replay(conn, attempt) for attempt in attempts]
 
     def replays(self, request_id: int) -> list[ReplayAttempt]:
         """Every replay and forward attempt of a request, oldest first."""
