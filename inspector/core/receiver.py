@@ -26,6 +26,9 @@ from inspector.core.store import StoreError
 log = logging.getLogger(__name__)
 
 RESERVED_PREFIX = "/_inspector/"
+LINGER_SECONDS = 1.0
+"""After a refusal, how long unread request bytes are drained before the connection closes
+(aiohttp's default is 10 s)."""
 PARSER_LIMITS = {"max_headers": 16384, "max_field_size": 65536, "max_line_size": 65536}
 """aiohttp refuses more than 128 headers or 8 KiB lines by default: capture them instead
 (a request beyond these is still answered 400 by the HTTP parser)."""
@@ -96,8 +99,10 @@ def _size_text(size: int) -> str:
 
 def refusal_reason(limit: int, declared: int | None, seen: int) -> str:
     if declared is not None and declared > limit:
-        size = _size_text(declared)
-        return f"body of {size} (Content-Length) is over the {_size_text(limit)} limit"
+        return (
+            f"body of {declared} bytes (Content-Length) is over the {limit}-byte limit"
+            f" ({_size_text(limit)})"
+        )
     return f"body passed the {_size_text(limit)} limit after {_size_text(seen)} (stopped reading)"
 
 
@@ -146,6 +151,7 @@ class Receiver:
             max_headers=PARSER_LIMITS["max_headers"],
             max_field_size=PARSER_LIMITS["max_field_size"],
             max_line_size=PARSER_LIMITS["max_line_size"],
+            lingering_time=LINGER_SECONDS,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)

@@ -635,8 +635,9 @@ def _find_duplicate(
         if not event.event_id:
             continue
         row = conn.execute(
-            "SELECT min(request_id) FROM events WHERE event_id = ? AND provider = ?"
-            " AND request_id < ?",
+            # `event_id != ''` lets SQLite use the partial index events_event_id
+            "SELECT min(request_id) FROM events WHERE event_id = ? AND event_id != ''"
+            " AND provider = ? AND request_id < ?",
             (event.event_id, event.provider, request_id),
         ).fetchone()
         if row and row[0] is not None:

@@ -45,6 +45,7 @@ CHECKPOINT_EVERY = 1.0
 BUSY_CHECKPOINT = 10.0
 BUSY_WINDOW = 0.2
 """Capture counts as busy when a commit happened within this many seconds."""
+MIN_ANALYSIS_INTERVAL = 0.01
 BUSY_RATIO = 4.0
 """While capture is busy, analysis waits this many times as long as its last batch took."""
 T = TypeVar("T")
@@ -342,7 +343,9 @@ class _ChildWriter:
     def serve(self) -> None:
         while True:
             try:
-                if self.conn.poll(self._wait_time()):
+                if self.work and self._analysis_due():
+                    self.analyse_some()
+                elif self.conn.poll(self._wait_time()):
                     self.handle(pickle.loads(self.conn.recv_bytes()))
                 elif self.work:
                     self.analyse_some()
@@ -352,6 +355,12 @@ class _ChildWriter:
                     self.checkpoint(every=CHECKPOINT_EVERY)
             except (EOFError, OSError):
                 return  # the parent is gone: whatever was committed stays committed
+
+    def _analysis_due(self) -> bool:
+        """Analysis gets its share even while batches keep arriving (a steady stream must
+        not starve it): one batch every BUSY_RATIO times as long as the last one took."""
+        interval = max(self.last_analysis * BUSY_RATIO, MIN_ANALYSIS_INTERVAL)
+        return time.monotonic() - self.analysed_at >= interval
 
     def _wait_time(self) -> float:
         """How long to wait for a message before doing background work."""
@@ -396,11 +405,13 @@ class _ChildWriter:
         self.last_capture = time.monotonic()
 
     last_analysis = 0.0
+    analysed_at = 0.0
 
     def analyse_some(self) -> None:
         started = time.monotonic()
         self.work = self.analyse_batch() == ANALYSE_BATCH
-        self.last_analysis = time.monotonic() - started
+        self.analysed_at = time.monotonic()
+        self.last_analysis = self.analysed_at - started
 
     def analyse_batch(self) -> int:
         try:
