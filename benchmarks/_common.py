@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import shutil
@@ -67,6 +68,47 @@ def run_load(url: str, seconds: float, concurrency: int, *, use_wrk: bool = True
         capture_output=True, text=True, check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_load_timed(url: str, seconds: float, concurrency: int, times: Path,
+                   rate: float | None = None) -> dict[str, float]:
+    """Like `run_load` with the aiohttp loader, posting to /webhook/seq/N; writes "N t_ack" lines
+    (t_ack = time.monotonic() when the 2xx arrived) to `times`. `rate`: requests per second
+    (default: as fast as the connections allow)."""
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "benchmarks/_load.py"), url, str(seconds), str(concurrency),
+         "--times", str(times), *(["--rate", str(rate)] if rate else [])],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def read_times(times: Path) -> dict[int, float]:
+    """The "N t_ack" lines written by `run_load_timed`."""
+    acks: dict[int, float] = {}
+    for line in times.read_text().splitlines():
+        number, when = line.split()
+        acks[int(number)] = float(when)
+    return acks
+
+
+def rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MB, from /proc (Linux)."""
+    fields: dict[str, float] = {}
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of `values` by nearest rank (0.0 when empty)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 def _wrk(url: str, seconds: float, concurrency: int) -> dict[str, float]:

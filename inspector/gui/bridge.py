@@ -20,12 +20,16 @@ from inspector.core.config import Settings
 from inspector.core.models import SigStatus
 from inspector.core.runner import ServiceThread
 from inspector.core.service import (
+    ForwardDone,
     InspectorService,
+    Pruned,
     ReceiverState,
     Rederived,
+    ReplayDone,
     RequestsStored,
     StoreState,
 )
+from inspector.core.sse import SourceState
 from inspector.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -43,7 +47,12 @@ class CoreBridge(QObject):
         receiverChanged(str, str): receiver URL ("" when not listening) and error ("" if none).
         storeChanged(bool, str): whether the store can be written, and why not.
         rederived(int): derived columns of this many requests were recomputed.
+        pruned(int, str): retention deleted this many requests; the rule that did it
+            (e.g. "retention: keep the last 1000 requests"). Deletions are never silent.
         started(str): the service finished starting; the error message, or "" on success.
+        replayed(object): a replay attempt was made and recorded (a ReplayAttempt).
+        forwarded(object): a captured request was forwarded (a ForwardDone).
+        sourceChanged(object): an event-stream source changed state (a SourceState).
     """
 
     stored = Signal(list)
@@ -51,7 +60,11 @@ class CoreBridge(QObject):
     receiverChanged = Signal(str, str)
     storeChanged = Signal(bool, str)
     rederived = Signal(int)
+    pruned = Signal(int, str)
     started = Signal(str)
+    replayed = Signal(object)
+    forwarded = Signal(object)
+    sourceChanged = Signal(object)
     _finished = Signal(object, object, object)  # callback, result, error -> GUI thread
 
     def __init__(
@@ -174,3 +187,11 @@ class CoreBridge(QObject):
             self.storeChanged.emit(event.ok, event.message)
         elif isinstance(event, Rederived):
             self.rederived.emit(event.count)
+        elif isinstance(event, Pruned):
+            self.pruned.emit(event.count, event.reason)
+        elif isinstance(event, ReplayDone):
+            self.replayed.emit(event.attempt)
+        elif isinstance(event, ForwardDone):
+            self.forwarded.emit(event)
+        elif isinstance(event, SourceState):
+            self.sourceChanged.emit(event)

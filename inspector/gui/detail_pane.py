@@ -38,10 +38,12 @@ from inspector.core.models import Header, SigStatus, StoredRequest, Verification
 from inspector.gui.body_view import BodyView, Worker
 from inspector.gui.compare import CompareDialog
 from inspector.gui.headers_model import HeadersModel
+from inspector.gui.replays_tab import ReplaysTab
 from inspector.gui.text import long_time, one_line, plain_label, plain_tooltip
 from inspector.gui.widgets import fixed_font
 
 BODY, RAW, HEADERS, QUERY, SIGNATURE, RESPONSE, EVENT = range(7)
+REPLAYS = 7
 CELL_MAX = 500
 STATUS_COLOURS = {
     SigStatus.VALID: "#2e9d4f",
@@ -403,6 +405,13 @@ class RequestHeader(QFrame):
         top = QHBoxLayout()
         top.addWidget(self.line, 1)
         top.addWidget(self.signature)
+        self.replay_button = QPushButton("Replay", self)
+        self.replay_button.setToolTip("Send this request again, as captured, to the replay "
+                                      "target (R)")  # fmt: skip
+        self.edit_button = QPushButton("Edit and resend…", self)
+        self.edit_button.setToolTip("Edit this request and send it (E)")
+        top.addWidget(self.replay_button)
+        top.addWidget(self.edit_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(2)
@@ -440,11 +449,14 @@ class DetailPane(QWidget):
     selection changes and `compare` for two selected requests.
 
     Signals:
-        replayRequested(int): the user asked to replay request `id` (no button yet: replay comes
-            with the replay feature).
+        replayRequested(int): the user asked to replay request `id` (as captured).
+        editRequested(int): the user asked to edit and resend request `id`.
+        replayAgain(int, str): replay request `id` as captured to a given target (Replays tab).
     """
 
     replayRequested = Signal(int)
+    editRequested = Signal(int)
+    replayAgain = Signal(int, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -478,6 +490,11 @@ class DetailPane(QWidget):
                  (self.response, "Response"), (self.event_tab, "Event"))  # fmt: skip
         for page, title in pages:
             self.tabs.addTab(page, title)
+        self.replays = ReplaysTab(self.tabs)
+        self.tabs.addTab(self.replays, "Replays")
+        self.replays.replayAgain.connect(self.replayAgain)
+        self.header.replay_button.clicked.connect(lambda: self._request(self.replayRequested))
+        self.header.edit_button.clicked.connect(lambda: self._request(self.editRequested))
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -512,6 +529,7 @@ class DetailPane(QWidget):
         self.response.show_request(stored)
         self.event_tab.show_request(stored)
         self._set_titles(stored, self.query.show_query(request.query))
+        self.refresh_replays()
         self.stack.setCurrentIndex(1)
 
     def _set_titles(self, stored: StoredRequest, query_count: int) -> None:
@@ -529,6 +547,15 @@ class DetailPane(QWidget):
             self.tabs.setTabText(index, title)
         colour = STATUS_COLOURS.get(stored.derived.verification.status)
         self.tabs.tabBar().setTabTextColor(SIGNATURE, QColor(colour) if colour else QColor())
+
+    def refresh_replays(self) -> None:
+        """Re-read the Replays tab of the request shown (after an attempt completed)."""
+        self.replays.show_request(self._stored)
+        self.tabs.setTabText(REPLAYS, self.replays.title())
+
+    def _request(self, signal: Signal) -> None:
+        if self._stored is not None:
+            signal.emit(self._stored.id)  # type: ignore[attr-defined]
 
     def compare(self, a: StoredRequest, b: StoredRequest) -> None:
         """Open a (non-modal) dialog comparing `a` with `b`."""

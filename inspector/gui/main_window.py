@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
@@ -10,6 +11,9 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
@@ -30,17 +34,22 @@ from PySide6.QtWidgets import (
 )
 
 import inspector
-from inspector.core.config import save_settings
-from inspector.core.models import StoredRequest
+from inspector.core.config import Settings, save_settings
+from inspector.core.models import ReplayAttempt, StoredRequest
 from inspector.core.receiver import ReceiverError
 from inspector.gui import request_model as cols
+from inspector.gui import samples_menu
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.curl import curl_command
 from inspector.gui.detail_pane import DetailPane
-from inspector.gui.export import ExportJob, progress_dialog
+from inspector.gui.export import ExportDialog, ExportJob, progress_dialog
 from inspector.gui.filter_bar import FilterBar
+from inspector.gui.import_dialog import FileOutcome, ImportRunner, summary_text
+from inspector.gui.replay_dialog import ReplayDialog, TargetCombo, attempt_summary
 from inspector.gui.request_model import IdRole, RequestTableModel
-from inspector.gui.settings_dialog import ReceiverDialog
+from inspector.gui.samples_menu import SamplesMenu
+from inspector.gui.settings_dialog import Invalid, SettingsDialog
+from inspector.gui.sources_panel import SourcesPanel, StreamStatus
 from inspector.gui.status import StatusPanel
 from inspector.gui.theme import THEMES, apply_theme
 from inspector.gui.widgets import Banner, EmptyState
@@ -51,6 +60,7 @@ log = logging.getLogger(__name__)
 COLUMN_WIDTHS = {
     cols.TIME: 76, cols.METHOD: 64, cols.PATH: 190, cols.PROVIDER: 82, cols.EVENT: 170,
     cols.SUMMARY: 380, cols.SIGNATURE: 100, cols.SIZE: 70, cols.STATUS: 56, cols.SOURCE: 60,
+    cols.FORWARD: 90,
 }  # fmt: skip
 EMPTY_PAGE, TABLE_PAGE = 0, 1
 
@@ -93,10 +103,17 @@ class MainWindow(QMainWindow):
         self.settings_path = settings_path
         self.receiver_url = ""
         self._export: ExportJob | None = None
+        self._import: ImportRunner | None = None
+        self.next_db_path: Path | None = None
+        """A database file chosen in Settings for the next start."""
         self.setWindowTitle("Webhook Inspector")
+        self.setAcceptDrops(True)
         self.model = RequestTableModel(parent=self)
         self._build_body()
         self.status = StatusPanel(self.statusBar())
+        self.stream_status = StreamStatus(self.bridge, self)
+        self.statusBar().addPermanentWidget(self.stream_status)
+        self.sources_panel: SourcesPanel | None = None
         self._build_actions()
         self._build_menus()
         self._connect()
@@ -115,7 +132,9 @@ class MainWindow(QMainWindow):
         self.receiver_banner = Banner("error", "Change port…", central)
         self.store_banner = Banner("error", parent=central)
         self.quarantine_banner = Banner("warning", parent=central)
-        for banner in (self.receiver_banner, self.store_banner, self.quarantine_banner):
+        self.info_banner = Banner("info", parent=central)
+        for banner in (self.receiver_banner, self.store_banner, self.quarantine_banner,
+                       self.info_banner):  # fmt: skip
             layout.addWidget(banner)
         self.stack = QStackedWidget(central)
         self.empty = EmptyState(self.stack)
@@ -147,6 +166,9 @@ class MainWindow(QMainWindow):
         self.compare_button.setEnabled(False)
         self.compare_button.setToolTip("Select two requests to compare them")
         row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.target_combo = TargetCombo(self.bridge.service.settings, self)
+        self.target_combo.setToolTip("Where R (Replay) sends requests; recent targets are kept")
+        row.addWidget(self.target_combo, 0, Qt.AlignmentFlag.AlignTop)
         return row
 
     def _build_table(self) -> RequestTable:
@@ -197,7 +219,10 @@ class MainWindow(QMainWindow):
         self.clear_action = self._action("Clear all…", self.clear_all, "Ctrl+Shift+Del")
         self.find_action = self._action("Find", self.focus_filter, std.Find)
         self.quit_action = self._action("Quit", self.close, std.Quit)
-        self.settings_action = self._action("Receiver settings…", self.edit_receiver)
+        self.settings_action = self._action("Settings…", self.edit_settings, "Ctrl+,")
+        self.import_action = self._action("Import…", self.choose_import, std.Open)
+        self.export_action = self._action("Export…", self.export, "Ctrl+E")
+        self.samples_menu = SamplesMenu(parent=self)
         self.follow_action = QAction("Follow newest", self, checkable=True, checked=True)
         self.follow_action.toggled.connect(self.follow_button.setChecked)
         self.follow_button.toggled.connect(self.follow_action.setChecked)
@@ -205,20 +230,18 @@ class MainWindow(QMainWindow):
         self.compare_action.setEnabled(False)
         self.compare_button.setDefaultAction(self.compare_action)
         self.compare_button.setText("Compare")
+        self.replay_action = self._action("Replay", self.replay_selected, "R", table_only=True)
+        self.replay_action.setToolTip("Send the selected requests again, as captured")
+        self.edit_replay_action = self._action("Edit and resend…", self.edit_and_resend, "E",
+                                               table_only=True)  # fmt: skip
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.export_actions = {}
-        for scope in ("all", "filtered"):
-            for ndjson in (False, True):
-                kind = "NDJSON" if ndjson else "JSON"
-                action = file_menu.addAction(f"Export {scope} as {kind}…")
-                action.triggered.connect(
-                    lambda _=False, s=scope, n=ndjson: self.export(filtered=s == "filtered",
-                                                                   ndjson=n)
-                )  # fmt: skip
-                self.export_actions[(scope, ndjson)] = action
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addMenu(self.samples_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -227,8 +250,12 @@ class MainWindow(QMainWindow):
         for action in (self.copy_action, self.delete_action, self.clear_action, None,
                        self.compare_action, self.find_action):  # fmt: skip
             edit.addSeparator() if action is None else edit.addAction(action)
+        request_menu = bar.addMenu("&Request")
+        request_menu.addAction(self.replay_action)
+        request_menu.addAction(self.edit_replay_action)
         view = bar.addMenu("&View")
         view.addAction(self.follow_action)
+        self.sources_action = view.addAction("Event-stream sources…", self.show_sources)
         self._build_theme_menu(view.addMenu("Theme"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("About Webhook Inspector", self.about)
@@ -251,12 +278,21 @@ class MainWindow(QMainWindow):
         bridge.receiverChanged.connect(self._on_receiver)
         bridge.storeChanged.connect(self._on_store_state)
         bridge.rederived.connect(self._on_rederived)
+        bridge.pruned.connect(self._on_pruned)
+        self.samples_menu.sampleChosen.connect(self.send_sample)
+        self.empty.sample_button.setMenu(self.samples_menu)
         self.filter_bar.filterChanged.connect(self.model.set_filter)
         self.model.flushed.connect(self._on_rows_arrived)
         self.model.modelReset.connect(self._update_selection_state)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.openRequested.connect(self.focus_detail)
         self.receiver_banner.actionClicked.connect(self.edit_receiver)
+        self.info_banner.actionClicked.connect(self.info_banner.hide)
+        bridge.replayed.connect(self._on_replayed)
+        bridge.forwarded.connect(self._on_forwarded)
+        self.detail.replayRequested.connect(lambda i: self.replay_ids([i]))
+        self.detail.editRequested.connect(self.edit_and_resend)
+        self.detail.replayAgain.connect(lambda i, target: self.replay_ids([i], target))
 
     # --- core events -----------------------------------------------------------------------
 
@@ -266,6 +302,7 @@ class MainWindow(QMainWindow):
             self.store_banner.show_message(f"Cannot open the history database: {error}")
             return
         self.model.set_store(store)
+        self.detail.replays.store = store
         self._recount()
         quarantined = self.bridge.service.quarantined
         if quarantined is not None:
@@ -305,6 +342,30 @@ class MainWindow(QMainWindow):
         self.model.refresh()
         self._recount()
         self._show_current()
+
+    def _on_pruned(self, count: int, reason: str) -> None:
+        """Retention deleted old requests: drop their rows and say so (never silently)."""
+        self._drop_deleted_rows()
+        self._recount()
+        noun = "request" if count == 1 else "requests"
+        message = f"Deleted {count:,} old {noun} ({reason})"
+        self.info_banner.show_message(message)
+        self.statusBar().showMessage(message, 10_000)
+
+    def _drop_deleted_rows(self) -> None:
+        """Remove the rows whose requests no longer exist (keeps the view where it is)."""
+        store = self.bridge.store
+        shown = [self.model.id_at(row) for row in range(self.model.rowCount())]
+        ids = [i for i in shown if i is not None]
+        if store is None or not ids:
+            return
+        rows = store.reader().execute("SELECT id FROM requests WHERE id BETWEEN ? AND ?",
+                                      (min(ids), max(ids)))  # fmt: skip
+        existing = {int(row[0]) for row in rows}
+        gone = [i for i in ids if i not in existing]
+        if gone:
+            self.model.remove_ids(gone)
+            self._show_current()
 
     def _recount(self) -> None:
         store = self.bridge.store
@@ -348,6 +409,8 @@ class MainWindow(QMainWindow):
     def _update_selection_state(self) -> None:
         count = len(self.table.selectionModel().selectedRows())
         self.compare_action.setEnabled(count == 2)
+        self.replay_action.setEnabled(count >= 1)
+        self.edit_replay_action.setEnabled(count == 1)
         self.copy_action.setEnabled(count >= 1)
         self.delete_action.setEnabled(count >= 1)
 
@@ -436,41 +499,262 @@ class MainWindow(QMainWindow):
 
         return show
 
+    # --- replay ------------------------------------------------------------------------------
+
+    def replay_selected(self) -> None:
+        """Replay the selected requests, as captured, to the target in the toolbar."""
+        self.replay_ids(self.selected_ids())
+
+    def replay_ids(self, ids: list[int], target: str | None = None) -> None:
+        """Replay `ids` as captured to `target` (default: the toolbar's target), off the GUI
+        thread; the outcome shows in the status bar and the Replays tab."""
+        if not ids or self.bridge.store is None:
+            return
+        target = target or self.target_combo.target() or None
+        service = self.bridge.service
+        shown = target or service.settings.replay_target
+        self.statusBar().showMessage(f"Replaying {_ids_text(ids)} to {shown}…")
+        if len(ids) == 1:
+            self.bridge.run(service.replay(ids[0], target),
+                            lambda attempt: self._replayed_one(attempt, shown),
+                            self._replay_failed)  # fmt: skip
+        else:
+            self.bridge.run(service.replay_many(ids, target),
+                            lambda attempts: self._replayed_many(attempts, shown),
+                            self._replay_failed)  # fmt: skip
+
+    def _replayed_one(self, attempt: ReplayAttempt, target: str) -> None:
+        self.statusBar().showMessage(
+            f"replayed #{attempt.request_id} {attempt_summary(attempt)}", 15_000
+        )
+        self.remember_target(target, default=True)
+
+    def _replayed_many(self, attempts: list[object], target: str) -> None:
+        ok = sum(bool(getattr(a, "ok", False)) for a in attempts)
+        failed = len(attempts) - ok
+        text = f"replayed {len(attempts)} requests to {target}: {ok} ok"
+        self.statusBar().showMessage(text + (f", {failed} failed" if failed else ""), 15_000)
+        self.remember_target(target, default=True)
+
+    def _replay_failed(self, error: BaseException) -> None:
+        self.statusBar().showMessage(f"Not replayed: {error}", 15_000)
+
+    def _on_replayed(self, attempt: object) -> None:
+        if getattr(attempt, "request_id", None) == self.detail.replays.request_id:
+            self.detail.refresh_replays()
+
+    def _on_forwarded(self, event: object) -> None:
+        request_id = getattr(event, "request_id", None)
+        if not isinstance(request_id, int):
+            return
+        refresh_row = getattr(self.model, "refresh_id", None)
+        if refresh_row is not None:
+            refresh_row(request_id)
+        if request_id == self.detail.replays.request_id:
+            self.detail.refresh_replays()
+
+    def edit_and_resend(self, request_id: int | None = None) -> ReplayDialog | None:
+        """Open the edit-and-resend dialog for the current request (non-modal)."""
+        if type(request_id) is not int:  # QAction.triggered passes `checked` (a bool)
+            request_id = self.current_id()
+        stored = self._get(request_id) if request_id is not None else None
+        if stored is None:
+            return None
+        dialog = ReplayDialog(self.bridge, stored, self, target=self.target_combo.target())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.attemptFinished.connect(
+            lambda attempt: self.remember_target(dialog.target.target(), default=False)
+        )
+        dialog.show()
+        return dialog
+
+    def remember_target(self, target: str, *, default: bool) -> None:
+        """Keep `target` first among the recent targets (and as the default target when
+        `default`), in the toolbar combo, the settings file and the running core."""
+        settings = self.bridge.service.settings.remember_target(target)
+        if default:
+            settings = replace(settings, replay_target=target)
+        self.target_combo.set_targets(settings, self.target_combo.target())
+        saved = settings if self.next_db_path is None else replace(
+            settings, db_path=self.next_db_path)  # fmt: skip
+        try:
+            save_settings(saved, self.settings_path)
+        except OSError as exc:
+            log.warning("could not save the replay target: %s", exc)
+        self.bridge.run(self.bridge.service.update_settings(settings),
+                        on_error=self._failed("Saving the replay target"))  # fmt: skip
+
+    def show_sources(self) -> SourcesPanel:
+        """Open (or raise) the event-stream sources panel."""
+        if self.sources_panel is None:
+            self.sources_panel = SourcesPanel(self.bridge, self, on_change=self._save_sources)
+        self.sources_panel.show()
+        self.sources_panel.raise_()
+        return self.sources_panel
+
+    def _save_sources(self) -> None:
+        settings = self.bridge.service.settings
+        saved = settings if self.next_db_path is None else replace(
+            settings, db_path=self.next_db_path)  # fmt: skip
+        try:
+            save_settings(saved, self.settings_path)
+        except OSError as exc:
+            self._failed("Saving the sources")(exc)
+
     # --- settings, export, theme, about ----------------------------------------------------
 
     def edit_receiver(self) -> None:
-        dialog = ReceiverDialog(self.bridge.service.settings, self)
-        if dialog.exec() != ReceiverDialog.DialogCode.Accepted:
+        self.edit_settings(SettingsDialog.RECEIVER)
+
+    def edit_settings(self, tab: int | None = None) -> None:
+        """Open the settings dialog (at `tab`); on OK save the settings and apply them."""
+        current = self.bridge.service.settings
+        dialog = SettingsDialog(current, self, next_db_path=self.next_db_path,
+                                store=self.bridge.store)  # fmt: skip
+        if isinstance(tab, int) and not isinstance(tab, bool):  # not QAction's `checked`
+            dialog.tabs.setCurrentIndex(tab)
+        if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
-        new = dialog.settings()
         try:
-            save_settings(new, self.settings_path)
+            new = dialog.apply_to(self.bridge.service.settings)
+        except Invalid as problem:  # exec() checks first; only reached if it was bypassed
+            self._failed("Settings")(problem)
+            return
+        self.apply_settings(new, dialog.next_db_path)
+
+    def apply_settings(self, new: Settings, next_db_path: Path | None = None) -> None:
+        """Save `new` (with `next_db_path`, when set, as the database of the next start) and
+        apply it to the running core, which keeps its current database."""
+        self.next_db_path = next_db_path
+        saved = new if next_db_path is None else replace(new, db_path=next_db_path)
+        try:
+            save_settings(saved, self.settings_path)
         except OSError as exc:
             self._failed("Saving settings")(exc)
-        self.bridge.run(_apply_receiver(self.bridge, new, listening=bool(self.receiver_url)))
+        self.bridge.run(_apply_receiver(self.bridge, new, listening=bool(self.receiver_url)),
+                        on_error=self._failed("Applying settings"))  # fmt: skip
+        if next_db_path is not None:
+            self.statusBar().showMessage(
+                f"Settings saved. The app will use {next_db_path} from the next start.", 8000
+            )
 
-    def export(self, *, filtered: bool, ndjson: bool) -> None:
+    # --- import, samples -------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _local_files(event):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if _local_files(event):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = _local_files(event)
+        if not paths:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.import_files(paths)
+
+    def choose_import(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Import requests", str(QSettings().value("import/folder", "")),
+            "Exports, HAR, curl, JSON (*.json *.ndjson *.jsonl *.har *.sh *.txt *.curl);;"
+            "All files (*)",
+        )  # fmt: skip
+        if names:
+            QSettings().setValue("import/folder", str(Path(names[0]).parent))
+            self.import_files([Path(name) for name in names])
+
+    def import_files(self, paths: list[Path]) -> ImportRunner | None:
+        """Import `paths` in the background (progress, then a summary of any problems)."""
+        if self.bridge.store is None:
+            self._failed("Import")(RuntimeError("the history database is not open"))
+            return None
+        if self._import is not None:
+            self.statusBar().showMessage("An import is already running", 5000)
+            return None
+        runner = ImportRunner(self.bridge, paths, self)
+        runner.finished.connect(self._import_finished)
+        self._import = runner
+        runner.start()
+        return runner
+
+    def _import_finished(self, outcomes: list[FileOutcome]) -> None:
+        runner, self._import = self._import, None
+        if runner is None:
+            return
+        if runner.error:
+            message = "Import cancelled" if runner.error == "cancelled" else ""
+            if message:
+                self.statusBar().showMessage(message, 5000)
+            else:
+                self._failed("Import")(RuntimeError(runner.error))
+        else:
+            self.statusBar().showMessage(summary_text(outcomes), 8000)
+        runner.deleteLater()
+
+    def send_sample(self, provider: str, event: str) -> None:
+        """Send a signed sample event to our own receiver (the row then appears live)."""
+        if not self.receiver_url:
+            self.statusBar().showMessage(
+                "The receiver is not listening, so the sample cannot be sent.", 8000
+            )
+            return
+        samples_menu.send(self.bridge, provider, event, self.receiver_url,
+                          lambda message: self.statusBar().showMessage(message, 15_000),
+                          self._failed(f"Sending the {provider} {event} sample"))  # fmt: skip
+
+    # --- export ----------------------------------------------------------------------------
+
+    def export(self, *, filtered: bool | None = None, ndjson: bool | None = None) -> None:
+        """Ask what to export (selected / filtered / all, format, masking), then where."""
         store = self.bridge.store
         if store is None or self._export is not None:
             return
-        suffix = "ndjson" if ndjson else "json"
+        flt = self.model.filter
+        counts = {"selected": len(self.selected_ids()), "all": store.count(),
+                  "filtered": store.count(flt.where, flt.params)}  # fmt: skip
+        scope = "" if filtered is None else "filtered" if filtered else "all"
+        dialog = ExportDialog(counts, getattr(flt, "text", "") or "", self, scope=scope)
+        if ndjson is not None:
+            dialog.format.setCurrentIndex(dialog.format.findData("ndjson" if ndjson else "json"))
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        suffix = choice.suffix
         path, _ = QFileDialog.getSaveFileName(
             self, "Export requests", f"webhooks.{suffix}",
-            f"{suffix.upper()} (*.{suffix});;All files (*)",
+            f"{choice.fmt.upper()} (*.{suffix});;All files (*)",
         )  # fmt: skip
-        if path:
-            flt = self.model.filter if filtered else None
-            self.start_export(Path(path), ndjson=ndjson, where=flt.where if flt else "",
-                              params=tuple(flt.params) if flt else ())  # fmt: skip
+        if not path:
+            return
+        if choice.scope == "selected":
+            self.start_export(Path(path), fmt=choice.fmt, mask=choice.mask,
+                              ids=self.selected_ids())  # fmt: skip
+        else:
+            filtered_scope = choice.scope == "filtered"
+            where, params = (flt.where, tuple(flt.params)) if filtered_scope else ("", ())
+            self.start_export(Path(path), fmt=choice.fmt, mask=choice.mask, where=where,
+                              params=params)  # fmt: skip
 
-    def start_export(self, path: Path, *, ndjson: bool, where: str = "",
-                     params: tuple[object, ...] = ()) -> ExportJob:  # fmt: skip
-        """Export matching requests to `path` in the background (with a progress dialog)."""
+    def start_export(
+        self, path: Path, *, ndjson: bool = False, where: str = "",
+        params: tuple[object, ...] = (), fmt: str | None = None, mask: bool = False,
+        ids: list[int] | None = None,
+    ) -> ExportJob:  # fmt: skip
+        """Export matching requests (or the given `ids`) to `path` in the background (with a
+        progress dialog), as `fmt` (default json, or ndjson when `ndjson`), masked if `mask`."""
         store = self.bridge.store
         assert store is not None
         job = ExportJob(self.bridge, store, path, ndjson=ndjson, where=where, params=params,
-                        parent=self)  # fmt: skip
-        self._export_dialog = progress_dialog(job, store.count(where, params), self)
+                        fmt=fmt, mask=mask, ids=ids, parent=self)  # fmt: skip
+        total = len(set(ids)) if ids is not None else store.count(where, params)
+        self._export_dialog = progress_dialog(job, total, self)
         job.finished.connect(self._export_finished)
         self._export = job
         job.start()
@@ -531,7 +815,10 @@ class MainWindow(QMainWindow):
         self.save_state()
         if self._export is not None:
             self._export.cancel()
+        if self._import is not None:
+            self._import.cancel()
         self.model.set_store(None)  # the store closes with the core; stop reading it
+        self.detail.replays.store = None
         super().closeEvent(event)
         self.closed.emit()
 
@@ -547,6 +834,18 @@ async def _apply_receiver(bridge: CoreBridge, new: object, *, listening: bool) -
             await service.restart_receiver()
     except ReceiverError:
         pass
+
+
+def _ids_text(ids: list[int]) -> str:
+    return f"#{ids[0]}" if len(ids) == 1 else f"{len(ids)} requests"
+
+
+def _local_files(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> list[Path]:
+    """The local files a drag carries ([] when it carries none)."""
+    mime = event.mimeData()
+    if mime is None or not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
 def index_of(model: RequestTableModel, request_id: int) -> QModelIndex:

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from inspector.core.replay import provider_timeout
 from inspector.core.store import RowSummary, Store
 from inspector.gui.icons import sig_icon
 from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, short_time
@@ -28,8 +29,9 @@ from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, s
 Index = QModelIndex | QPersistentModelIndex
 
 TIME, METHOD, PATH, PROVIDER, EVENT, SUMMARY, SIGNATURE, SIZE, STATUS, SOURCE = range(10)
+FORWARD = 10
 HEADERS = ("Time", "Method", "Path", "Provider", "Event", "Summary", "Signature", "Size",
-           "Status", "Source")  # fmt: skip
+           "Status", "Source", "Forward")  # fmt: skip
 IdRole = Qt.ItemDataRole.UserRole + 1
 """Data role giving a row's request id (int)."""
 
@@ -130,6 +132,14 @@ class RequestTableModel(QAbstractTableModel):
         if self._ids:
             last = self.index(len(self._ids) - 1, len(HEADERS) - 1)
             self.dataChanged.emit(self.index(0, 0), last)
+
+    def refresh_id(self, request_id: int) -> None:
+        """Re-read one row's summary (e.g. its forward finished) and repaint that row."""
+        row = self.row_of(request_id)
+        if row is None:
+            return
+        self._cache.pop(request_id, None)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
     def on_stored(self, ids: Sequence[int]) -> None:
         """New requests were stored and analysed: insert matching ones on the next flush."""
@@ -346,7 +356,43 @@ def cell_text(row: RowSummary, column: int) -> str:
         return "—" if row.response_status is None else str(row.response_status)
     if column == SOURCE:
         return row.source
+    if column == FORWARD:
+        return forward_text(row)
     return ""
+
+
+def forward_text(row: RowSummary) -> str:
+    """'200 · 14 ms', 'error', or '' when the request was not forwarded."""
+    if row.forward_status is None and row.forward_error is None and row.forward_ms is None:
+        return ""
+    status = "error" if row.forward_status is None else str(row.forward_status)
+    if row.forward_ms is None:
+        return status
+    ms = row.forward_ms
+    return f"{status} · {ms:.0f} ms" if ms < 10_000 else f"{status} · {ms / 1000:.1f} s"
+
+
+def forward_tooltip(row: RowSummary) -> str:
+    """What happened to the forward, and which provider limit a slow answer exceeded."""
+    text = forward_text(row)
+    if not text:
+        return "Not forwarded"
+    lines = [f"Forwarded: {text}"]
+    if row.forward_error:
+        lines.append(row.forward_error)
+    if row.forward_too_slow:
+        limit = provider_timeout(row.provider, row.sig_scheme)
+        name = "wahooks" if row.sig_scheme == "wahooks" else row.provider
+        lines.append(f"Too slow: {name} gives up after {limit:g} s, so it would have retried "
+                     "or failed this delivery.")  # fmt: skip
+    return "\n".join(lines)
+
+
+def forward_bad(row: RowSummary) -> bool:
+    failed = row.forward_error is not None or (
+        row.forward_status is not None and row.forward_status >= 400
+    )
+    return failed or row.forward_too_slow
 
 
 def cell_tooltip(row: RowSummary, column: int) -> str:
@@ -363,6 +409,8 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
         return f"{row.body_size:,} bytes"
     if column == SIGNATURE:
         return f"Signature: {SIG_WORDS.get(row.sig_status, row.sig_status)}"
+    if column == FORWARD:
+        return forward_tooltip(row)
     return cell_text(row, column)
 
 
@@ -372,5 +420,7 @@ def _foreground(row: RowSummary, column: int) -> QBrush | None:
     if column == SIGNATURE and row.sig_status == "invalid":
         return QBrush(RED)
     if column == STATUS and row.response_status is not None and row.response_status >= 400:
+        return QBrush(RED)
+    if column == FORWARD and forward_bad(row):
         return QBrush(RED)
     return None

@@ -19,6 +19,7 @@ from inspector.gui.text import plain_label
 BANNER_STYLES = {
     "error": "background:#fdecea; color:#8a1c1c; border:1px solid #f5c2c0;",
     "warning": "background:#fff4e5; color:#6b4100; border:1px solid #ffd8a8;",
+    "info": "background:#e8f1fb; color:#0d3c61; border:1px solid #b6d4f2;",
 }
 
 
@@ -90,6 +91,21 @@ class EmptyState(QWidget):
         self.example.setMaximumHeight(110)
         self.example.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.example)
+        layout.addSpacing(12)
+        layout.addWidget(plain_label("Or send a realistic, signed sample event "
+                                     "(Meta, WAHA, WSAPI, GitHub, Stripe…):", box))  # fmt: skip
+        sample_row = QHBoxLayout()
+        self.sample_button = QPushButton("Send a sample event", box)
+        self.sample_button.setToolTip("Sends a sample webhook to this app's own receiver")
+        sample_row.addWidget(self.sample_button)
+        sample_row.addStretch(1)
+        layout.addLayout(sample_row)
+        layout.addSpacing(12)
+        drop = plain_label("You can also drop exported JSON/NDJSON, HAR or curl files on this "
+                           "window (or use File > Import…) to load them.", box)  # fmt: skip
+        drop.setWordWrap(True)
+        drop.setStyleSheet("color:palette(placeholder-text);")
+        layout.addWidget(drop)
         row = QHBoxLayout()
         row.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addLayout(row)
@@ -115,6 +131,7 @@ class EmptyState(QWidget):
         shown = f"{url}/webhook" if url else "(not listening: see the message above)"
         self.url_label.setText(shown)
         self.copy_button.setEnabled(bool(url))
+        self.sample_button.setEnabled(bool(url))
         self.example.setPlainText(curl_example(url) if url else "")
 
     def copy_url(self) -> None:

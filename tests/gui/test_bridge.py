@@ -11,6 +11,7 @@ import qasync
 from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest
 from inspector.gui.bridge import CoreBridge
+from tests.gui.conftest import make_record
 
 
 def post(url: str, body: bytes = b'{"hello":"world"}') -> int:
@@ -114,3 +115,15 @@ def test_port_taken_reports_error_but_store_works(qtbot, settings: Settings) -> 
             assert core.store.count() == 0
         finally:
             core.stop()
+
+
+def test_pruned_signal_reports_retention_deletions(qtbot, bridge: CoreBridge) -> None:
+    store = bridge.store
+    assert store is not None
+    records = [make_record(f"/p/{n}") for n in range(6)]
+    bridge.thread.submit(bridge.service.writer.run_on_writer(
+        lambda: store.insert_many(records))).result(10)  # fmt: skip
+    new = replace(bridge.service.settings, keep_last=2)
+    with qtbot.waitSignal(bridge.pruned, timeout=10_000) as blocker:
+        bridge.run(bridge.service.update_settings(new))
+    assert blocker.args == [4, "retention: keep the last 2 requests"]

@@ -9,19 +9,22 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from inspector.core.config import Settings, load_settings
 from inspector.core.models import SigStatus
 from inspector.core.store import Record
+from inspector.gui import import_dialog
 from inspector.gui import main_window as mw
 from inspector.gui import request_model as rm
 from inspector.gui.bridge import CoreBridge
+from inspector.gui.export import ExportDialog
+from inspector.gui.import_dialog import ImportSummaryDialog
 from inspector.gui.main_window import MainWindow
 from inspector.gui.request_model import IdRole
-from inspector.gui.settings_dialog import ReceiverDialog
+from inspector.gui.settings_dialog import ReceiverDialog, SettingsDialog
 from inspector.gui.theme import is_dark
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record
 
@@ -394,3 +397,242 @@ def test_about_names_version_and_data_location(qtbot, window: MainWindow, bridge
     assert str(bridge.service.db_path) in box.text()
     assert box.textFormat() == Qt.TextFormat.PlainText
     box.close()
+
+
+# --- settings dialog, retention ----------------------------------------------------------------
+
+
+def test_settings_ok_applies_saves_and_reports_pruning(
+    qtbot, bridge: CoreBridge, tmp_path: Path, monkeypatch
+) -> None:
+    insert(bridge, [make_record(f"/hook/{n}") for n in range(10)])
+    window = open_window(qtbot, bridge, tmp_path / "settings.json")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 10)
+
+    def edit(dialog: SettingsDialog) -> int:
+        dialog.keep_last_check.setChecked(True)
+        dialog.keep_last.setValue(3)
+        dialog.verify_token.setText("tok")
+        return 1
+
+    monkeypatch.setattr(SettingsDialog, "exec", edit)
+    window.settings_action.trigger()
+    qtbot.waitUntil(lambda: window.info_banner.isVisible(), timeout=10_000)
+    message = "Deleted 7 old requests (retention: keep the last 3 requests)"
+    assert window.info_banner.text() == message
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+    assert window.status.total == 3
+    assert bridge.service.settings.keep_last == 3
+    saved = load_settings(tmp_path / "settings.json")
+    assert (saved.keep_last, saved.verify_token) == (3, "tok")
+    window.close()
+
+
+def test_pruned_rows_leave_the_table_without_a_reset(qtbot, seeded: MainWindow, bridge) -> None:
+    resets: list[bool] = []
+    seeded.model.modelReset.connect(lambda: resets.append(True))
+    store = bridge.store
+    work = bridge.service.writer.run_on_writer(lambda: store.delete([1, 2]))
+    bridge.thread.submit(work).result(10)
+    bridge.pruned.emit(2, "retention: keep 1 days")
+    qtbot.waitUntil(lambda: seeded.info_banner.isVisible())
+    assert seeded.info_banner.text() == "Deleted 2 old requests (retention: keep 1 days)"
+    assert sorted(row_ids(seeded)) == [3, 4, 5]
+    assert resets == []
+
+
+def test_new_database_file_is_saved_for_the_next_start(
+    qtbot, bridge: CoreBridge, tmp_path: Path, monkeypatch
+) -> None:
+    window = open_window(qtbot, bridge, tmp_path / "settings.json")
+    other = tmp_path / "elsewhere.db"
+    monkeypatch.setattr(SettingsDialog, "exec", lambda self: self.set_next_db(other) and 1)
+    running = bridge.service.settings.db_path
+    window.edit_settings()
+    assert load_settings(tmp_path / "settings.json").db_path == other
+    assert bridge.service.settings.db_path == running
+    assert window.next_db_path == other
+    seen: list[Path | None] = []
+
+    def check(self) -> int:
+        seen.append(self.next_db_path)
+        return 0
+
+    monkeypatch.setattr(SettingsDialog, "exec", check)
+    window.edit_settings()
+    assert seen == [other]  # shown as pending when the dialog opens again
+    window.close()
+
+
+# --- files in: drag and drop, File > Import -------------------------------------------------
+
+
+def drag_and_drop(window: MainWindow, paths: list[Path]) -> bool:
+    """Send a real drag-enter and drop carrying `paths` to the window; whether it took them."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    centre = window.rect().center()
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(window, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(window, drop)
+    return drop.isAccepted()
+
+
+def export_file(path: Path, paths: list[str], fmt: str = "ndjson") -> Path:
+    from inspector.core.formats import write_export
+    from inspector.core.models import CapturedRequest, Derived, StoredRequest
+
+    items = [StoredRequest(CapturedRequest("POST", p, body=b'{"n":1}', id=n + 1), Derived())
+             for n, p in enumerate(paths)]  # fmt: skip
+    with path.open("w", encoding="utf-8") as handle:
+        write_export(handle, items, fmt)
+    return path
+
+
+def test_dropping_files_imports_them_and_reports_the_bad_one(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    good = export_file(tmp_path / "export.ndjson", ["/a", "/b"])
+    har = export_file(tmp_path / "export.har", ["/c"], "har")
+    bad = tmp_path / "photo.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
+    assert drag_and_drop(window, [good, bad, har])
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=10_000)
+    assert sorted(window.model.summary_at(r).path for r in range(3)) == ["/a", "/b", "/c"]
+    assert all(window.model.summary_at(r).source == "import" for r in range(3))
+    qtbot.waitUntil(lambda: window._import is None)
+    summary = next(w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, ImportSummaryDialog) and w.isVisible())  # fmt: skip
+    texts = [summary.table.item(r, 1).text() for r in range(3)]
+    assert texts[0] == "imported 2 (our export)"
+    assert texts[1] == "not JSON, HAR or curl (binary data)"
+    assert texts[2] == "imported 1 (HAR)"
+    assert window.statusBar().currentMessage() == (
+        "Imported 3 requests from 2 of 3 files; 1 could not be imported."
+    )
+    summary.close()
+
+
+def test_drag_without_files_is_ignored(qtbot, window: MainWindow) -> None:
+    mime = QMimeData()
+    mime.setText("just text")
+    enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+def test_dropped_json_payload_goes_to_the_chosen_path(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    payload = tmp_path / "payload.json"
+    payload.write_bytes(b'{"object":"whatsapp_business_account"}')
+    monkeypatch.setattr(import_dialog, "ask_payload_path", lambda files, parent: "/from/file")
+    assert drag_and_drop(window, [payload])
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    assert window.model.summary_at(0).path == "/from/file"
+
+
+def test_file_import_menu_takes_several_files(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    first = export_file(tmp_path / "one.json", ["/one"], "json")
+    second = export_file(tmp_path / "two.ndjson", ["/two", "/three"])
+    monkeypatch.setattr(mw.QFileDialog, "getOpenFileNames",
+                        lambda *a, **k: ([str(first), str(second)], ""))  # fmt: skip
+    window.import_action.trigger()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: window._import is None)
+    assert QSettings().value("import/folder") == str(tmp_path)
+
+
+# --- sample events -----------------------------------------------------------------------------
+
+
+def test_sample_event_appears_live_with_its_provider(qtbot, window: MainWindow) -> None:
+    assert window.stack.currentIndex() == mw.EMPTY_PAGE
+    assert window.empty.sample_button.menu() is window.samples_menu
+    window.samples_menu.sample_actions[("waha", "message")].trigger()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    row = window.model.summary_at(0)
+    assert (row.provider, row.path, row.sig_status) == ("waha", "/webhook/waha", "no_secret")
+    qtbot.waitUntil(lambda: "demo secret" in window.statusBar().currentMessage())
+    assert window.stack.currentIndex() == mw.TABLE_PAGE
+
+
+def test_sample_is_signed_with_the_configured_secret(
+    qtbot, settings: Settings
+) -> None:
+    from inspector.core.config import SecretRule
+
+    configured = replace(settings, secrets=(SecretRule("/webhook/meta", "meta", "s3cret"),))
+    core = CoreBridge(configured)
+    with qtbot.waitSignal(core.started, timeout=10_000):
+        core.start()
+    try:
+        window = open_window(qtbot, core)
+        qtbot.waitUntil(lambda: bool(window.receiver_url))
+        window.send_sample("meta", "text")
+        qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+        assert window.model.summary_at(0).sig_status == "valid"
+        qtbot.waitUntil(lambda: "configured for /webhook/meta" in
+                        window.statusBar().currentMessage())  # fmt: skip
+        window.close()
+    finally:
+        core.stop()
+
+
+# --- export dialog -----------------------------------------------------------------------------
+
+
+def test_export_writes_what_the_filtered_table_shows(
+    qtbot, seeded: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    seeded.filter_bar.edit.setText("path:/hook/1 or sig:invalid")
+    seeded.filter_bar.apply()
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 2)
+    shown = row_ids(seeded)
+
+    def choose(dialog: ExportDialog) -> int:
+        assert dialog.scope_buttons["filtered"].isChecked()
+        dialog.format.setCurrentIndex(dialog.format.findData("ndjson"))
+        return 1
+
+    target = tmp_path / "shown.ndjson"
+    monkeypatch.setattr(ExportDialog, "exec", choose)
+    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    seeded.export_action.trigger()
+    assert seeded._export is not None
+    with qtbot.waitSignal(seeded._export.finished, timeout=10_000) as blocker:
+        pass
+    assert blocker.args == [2, ""]
+    exported = [json.loads(line)["id"] for line in target.read_text().splitlines()]
+    assert exported == sorted(shown)
+
+
+def test_export_selected_rows_masked(qtbot, seeded: MainWindow, tmp_path: Path,
+                                     monkeypatch) -> None:  # fmt: skip
+    seeded.table.selectRow(0)
+
+    def choose(dialog: ExportDialog) -> int:
+        dialog.scope_buttons["selected"].setChecked(True)
+        dialog.format.setCurrentIndex(dialog.format.findData("json"))
+        dialog.mask.setChecked(True)
+        return 1
+
+    target = tmp_path / "one.json"
+    monkeypatch.setattr(ExportDialog, "exec", choose)
+    monkeypatch.setattr(mw.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    seeded.export()
+    job = seeded._export
+    assert job is not None
+    assert job.mask
+    with qtbot.waitSignal(job.finished, timeout=10_000):
+        pass
+    items = json.loads(target.read_text())["requests"]
+    assert [item["id"] for item in items] == [5]

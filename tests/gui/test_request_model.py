@@ -232,7 +232,7 @@ def test_multiline_summary_is_one_line(store: Store) -> None:
 
 def test_header_data() -> None:
     model = RequestTableModel()
-    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(10)] == list(
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(len(rm.HEADERS))] == list(
         rm.HEADERS
     )
     assert model.headerData(0, Qt.Orientation.Vertical) is None

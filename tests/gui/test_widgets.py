@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from inspector.gui.widgets import Banner, EmptyState, curl_example
 from tests.gui.conftest import OFFSCREEN_NOISE
@@ -26,3 +27,21 @@ def test_empty_state_without_url(qtbot) -> None:
     empty.set_url("http://127.0.0.1:9")
     assert empty.copy_button.isEnabled()
     assert empty.example.toPlainText() == curl_example("http://127.0.0.1:9")
+
+
+def test_empty_state_offers_samples_and_drops(qtbot) -> None:
+    empty = EmptyState()
+    qtbot.addWidget(empty)
+    assert not empty.sample_button.isEnabled()  # nowhere to send to yet
+    empty.set_url("http://127.0.0.1:9")
+    assert empty.sample_button.isEnabled()
+    labels = " ".join(label.text() for label in empty.findChildren(QLabel))
+    assert "sample event" in labels
+    assert "drop" in labels
+
+
+def test_info_banner(qtbot) -> None:
+    banner = Banner("info")
+    qtbot.addWidget(banner)
+    banner.show_message("Deleted 3 old requests")
+    assert "#e8f1fb" in banner.styleSheet()

@@ -1,0 +1,423 @@
+"""GUI scale benchmark: the desktop app over a history of 1,000,000 requests.
+
+The database is built straight into SQLite (executemany of pre-built rows: realistic payloads
+from the sample catalogue with varied names, phone numbers and texts, analysed=1, one events row
+each, the free-text index for every row or for every --fts-every'th one). Then the app is
+started on it (offscreen, real CoreBridge, port 0) and measured:
+
+- window shown with the first page, from creating the bridge [< 1.5 s];
+- filtering by field (provider:waha, sig:invalid) and by free text (an FTS word in ~1% of the
+  rows, and a word in most of them), through the filter bar, until the view has painted:
+  p50/p95 over --runs runs each [p95 < 200 ms];
+- scrolling to the end: fetchMore page by page (200 rows) until the bottom row, with the view
+  updating after every page: total time and time per page;
+- resident memory of the GUI process [< 300 MB] (and of the writer process).
+
+Last line: RESULT rows=... build_s=... first_page_s=... filter_provider_p95_ms=...
+filter_sig_p95_ms=... filter_fts_p95_ms=... filter_fts_common_p95_ms=... scroll_end_s=...
+fetch_page_p95_ms=... rss_mb=... rss_peak_mb=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import percentile, result_line, rss_mb
+from PySide6.QtCore import QCoreApplication, QEventLoop, QModelIndex, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from inspector.core import samples
+from inspector.core.config import Settings
+from inspector.core.derive import derive
+from inspector.core.models import CapturedRequest, Derived, headers_to_json
+from inspector.core.receiver import Receiver
+from inspector.core.store import Store
+from inspector.core.writer import GroupWriter
+from inspector.gui.bridge import CoreBridge
+from inspector.gui.main_window import MainWindow
+
+POOL = 4000
+"""Distinct payloads; rows cycle through them (each is repeated ROWS / POOL times)."""
+RARE_WORDS = 100
+"""Texts carry one of these tags (ref0 … ref99): each is in ~1% of the rows."""
+FIRST = ("Sheena", "Marco", "Aiko", "Lena", "Omar", "Priya", "Tomasz", "Ana", "Kwame", "Ines")
+LAST = ("Nelson", "Rossi", "Tanaka", "Schmidt", "Haddad", "Patel", "Nowak", "Silva", "Mensah")
+TEXTS = ("Does it come in another color?", "Where is my order", "Can I change the address",
+         "Thanks, received it", "Is the shop open tomorrow", "I would like to book a table",
+         "Please call me back", "The payment failed twice")  # fmt: skip
+SIG_MIX = (("valid", 70), ("no_secret", 15), ("unsigned", 10), ("invalid", 5))
+COMMON_WORD = "entry"
+"""A word in every Meta payload (~40% of the rows)."""
+
+
+# --- building the database --------------------------------------------------------------------
+
+
+def pool(rng: random.Random) -> list[tuple[CapturedRequest, Derived]]:
+    """Distinct realistic requests (every sample, varied) with their real derived columns."""
+    catalogue = samples.list_samples()
+    items: list[tuple[CapturedRequest, Derived]] = []
+    settings = Settings()
+    for n in range(POOL):
+        provider, event, _ = catalogue[n % len(catalogue)]
+        overrides = {"from": f"49151{rng.randrange(10**7):07d}",
+                     "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                     "text": f"{rng.choice(TEXTS)} ref{n % RARE_WORDS}"}  # fmt: skip
+        request = None
+        for keys in (("from", "name", "text"), ("name", "text"), ("text",), ("name",), ()):
+            try:
+                request = samples.build_sample(
+                    provider, event, overrides={k: overrides[k] for k in keys}
+                )
+                break  # fmt: skip
+            except samples.SampleError:
+                continue
+        assert request is not None
+        headers = (("Host", "127.0.0.1:8080"), *request.headers,
+                   ("Content-Length", str(len(request.body))))  # fmt: skip
+        request = CapturedRequest(request.method, request.path, headers=headers,
+                                  body=request.body, remote="127.0.0.1")  # fmt: skip
+        items.append((request, derive(request, settings)))
+    return items
+
+
+def build(db: Path, rows: int, fts_every: int, seed: int = 7) -> float:
+    """Create `db` with `rows` analysed requests; returns the seconds it took."""
+    started = time.perf_counter()
+    Store.open(db).close()  # schema, application id, WAL
+    rng = random.Random(seed)
+    payloads = pool(rng)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -400000")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " AND tbl_name IN ('requests', 'events')"
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    sig_weights = [w for _, w in SIG_MIX]
+    sig_names = [s for s, _ in SIG_MIX]
+    sigs = rng.choices(sig_names, sig_weights, k=POOL * 7)
+    prepared = []
+    for request, derived in payloads:
+        prepared.append((
+            request.method, request.path, headers_to_json(request.headers), request.body,
+            len(request.body), request.body_sha256, request.content_type, derived.provider,
+            derived.event_type, derived.summary, len(derived.events),
+            derived.verification.scheme, derived.events,
+            "\n".join(f"{k}: {v}" for k, v in request.headers),
+            request.body.decode("utf-8", errors="ignore"),
+        ))  # fmt: skip
+    now = time.time_ns()
+    span = 30 * 86400 * 10**9
+    step = span // max(rows, 1)
+
+    def requests_rows() -> Iterator[tuple[object, ...]]:
+        for i in range(1, rows + 1):
+            p = prepared[i % POOL]
+            yield (
+                i,
+                now - span + i * step,
+                p[0],
+                p[1],
+                "",
+                "1.1",
+                "http",
+                "127.0.0.1",
+                p[2],
+                p[3],
+                p[4],
+                p[5],
+                p[6],
+                "http",
+                200,
+                '[["Content-Type","application/json"]]',
+                b'{"ok":true}',
+                p[7],
+                p[8],
+                p[9],
+                p[10],
+                sigs[i % len(sigs)],
+                p[11],
+                1,
+            )
+
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO requests (id, received_at_ns, method, path, query, http_version, scheme,"
+        " remote, headers, body, body_size, body_sha256, content_type, source, response_status,"
+        " response_headers, response_body, provider, event_type, summary, event_count,"
+        " sig_status, sig_scheme, analysed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        requests_rows(),
+    )
+    conn.execute("COMMIT")
+    requests_done = time.perf_counter()
+
+    def events_rows() -> Iterator[tuple[object, ...]]:
+        for i in range(1, rows + 1):
+            for idx, e in enumerate(prepared[i % POOL][12]):
+                event_id = f"{e.event_id}-{i}" if e.event_id else ""
+                yield (i, idx, e.provider, e.event_type, e.summary, event_id, e.chat, e.sender)
+
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO events (request_id, idx, provider, event_type, summary,"
+        " event_id, chat, sender) VALUES (?,?,?,?,?,?,?,?)",
+        events_rows(),
+    )
+    conn.execute("COMMIT")  # fmt: skip
+    events_done = time.perf_counter()
+
+    def fts_rows() -> Iterator[tuple[object, ...]]:
+        for i in range(1, rows + 1, fts_every):
+            p = prepared[i % POOL]
+            yield (i, p[1], p[13], p[14])
+
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO requests_fts (rowid, path, headers, body) VALUES (?,?,?,?)",
+                     fts_rows())  # fmt: skip
+    conn.execute("COMMIT")
+    fts_done = time.perf_counter()
+    for _, sql in indexes:
+        conn.execute(sql)
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    os.sync()  # the app then starts on a database at rest, not one still being written back
+    done = time.perf_counter()
+    print(f"built {rows:,} requests in {done - started:.1f} s (pool {requests_done - started:.1f}"
+          f" s incl. requests, events {events_done - requests_done:.1f} s, free-text index "
+          f"{fts_done - events_done:.1f} s for 1 row in {fts_every}, indexes "
+          f"{done - fts_done:.1f} s); file {db.stat().st_size / 2**20:.0f} MB")  # fmt: skip
+    return done - started
+
+
+# --- measuring the app --------------------------------------------------------------------------
+
+
+def pump(condition: Callable[[], bool], timeout: float) -> None:
+    """Run the Qt loop until `condition()` is false (checked every 5 ms) or timeout."""
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(
+        lambda: loop.quit() if not condition() or time.monotonic() > deadline else None
+    )
+    timer.start()
+    loop.exec()
+    timer.stop()
+
+
+def painted(window: MainWindow) -> None:
+    """Process pending events, the view's repaint included (what the user would see)."""
+    window.table.viewport().update()  # a paint is pending even if nothing else asked for one
+    QApplication.processEvents()
+
+
+class StartPhases:
+    """Seconds from the start of app creation to named moments; wraps a few core calls
+    (in this process) to say where the start-up time goes."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.marks: list[tuple[str, float]] = []
+        store_open = Store.open.__func__  # a classmethod
+
+        def timed_open(cls: type[Store], *args: object, **kwargs: object) -> Store:
+            store = store_open(cls, *args, **kwargs)
+            self.mark("database open")
+            return store
+
+        Store.open = classmethod(timed_open)  # type: ignore[method-assign,assignment]
+        self._wrap_async(GroupWriter, "start", "writer process up")
+        self._wrap_async(Receiver, "start", "receiver listening")
+
+    def begin(self) -> None:
+        self.started = time.perf_counter()
+        self.marks = []
+
+    def mark(self, label: str) -> float:
+        at = time.perf_counter() - self.started
+        self.marks.append((label, at))
+        return at
+
+    def _wrap_async(self, owner: type, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        async def wrapped(*args: object, **kwargs: object) -> object:
+            result = await original(*args, **kwargs)
+            self.mark(label)
+            return result
+
+        setattr(owner, name, wrapped)
+
+
+def measure_filter(window: MainWindow, text: str) -> float:
+    """Seconds from applying `text` in the filter bar to the painted first page."""
+    bar = window.filter_bar
+    started = time.perf_counter()
+    bar.edit.setText(text)
+    bar.apply()
+    painted(window)
+    elapsed = time.perf_counter() - started
+    if bar.error.isVisible():
+        raise RuntimeError(f"filter {text!r}: {bar.error.text()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--fts-every", type=int, default=1,
+                        help="index 1 row in N for free text (1: all)")  # fmt: skip
+    parser.add_argument("--runs", type=int, default=20, help="runs per filter")
+    parser.add_argument("--starts", type=int, default=3, help="app starts to time")
+    parser.add_argument("--db", type=Path, help="reuse (or build and keep) this database")
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build_only:
+        build(args.db, args.rows, args.fts_every)
+        return
+
+    qt = QApplication.instance() or QApplication(sys.argv[:1])
+    tmp = Path(tempfile.mkdtemp(prefix="gui-scale-"))
+    os.environ["WEBHOOK_INSPECTOR_HOME"] = str(tmp / "home")
+    QCoreApplication.setOrganizationName("WebhookInspectorBench")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "qs"))
+
+    db = args.db or tmp / "history.db"
+    build_s = 0.0
+    if not db.exists():  # built in another process: its memory is not the app's
+        begun = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--build-only",
+                "--db",
+                str(db),
+                "--rows",
+                str(args.rows),
+                "--fts-every",
+                str(args.fts_every),
+            ],
+            check=True,
+        )
+        build_s = time.perf_counter() - begun  # fmt: skip
+    else:
+        print(f"reusing {db} ({db.stat().st_size / 2**20:.0f} MB)")
+    conn = sqlite3.connect(db)
+    rows = int(conn.execute("SELECT max(id) FROM requests").fetchone()[0])
+    share = conn.execute("SELECT count(*) FROM requests_fts WHERE requests_fts MATCH 'ref7'")
+    rare_hits = int(share.fetchone()[0])
+    common = conn.execute("SELECT count(*) FROM requests_fts WHERE requests_fts MATCH ?",
+                          (COMMON_WORD,)).fetchone()[0]  # fmt: skip
+    conn.close()
+    print(f"free-text words: 'ref7' in {rare_hits:,} rows, {COMMON_WORD!r} in {common:,} rows")
+    rss_before, _ = rss_mb()
+
+    # 1. start: bridge, window, first page painted (--starts times; the last one stays open)
+    phases = StartPhases()
+    starts: list[float] = []
+    for attempt in range(args.starts):
+        phases.begin()
+        bridge = CoreBridge(Settings(db_path=db, port=0))
+        window = MainWindow(bridge, tmp / "settings.json")
+        window.resize(1280, 800)
+        window.show()
+        bridge.started.connect(lambda _e: phases.mark("core started"))
+        bridge.start()
+        pump(lambda w=window: w.model.rowCount() == 0, 60)
+        painted(window)
+        starts.append(phases.mark("first page painted"))
+        marks = ", ".join(f"{name} {at:.2f} s" for name, at in phases.marks)
+        print(f"start {attempt + 1}: {marks}")
+        if attempt < args.starts - 1:
+            window.close()
+            bridge.stop()
+            QApplication.processEvents()
+    first_page = percentile(starts, 0.5)
+    rss_first, _ = rss_mb()
+    try:
+        # 2. filters, round robin so that every apply is a change
+        filters = {"provider:waha": [], "sig:invalid": [], "ref7": [], COMMON_WORD: []}
+        for _ in range(args.runs):
+            for text, times in filters.items():
+                times.append(measure_filter(window, text) * 1000)
+        shown = {text: None for text in filters}
+        for text in filters:
+            measure_filter(window, text)
+            shown[text] = window.model.rowCount()
+        measure_filter(window, "")
+        rss_filters, _ = rss_mb()
+
+        # 3. scroll to the end: fetchMore page by page, the view updating after each
+        model = window.model
+        pages: list[float] = []
+        scroll_started = time.perf_counter()
+        while model.canFetchMore(QModelIndex()):
+            page_started = time.perf_counter()
+            model.fetchMore(QModelIndex())
+            QApplication.processEvents()
+            pages.append((time.perf_counter() - page_started) * 1000)
+        window.table.scrollToBottom()
+        painted(window)
+        scroll_end = time.perf_counter() - scroll_started
+        loaded_rows = model.rowCount()
+        bottom = model.summary_at(loaded_rows - 1)
+        rss, peak = rss_mb()
+        writer = bridge.service.writer
+        writer_pid = getattr(getattr(writer, "_process", None), "pid", None)
+        writer_rss = rss_mb(writer_pid)[0] if writer_pid else 0.0
+    finally:
+        window.close()
+        bridge.stop()
+        qt.processEvents()
+
+    stats = {text: (percentile(t, 0.5), percentile(t, 0.95)) for text, t in filters.items()}
+    print(
+        "window with the first page painted, from creating the bridge: "
+        f"{', '.join(f'{t:.2f}' for t in starts)} s; median {first_page:.2f} s (target < 1.5 s)"
+    )
+    for text, (p50, p95) in stats.items():
+        print(f"filter {text!r:16} -> {shown[text]:>4} rows on the first page: p50 {p50:6.1f} ms,"
+              f" p95 {p95:6.1f} ms over {args.runs} runs (target p95 < 200 ms)")  # fmt: skip
+    print(f"scroll to the end: {len(pages):,} pages of 200 in {scroll_end:.1f} s; per page p50 "
+          f"{percentile(pages, 0.5):.1f} ms, p95 {percentile(pages, 0.95):.1f} ms, max "
+          f"{max(pages, default=0):.1f} ms; the bottom row is #{bottom.id if bottom else '?'}, "
+          f"row {loaded_rows:,}")  # fmt: skip
+    print(f"GUI process RSS: {rss_before:.0f} MB before the app, {rss_first:.0f} MB with the "
+          f"first page, {rss_filters:.0f} MB after the filters, {rss:.0f} MB with all "
+          f"{loaded_rows:,} rows loaded (peak {peak:.0f} MB; target < 300 MB); writer "
+          f"process {writer_rss:.0f} MB")  # fmt: skip
+    print(result_line(
+        rows=rows, build_s=build_s, first_page_s=first_page,
+        filter_provider_p95_ms=stats["provider:waha"][1], filter_sig_p95_ms=stats["sig:invalid"][1],
+        filter_fts_p95_ms=stats["ref7"][1], filter_fts_common_p95_ms=stats[COMMON_WORD][1],
+        scroll_end_s=scroll_end, fetch_page_p95_ms=percentile(pages, 0.95), rss_mb=rss,
+        rss_peak_mb=peak,
+    ))  # fmt: skip
+    shutil.rmtree(tmp, ignore_errors=True)  # the database too, unless --db put it elsewhere
+
+
+if __name__ == "__main__":
+    main()
