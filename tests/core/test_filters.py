@@ -607,3 +607,16 @@ def test_any_text_is_a_filter_error_or_valid_sql(store: Db, text: str) -> None:
         position = 0
     assert 0 <= position <= len(text)
     assert isinstance(completions(text, len(text)), list)
+
+
+def test_every_filter_in_the_readme_compiles() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("### The filter language", 1)[1].split("\n### ", 1)[0]
+    examples = re.findall(r"`([^`]+)`", section)
+    filters_in_docs = [e for e in examples if ":" in e or ">" in e or e.startswith('"')]
+    assert len(filters_in_docs) > 15
+    for text in filters_in_docs:
+        compile_filter(text)
