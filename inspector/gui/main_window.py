@@ -63,6 +63,9 @@ COLUMN_WIDTHS = {
     cols.FORWARD: 90,
 }  # fmt: skip
 EMPTY_PAGE, TABLE_PAGE = 0, 1
+FOLLOW_DETAIL_DELAY_MS = 300
+"""With "follow newest" on, the detail pane shows the newest request after rows have stopped
+arriving for this long."""
 
 
 class RequestTable(QTableView):
@@ -142,6 +145,9 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Vertical, self.stack)
         self.table = self._build_table()
         self.detail = DetailPane(self.splitter)
+        self._auto_selecting = False
+        self._detail_timer = QTimer(self, singleShot=True, interval=FOLLOW_DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self._show_current)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
@@ -380,7 +386,11 @@ class MainWindow(QMainWindow):
     def _on_rows_arrived(self, count: int) -> None:
         self._update_page()
         if self.follow_button.isChecked():
-            self.table.selectRow(0)
+            self._auto_selecting = True
+            try:
+                self.table.selectRow(0)
+            finally:
+                self._auto_selecting = False
             self.table.scrollToTop()
             return
         scroll = self.table.verticalScrollBar()
@@ -404,7 +414,13 @@ class MainWindow(QMainWindow):
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._update_selection_state()
-        self._show_current()
+        if self._auto_selecting:
+            # following a burst: render the newest request once rows stop arriving for a
+            # moment, not on every flush (formatting a body each time stalled the window)
+            self._detail_timer.start()
+        else:
+            self._detail_timer.stop()
+            self._show_current()
 
     def _update_selection_state(self) -> None:
         count = len(self.table.selectionModel().selectedRows())

@@ -144,6 +144,16 @@ def test_follow_on_selects_the_newest(qtbot, seeded: MainWindow, bridge) -> None
     assert seeded.selected_ids() == [6]
 
 
+def test_follow_on_shows_the_newest_in_the_detail_pane_once_rows_settle(
+    qtbot, seeded: MainWindow, bridge
+) -> None:
+    insert(bridge, [make_record("/newest")])
+    bridge.stored.emit([6])
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 6)
+    assert seeded._detail_timer.isActive()  # not rendered on every flush during a burst
+    qtbot.waitUntil(lambda: seeded.detail._stored is not None and seeded.detail._stored.id == 6)
+
+
 def test_status_counts_invalid_signatures(qtbot, seeded: MainWindow, bridge) -> None:
     assert seeded.status.total == 5
     assert seeded.status.invalid == 1
