@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
 
 import inspector
 from inspector.core.config import Settings, save_settings
+from inspector.core.curl import to_curl
 from inspector.core.models import ReplayAttempt, StoredRequest
 from inspector.core.receiver import ReceiverError
 from inspector.gui import request_model as cols
 from inspector.gui import samples_menu
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.curl import curl_command
 from inspector.gui.detail_pane import DetailPane
 from inspector.gui.export import ExportDialog, ExportJob, progress_dialog
 from inspector.gui.filter_bar import FilterBar
@@ -467,7 +467,7 @@ class MainWindow(QMainWindow):
         request_id = self.current_id()
         stored = self._get(request_id) if request_id is not None else None
         if stored is not None:
-            QGuiApplication.clipboard().setText(curl_command(stored, self.base_url()))
+            QGuiApplication.clipboard().setText(to_curl(stored.request, self.base_url()))
             self.statusBar().showMessage(f"Copied request #{stored.id} as a curl command", 3000)
 
     def delete_selected(self) -> None:
