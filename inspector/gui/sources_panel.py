@@ -42,6 +42,14 @@ STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a00", "retrying": "#c98a0
                  "stopped": "#d64545"}  # fmt: skip
 
 
+def merge_state(states: dict[str, SourceState], state: SourceState) -> None:
+    """Keep the latest state per source; a removed source leaves the list."""
+    if state.state == "stopped" and state.detail == "stopped: removed":
+        states.pop(state.name, None)
+    else:
+        states[state.name] = state
+
+
 async def source_states(service: InspectorService) -> list[SourceState]:
     """The state of every source (run on the core loop)."""
     return service.sources()
@@ -169,10 +177,7 @@ class SourcesPanel(QDialog):
 
     @Slot(object)
     def on_state(self, state: SourceState) -> None:
-        if state.state == "stopped" and state.detail == "stopped: removed":
-            self.states.pop(state.name, None)
-        else:
-            self.states[state.name] = state
+        merge_state(self.states, state)
         self._fill()
 
     def _fill(self) -> None:
@@ -237,10 +242,7 @@ class StreamStatus(QLabel):
 
     @Slot(object)
     def on_state(self, state: SourceState) -> None:
-        if state.state == "stopped" and state.detail == "stopped: removed":
-            self.states.pop(state.name, None)
-        else:
-            self.states[state.name] = state
+        merge_state(self.states, state)
         text = compact_states(list(self.states.values()))
         self.setText(text)
         details = [f"{s.name}: {s.detail}" for s in self.states.values()]
