@@ -39,7 +39,7 @@ package: $(STAMP)
 
 ## bench: run every benchmark; each prints `RESULT ...` last
 bench: $(STAMP)
-	@for b in benchmarks/*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/[!_]*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check inspector tests benchmarks
