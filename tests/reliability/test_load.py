@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
+import pytest
 from PySide6.QtCore import QTimer
 
 from inspector.core.config import Settings
@@ -75,6 +76,7 @@ CLIENT = (
 )
 
 
+@pytest.mark.slow  # a wall-clock bound: run by `make test-all` on a quiet machine, not in CI
 @OFFSCREEN_NOISE
 def test_gui_app_takes_5000_posts_without_stalling(
     qtbot, tmp_path: Path, isolated: Path, figure  # noqa: F811
