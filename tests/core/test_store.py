@@ -291,3 +291,10 @@ def test_page_shows_the_latest_forward(store: Store) -> None:
     assert rows[ids[0]].sig_scheme == "meta"
     assert not rows[ids[0]].forward_too_slow  # Meta's timeout is not documented
     assert store.summaries([ids[0]])[ids[0]] == rows[ids[0]]
+
+
+def test_get_many_keeps_the_order_asked_and_skips_missing_ids(store: Store) -> None:
+    ids = store.insert_many([make_record(n, f"wamid.{n}") for n in range(3)])
+    found = store.get_many([ids[2], 999, ids[0]])
+    assert [s.id for s in found] == [ids[2], ids[0]]
+    assert [s.derived.events[0].event_id for s in found] == ["wamid.2", "wamid.0"]
