@@ -8,6 +8,7 @@ being killed (SIGKILL, crash); on power loss the last few commits may be lost. P
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -387,7 +388,7 @@ class Store:
                 req.http_version, req.scheme, req.remote, headers_to_json(req.headers),
                 req.body, len(req.body), req.body_sha256, req.content_type, req.source,
                 req.refused, req.declared_size, record.response_status,
-                headers_to_json(record.response_headers), record.response_body,
+                _response_headers_json(record.response_headers), record.response_body,
             ),
         )  # fmt: skip
         request_id = int(cursor.lastrowid or 0)
@@ -651,6 +652,19 @@ def _find_duplicate(
         if row and row[0] is not None:
             return int(row[0])
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_headers_json(headers: tuple[tuple[str, str], ...]) -> str:
+    return headers_to_json(headers)
+
+
+def _response_headers_json(headers: Sequence[tuple[str, str]]) -> str:
+    """Our answers repeat the same few header lists: encode each once."""
+    try:
+        return _cached_headers_json(tuple(headers))
+    except TypeError:  # unhashable (lists inside)
+        return headers_to_json(headers)
 
 
 def _insert_events(conn: sqlite3.Connection, request_id: int, events: Sequence[Event]) -> None:

@@ -71,3 +71,31 @@ async def test_a_dead_writer_process_gives_a_clear_store_error(tmp_path: Path) -
         await writer.submit(CapturedRequest("POST", "/x"))
     await writer.close()
     store.close()
+
+
+async def test_start_returns_once_the_writer_process_has_opened_the_store(tmp_path: Path) -> None:
+    import pytest
+
+    from inspector.core.store import StoreError
+
+    store = Store.open(tmp_path / "w.db")
+    (tmp_path / "w.db").unlink()
+    (tmp_path / "w.db").mkdir()  # the writer process cannot open it
+    writer = GroupWriter(store, derive_path, lambda items: None)
+    with pytest.raises(StoreError, match="stopped unexpectedly"):
+        await writer.start()
+    await writer.close()
+    store.close()
+
+
+async def test_durable_writer_groups_waiting_batches_and_answers_each(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "w.db", durable=True)
+    writer = GroupWriter(store, derive_path, lambda items: None)
+    await writer.start()
+    requests = [CapturedRequest("POST", f"/d/{n}") for n in range(500)]
+    ids = await asyncio.gather(*(writer.submit(r, 200) for r in requests))
+    assert sorted(ids) == list(range(1, 501))
+    paths = dict(store.reader().execute("SELECT id, path FROM requests").fetchall())
+    assert all(paths[i] == r.path for i, r in zip(ids, requests, strict=True))
+    await writer.close()
+    store.close()
