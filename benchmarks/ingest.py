@@ -22,34 +22,74 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PYTHON, ROOT, count_rows, result_line, run_load, start_bare, start_serve, stop
 
 
-def measure(seconds: float, concurrency: int, use_wrk: bool) -> None:
+def measure(seconds: float, concurrency: int, use_wrk: bool, rounds: int) -> None:
+    """Both servers up at once; their loads alternate `rounds` times (this machine's speed
+    drifts by tens of percent over a minute: alternating compares like with like), and the
+    figures are the medians."""
     bare, bare_url = start_bare()
-    try:
-        run_load(bare_url, 1, concurrency, use_wrk=use_wrk)  # warm-up
-        base = run_load(bare_url, seconds, concurrency, use_wrk=use_wrk)
-    finally:
-        stop(bare)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         serve, url = start_serve(db, Path(tmp))
         try:
-            ours = run_load(url, seconds, concurrency, use_wrk=use_wrk)
+            base_runs, our_runs, stored = _alternate(bare_url, url, db, seconds, concurrency,
+                                                     use_wrk, rounds)
         finally:
             stop(serve)
-        stored = count_rows(db)
+            stop(bare)
+    ok = sum(int(r["ok"]) for r in our_runs)
     # wrk counts only answers received before its clock stops; requests still in flight then
     # are stored too, so stored may exceed the 2xx count: that is not a loss
-    lost = max(0, int(ours["ok"]) - stored)
-    in_flight = max(0, stored - int(ours["ok"]))
+    lost = max(0, ok - stored)
+    in_flight = max(0, stored - ok)
+    base, ours = _median_run(base_runs), _median_run(our_runs)
     ratio = ours["rps"] / base["rps"] if base["rps"] else 0.0
     tool = "wrk" if use_wrk else "aiohttp client"
-    print(f"load: {tool}, {concurrency} connections, {seconds:g} s each")
-    print(f"bare aiohttp : {base['rps']:8.0f} req/s  p50 {base['p50_ms']:.2f} ms  p99 {base['p99_ms']:.2f} ms")
-    print(f"serve        : {ours['rps']:8.0f} req/s  p50 {ours['p50_ms']:.2f} ms  p99 {ours['p99_ms']:.2f} ms")
-    print(f"2xx answered {int(ours['ok'])}, rows stored {stored} ({in_flight} answered after the"
+    print(f"load: {tool}, {concurrency} connections, {seconds:g} s each, {rounds} rounds alternating")
+    for n, (b, o) in enumerate(zip(base_runs, our_runs, strict=True), 1):
+        print(f"round {n}: bare {b['rps']:6.0f} req/s, serve {o['rps']:6.0f} req/s,"
+              f" ratio {o['rps'] / b['rps']:.2f}")
+    print(f"bare aiohttp : {base['rps']:8.0f} req/s  p50 {base['p50_ms']:.2f} ms  p99 {base['p99_ms']:.2f} ms (median)")
+    print(f"serve        : {ours['rps']:8.0f} req/s  p50 {ours['p50_ms']:.2f} ms  p99 {ours['p99_ms']:.2f} ms (median)")
+    print(f"2xx answered {ok}, rows stored {stored} ({in_flight} answered after the"
           f" load generator stopped counting), lost {lost}; ratio {ratio:.2f} (target >= 0.7)")
     print(result_line(ingest_rps=ours["rps"], baseline_rps=base["rps"], ratio=ratio, lost=lost,
                       p50_ms=ours["p50_ms"], p99_ms=ours["p99_ms"]))
+
+
+def _alternate(bare_url: str, url: str, db: Path, seconds: float, concurrency: int,
+               use_wrk: bool, rounds: int) -> tuple[list[dict[str, float]], list[dict[str, float]], int]:
+    """Warm both up, then load them in turn; returns both runs and the rows stored by the
+    measured loads of `serve`."""
+    run_load(bare_url, 1, concurrency, use_wrk=use_wrk)
+    run_load(url, 1, concurrency, use_wrk=use_wrk)
+    time.sleep(0.5)  # requests the warm-up left in flight are committed by now
+    warm = count_rows(db)
+    base_runs, our_runs = [], []
+    for _ in range(rounds):
+        _wait_analysed(db)  # serve's writer is idle while the baseline runs
+        base_runs.append(run_load(bare_url, seconds, concurrency, use_wrk=use_wrk))
+        our_runs.append(run_load(url, seconds, concurrency, use_wrk=use_wrk))
+    time.sleep(0.5)
+    return base_runs, our_runs, count_rows(db) - warm
+
+
+def _wait_analysed(db: Path, timeout: float = 120.0) -> None:
+    """Wait until the writer has analysed every stored request (it works on after a burst)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = sqlite3.connect(db)
+        try:
+            left = conn.execute("SELECT count(*) FROM requests WHERE analysed = 0").fetchone()[0]
+        finally:
+            conn.close()
+        if not left:
+            return
+        time.sleep(0.2)
+
+
+def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    ordered = sorted(runs, key=lambda r: r["rps"])
+    return ordered[len(ordered) // 2]
 
 
 def kill_round(seconds: float, concurrency: int, tmp: Path, round_no: int) -> tuple[int, int, str]:
@@ -91,12 +131,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--no-wrk", action="store_true", help="use the aiohttp client load")
     parser.add_argument("--kill", action="store_true", help="SIGKILL serve mid-load")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds (or SIGKILL rounds with --kill)")
     args = parser.parse_args()
     if args.kill:
         kill_mode(args.seconds, min(args.concurrency, 32), args.rounds)
     else:
-        measure(args.seconds, args.concurrency, not args.no_wrk)
+        measure(args.seconds, args.concurrency, not args.no_wrk, args.rounds)
 
 
 if __name__ == "__main__":
