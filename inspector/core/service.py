@@ -39,7 +39,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RequestsStored:
+    """Requests committed and analysed."""
+
     items: tuple[Stored, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestsCommitted:
+    """Requests committed, raw: provider, events and signature status follow in a
+    RequestsStored event (within milliseconds, or after a burst)."""
+
+    ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +152,9 @@ class InspectorService:
         path, durable = self.settings.db_path, self.settings.durable
         self.store = await loop.run_in_executor(None, lambda: Store.open(path, durable=durable))
         self.quarantined = self.store.quarantined
-        self.writer = GroupWriter(self.store, self._derive_function(), self._stored)
+        self.writer = GroupWriter(
+            self.store, self._derive_function(), self._stored, self._committed
+        )
         await self.writer.start()
         self.receiver = Receiver(lambda: self.settings, self._capture)
         self.publisher = StreamPublisher(lambda: self.settings, self._require_store, self.subscribe)
@@ -229,6 +241,9 @@ class InspectorService:
 
     def _stored(self, items: Sequence[Stored]) -> None:
         self._publish(RequestsStored(tuple(items)))
+
+    def _committed(self, ids: Sequence[int]) -> None:
+        self._publish(RequestsCommitted(tuple(ids)))
 
     async def ingest(self, request: CapturedRequest) -> int:
         """Store a request that did not come through the receiver (import, stream, sample)."""

@@ -81,6 +81,8 @@ class RowSummary:
     """Status of the latest forward of this request (None: not forwarded, or no answer)."""
     forward_ms: float | None = None
     forward_error: str | None = None
+    analysed: bool = True
+    """False until the writer has derived provider, event and signature status."""
 
     @property
     def forward_too_slow(self) -> bool:
@@ -96,6 +98,7 @@ SUMMARY_COLUMNS = (
     "id, received_at_ns, method, path, query, source, provider, event_type, summary, "
     "sig_status, body_size, response_status, refused, duplicate_of, event_count, sig_scheme, "
     + ", ".join(_LATEST_FORWARD.format(column=c) for c in ("status", "latency_ms", "error"))
+    + ", analysed"
 )
 """Row summary columns; the forward columns are correlated lookups on the replays index
 (request_id, id), so a page of 200 rows costs a few hundred index seeks, not a join."""

@@ -89,13 +89,21 @@ class GroupWriter:
     in place, with no task or stream coroutine per message.
 
     `derive` must be picklable (a module-level function or a functools.partial of one): it
-    runs in the writer process. `on_stored` is called on the event loop with analysed requests.
+    runs in the writer process. `on_stored` is called on the event loop with analysed requests,
+    `on_committed` (optional) with the ids of each committed batch, before they are analysed.
     """
 
-    def __init__(self, store: Store, derive: Derive, on_stored: Callable[[Sequence[Stored]], None]):
+    def __init__(
+        self,
+        store: Store,
+        derive: Derive,
+        on_stored: Callable[[Sequence[Stored]], None],
+        on_committed: Callable[[Sequence[int]], None] | None = None,
+    ):
         self.store = store
         self._derive = derive
         self._on_stored = on_stored
+        self._on_committed = on_committed
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-ops")
         self._wire: _Wire | None = None
         self._connection: Connection | None = None
@@ -228,6 +236,8 @@ class GroupWriter:
             for future, request_id in zip(futures, value, strict=True):
                 if not future.done():
                     future.set_result(request_id)
+            if self._on_committed is not None:
+                self._on_committed(value)
         self._flush()
 
     def _dispatch(self, message: tuple[Any, ...]) -> None:

@@ -26,6 +26,7 @@ from inspector.core.service import (
     ReceiverState,
     Rederived,
     ReplayDone,
+    RequestsCommitted,
     RequestsStored,
     StoreState,
 )
@@ -41,7 +42,8 @@ class CoreBridge(QObject):
     """Owns an InspectorService inside a ServiceThread and adapts its events to Qt signals.
 
     Signals (always delivered in the thread this object lives in, the GUI thread):
-        stored(list): ids of newly committed requests.
+        committed(list): ids of newly committed requests, not analysed yet.
+        stored(list): ids of requests just analysed (provider, events, signature status).
         counted(int, int): how many requests were just stored, and how many of them have an
             invalid signature (for the status bar; saves a COUNT query per burst).
         receiverChanged(str, str): receiver URL ("" when not listening) and error ("" if none).
@@ -55,6 +57,7 @@ class CoreBridge(QObject):
         sourceChanged(object): an event-stream source changed state (a SourceState).
     """
 
+    committed = Signal(list)
     stored = Signal(list)
     counted = Signal(int, int)
     receiverChanged = Signal(str, str)
@@ -174,7 +177,9 @@ class CoreBridge(QObject):
     # events (called on the core thread)
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, RequestsStored):
+        if isinstance(event, RequestsCommitted):
+            self.committed.emit(list(event.ids))
+        elif isinstance(event, RequestsStored):
             ids = [item.id for item in event.items]
             invalid = sum(
                 item.record.derived.verification.status == SigStatus.INVALID for item in event.items

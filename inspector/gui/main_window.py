@@ -279,7 +279,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         bridge = self.bridge
         bridge.started.connect(self._on_started)
+        bridge.committed.connect(self.model.on_committed)
         bridge.stored.connect(self.model.on_stored)
+        bridge.stored.connect(self._on_analysed)
         bridge.counted.connect(self._on_counted)
         bridge.receiverChanged.connect(self._on_receiver)
         bridge.storeChanged.connect(self._on_store_state)
@@ -558,6 +560,13 @@ class MainWindow(QMainWindow):
     def _on_replayed(self, attempt: object) -> None:
         if getattr(attempt, "request_id", None) == self.detail.replays.request_id:
             self.detail.refresh_replays()
+
+    def _on_analysed(self, ids: list[int]) -> None:
+        """The shown request was committed raw and is analysed now: show provider, events
+        and signature status."""
+        current = self.current_id()
+        if current is not None and current in ids and not self._detail_timer.isActive():
+            self._show_current()
 
     def _on_forwarded(self, event: object) -> None:
         request_id = getattr(event, "request_id", None)

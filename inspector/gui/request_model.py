@@ -7,6 +7,8 @@ the top in one `beginInsertRows` per flush (rule 4). Filtering happens in SQL.
 
 from __future__ import annotations
 
+import bisect
+import operator
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -51,6 +53,7 @@ SIG_WORDS = {
     "unsigned": "unsigned",
 }
 RED = QColor("#d32f2f")
+GREY = QColor("#8a8a8a")
 
 
 class SqlFilter(Protocol):
@@ -81,9 +84,7 @@ class RequestTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._store = store
         self._filter: SqlFilter = Where()
-        self._ids: list[int] = []
-        self._rows: dict[int, int] = {}  # id -> row, rebuilt lazily
-        self._rows_valid = False
+        self._ids: list[int] = []  # newest first: always in descending order
         self._cache: dict[int, RowSummary | None] = {}
         self._after = 0  # newest id already considered
         self._exhausted = True
@@ -119,7 +120,7 @@ class RequestTableModel(QAbstractTableModel):
         """Forget everything and load the newest page again."""
         self.beginResetModel()
         self._ids, self._cache, self._exhausted = [], {}, True
-        self._rows_valid, self._pending = False, False
+        self._pending = False
         self._timer.stop()
         self._after = 0
         if self._store is not None:
@@ -141,12 +142,19 @@ class RequestTableModel(QAbstractTableModel):
         self._cache.pop(request_id, None)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
+    def on_committed(self, ids: Sequence[int]) -> None:
+        """New requests were committed (not analysed yet). Without a filter they are shown
+        at once, with provider, event and signature filled in when analysed; a filter may
+        test those, so a filtered table waits for the analysis."""
+        if ids and self._shows_raw_rows():
+            self._schedule_flush()
+
     def on_stored(self, ids: Sequence[int]) -> None:
-        """New requests were stored and analysed: insert matching ones on the next flush."""
-        if ids and self._store is not None:
-            self._pending = True
-            if not self._timer.isActive():
-                self._timer.start()
+        """Requests were analysed: repaint the rows shown raw, insert newly matching ones."""
+        if not ids or self._store is None:
+            return
+        self._repaint_ids(ids)
+        self._schedule_flush()
 
     def flush(self) -> int:
         """Insert every matching row newer than the newest known one, in one batch."""
@@ -154,7 +162,7 @@ class RequestTableModel(QAbstractTableModel):
         if not self._pending or self._store is None:
             return 0
         self._pending = False
-        watermark = self._watermark()
+        watermark = self._store.last_id() if self._shows_raw_rows() else self._watermark()
         if watermark <= self._after:
             return 0
         flt = self._filter
@@ -166,7 +174,6 @@ class RequestTableModel(QAbstractTableModel):
         new_ids.reverse()
         self.beginInsertRows(QModelIndex(), 0, len(new_ids) - 1)
         self._ids[0:0] = new_ids
-        self._rows_valid = False
         self.endInsertRows()
         self.flushed.emit(len(new_ids))
         return len(new_ids)
@@ -179,17 +186,15 @@ class RequestTableModel(QAbstractTableModel):
             for request_id in self._ids[first : last + 1]:
                 self._cache.pop(request_id, None)
             del self._ids[first : last + 1]
-            self._rows_valid = False
             self.endRemoveRows()
 
     def id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
     def row_of(self, request_id: int) -> int | None:
-        if not self._rows_valid:
-            self._rows = {rid: row for row, rid in enumerate(self._ids)}
-            self._rows_valid = True
-        return self._rows.get(request_id)
+        """The row showing `request_id` (ids are in descending order: a binary search)."""
+        row = bisect.bisect_left(self._ids, -request_id, key=operator.neg)
+        return row if row < len(self._ids) and self._ids[row] == request_id else None
 
     def summary_at(self, row: int) -> RowSummary | None:
         """The cached (or freshly fetched) summary shown in `row`."""
@@ -234,7 +239,7 @@ class RequestTableModel(QAbstractTableModel):
             return cell_text(row, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(cell_tooltip(row, index.column()))
-        if role == Qt.ItemDataRole.DecorationRole and index.column() == SIGNATURE:
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == SIGNATURE and row.analysed:
             return sig_icon(row.sig_status)
         if role == Qt.ItemDataRole.ForegroundRole:
             return _foreground(row, index.column())
@@ -257,9 +262,28 @@ class RequestTableModel(QAbstractTableModel):
 
     # internals
 
+    def _shows_raw_rows(self) -> bool:
+        return not self._filter.where
+
+    def _schedule_flush(self) -> None:
+        if self._store is not None:
+            self._pending = True
+            if not self._timer.isActive():
+                self._timer.start()
+
+    def _repaint_ids(self, ids: Sequence[int]) -> None:
+        """Forget the cached summaries of these ids and repaint the rows they span."""
+        rows = [r for r in (self.row_of(i) for i in ids) if r is not None]
+        if not rows:
+            return
+        for request_id in ids:
+            self._cache.pop(request_id, None)
+        last_column = len(HEADERS) - 1
+        self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), last_column))
+
     def _load_first_page(self) -> None:
         assert self._store is not None
-        self._after = self._watermark()
+        self._after = self._store.last_id() if self._shows_raw_rows() else self._watermark()
         self._add_page(self._page(self._after + 1))
 
     def _watermark(self) -> int:
@@ -293,7 +317,6 @@ class RequestTableModel(QAbstractTableModel):
         for summary in page:
             self._ids.append(summary.id)
             self._cache[summary.id] = summary
-        self._rows_valid = False
 
     def _fetch_around(self, row: int) -> None:
         assert self._store is not None
@@ -324,6 +347,10 @@ def _ranges_descending(rows: list[int]) -> list[tuple[int, int]]:
 # --- cell contents ----------------------------------------------------------------------------
 
 
+ANALYSING = "analysing…"
+"""Shown in the Event column of a row committed but not analysed yet (during a burst)."""
+
+
 def event_text(row: RowSummary) -> str:
     """Event type, with the duplicate and batch size when there is one."""
     text = "refused" if row.refused else row.event_type or "—"
@@ -342,6 +369,8 @@ def cell_text(row: RowSummary, column: int) -> str:
         return row.method
     if column == PATH:
         return one_line(f"{row.path}?{row.query}" if row.query else row.path)
+    if not row.analysed and column in (PROVIDER, EVENT, SUMMARY, SIGNATURE):
+        return ANALYSING if column == EVENT else ""
     if column == PROVIDER:
         return "" if row.provider == "generic" else row.provider
     if column == EVENT:
@@ -401,6 +430,8 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
         return long_time(row.received_at_ns)
     if column == PATH:
         return f"{row.path}?{row.query}" if row.query else row.path
+    if not row.analysed and column in (PROVIDER, EVENT, SUMMARY, SIGNATURE):
+        return "Stored; provider, event and signature follow in a moment."
     if column == EVENT and row.duplicate_of is not None:
         return f"{event_text(row)}\nSame event id as request #{row.duplicate_of}."
     if column in (SUMMARY, EVENT) and row.refused:
@@ -417,6 +448,8 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
 def _foreground(row: RowSummary, column: int) -> QBrush | None:
     if row.refused and column in (EVENT, SUMMARY, STATUS):
         return QBrush(RED)
+    if column == EVENT and not row.analysed:
+        return QBrush(GREY)
     if column == SIGNATURE and row.sig_status == "invalid":
         return QBrush(RED)
     if column == STATUS and row.response_status is not None and row.response_status >= 400:

@@ -262,6 +262,9 @@ async def test_stored_event_is_published(service) -> None:
     stored = [e for e in events if type(e).__name__ == "RequestsStored"]
     assert stored
     assert stored[0].items[0].record.request.path == "/p"
+    committed = [e for e in events if type(e).__name__ == "RequestsCommitted"]
+    assert [e.ids for e in committed] == [(stored[0].items[0].id,)]
+    assert events.index(committed[0]) < events.index(stored[0])  # raw first, then analysed
 
 
 async def test_ten_thousand_headers_and_a_0xff_header_byte_are_stored(service) -> None:

@@ -259,3 +259,63 @@ def test_rows_appear_only_once_analysed_and_in_order(qtmodeltester, store: Store
     assert [model.data(model.index(r, 0), IdRole) for r in range(2)] == [done_id, raw_id]
     assert shown(model, 1, rm.PROVIDER) == "waha"
     qtmodeltester.check(model)
+
+
+def test_unfiltered_rows_show_at_commit_and_fill_in_when_analysed(
+    qtmodeltester, store: Store
+) -> None:
+    fill(store, 2)
+    model = RequestTableModel(store)
+    raw = make_record("/raw", provider="waha", sig=SigStatus.INVALID)
+    [raw_id] = store.insert_many([Record(raw.request, None, 200)])  # committed, not analysed
+    model.on_committed([raw_id])
+    assert model.flush() == 1
+    assert shown(model, 0, rm.PATH) == "/raw"
+    assert shown(model, 0, rm.EVENT) == rm.ANALYSING
+    assert shown(model, 0, rm.PROVIDER) == shown(model, 0, rm.SIGNATURE) == ""
+    assert shown(model, 0, rm.SIGNATURE, Qt.ItemDataRole.DecorationRole) is None
+    assert "follow in a moment" in rendered(shown(model, 0, rm.EVENT, Qt.ItemDataRole.ToolTipRole))
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda first, last, _roles: changed.append((first.row(), last.row())))
+    store.apply_analysis([(raw_id, raw.derived)])
+    model.on_stored([raw_id])
+    assert changed == [(0, 0)]
+    assert shown(model, 0, rm.PROVIDER) == "waha"
+    assert shown(model, 0, rm.SIGNATURE) == rm.SIG_WORDS["invalid"]
+    assert model.flush() == 0  # already shown: not inserted twice
+    assert model.rowCount() == 3
+    qtmodeltester.check(model)
+
+
+def test_first_page_includes_rows_not_analysed_yet(store: Store) -> None:
+    fill(store, 2)
+    [raw_id] = store.insert_many([Record(make_record("/raw").request, None, 200)])
+    model = RequestTableModel(store)
+    assert model.id_at(0) == raw_id
+    assert shown(model, 0, rm.EVENT) == rm.ANALYSING
+
+
+def test_a_filtered_table_waits_for_the_analysis(store: Store) -> None:
+    model = RequestTableModel(store)
+    model.set_filter(Where("provider = ?", ("waha",)))
+    raw = make_record("/raw", provider="waha")
+    [raw_id] = store.insert_many([Record(raw.request, None, 200)])
+    model.on_committed([raw_id])
+    assert model.flush() == 0
+    store.apply_analysis([(raw_id, raw.derived)])
+    model.on_stored([raw_id])
+    assert model.flush() == 1
+    assert shown(model, 0, rm.PROVIDER) == "waha"
+
+
+def test_row_of_finds_rows_after_inserts_pages_and_removals(store: Store) -> None:
+    ids = fill(store, rm.PAGE_SIZE + 10)
+    model = RequestTableModel(store)
+    model.fetchMore(QModelIndex())
+    model.on_committed(fill(store, 3))
+    model.flush()
+    assert all(model.row_of(model.id_at(r)) == r for r in range(model.rowCount()))
+    model.remove_ids(ids[5:8])
+    assert model.row_of(ids[6]) is None
+    assert all(model.row_of(model.id_at(r)) == r for r in range(model.rowCount()))
+    assert model.row_of(10**9) is None and model.row_of(0) is None
