@@ -96,15 +96,14 @@ def read_page(store: Store, after: int) -> list[StoredRequest]:
     rows = store.reader().execute(
         "SELECT id, body_size FROM requests WHERE id > ? ORDER BY id LIMIT ?", (after, PAGE_ROWS)
     ).fetchall()
-    page: list[StoredRequest] = []
+    ids: list[int] = []
     size = 0
     for request_id, body_size in rows:
-        if page and size + int(body_size) > PAGE_BYTES:
+        if ids and size + int(body_size) > PAGE_BYTES:
             break
-        stored = store.get(int(request_id))
-        if stored is not None:
-            page.append(stored)
-            size += int(body_size)
+        ids.append(int(request_id))
+        size += int(body_size)
+    page = store.get_many(ids)  # two queries for the page, not two per request
     if not page and rows:  # every row of the page was deleted meanwhile: step over them
         return read_page(store, int(rows[-1][0]))
     return page

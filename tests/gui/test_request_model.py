@@ -318,4 +318,5 @@ def test_row_of_finds_rows_after_inserts_pages_and_removals(store: Store) -> Non
     model.remove_ids(ids[5:8])
     assert model.row_of(ids[6]) is None
     assert all(model.row_of(model.id_at(r)) == r for r in range(model.rowCount()))
-    assert model.row_of(10**9) is None and model.row_of(0) is None
+    assert model.row_of(10**9) is None
+    assert model.row_of(0) is None
