@@ -112,7 +112,9 @@ class GroupWriter:
         self._flush_due = False
         self._batches: deque[list[asyncio.Future[int]]] = deque()
         """Futures of the batches sent and not answered yet, in order."""
-        self._drained: asyncio.Event | None = None
+        self._drained = asyncio.Event()
+        """Set while the outbox is empty and no batch waits for its answer."""
+        self._drained.set()
         self._settles: deque[asyncio.Future[None]] = deque()
         self._stopped: asyncio.Future[None] | None = None
         self._ready: asyncio.Future[None] | None = None
@@ -131,8 +133,6 @@ class GroupWriter:
         self._process.start()
         child_end.close()
         self._connection = parent_end
-        self._drained = asyncio.Event()
-        self._drained.set()
         sock = socket.socket(fileno=os.dup(parent_end.fileno()))
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
@@ -176,8 +176,7 @@ class GroupWriter:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         wire = (REQUEST_FIELDS(request), response_status, response_headers, response_body)
         self._outbox.append((wire, future))
-        if self._drained is not None:
-            self._drained.clear()
+        self._drained.clear()
         if not self._flush_due:
             self._flush_due = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -204,12 +203,12 @@ class GroupWriter:
         clears, re-derivation: SQLite serialises them with the writer process)."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, func)
 
-    # stage 1: batches go to the writer process in order, a couple in flight (while one
-    # commits, the next one travels), the process answers them in order
+    # stage 1: batches go to the writer process in order, up to IN_FLIGHT of them unanswered
+    # (while one commits, the next ones travel), the process answers them in order
 
     async def _all_sent(self) -> None:
         """Wait until the outbox is empty and every batch sent is answered."""
-        if self._drained is not None and self._dead is None:
+        if self._dead is None:
             await self._drained.wait()
 
     def _flush(self) -> None:
@@ -222,11 +221,10 @@ class GroupWriter:
             except StoreError as exc:
                 self._died(f"the store writer process stopped unexpectedly ({exc})")
                 return
-        if self._drained is not None:
-            if self._outbox or self._batches:
-                self._drained.clear()
-            else:
-                self._drained.set()
+        if self._outbox or self._batches:
+            self._drained.clear()
+        else:
+            self._drained.set()
 
     def _answered(self, kind: str, value: Any) -> None:
         futures = self._batches.popleft()
@@ -273,8 +271,7 @@ class GroupWriter:
         for waiting in (self._stopped, self._ready):
             if waiting is not None:
                 _resolve(waiting, None)
-        if self._drained is not None:
-            self._drained.set()
+        self._drained.set()
 
 
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:
@@ -452,10 +449,9 @@ class _ChildWriter:
         return message
 
     def handle(self, message: tuple[Any, ...]) -> None:
+        """A message other than an insert (handle_waiting commits those)."""
         kind = message[0]
-        if kind == "insert":
-            self.insert([message[1]])
-        elif kind == "derive":
+        if kind == "derive":
             self.derive = message[1]
         elif kind == "settle":
             self.settles += 1
@@ -525,8 +521,7 @@ class _ChildWriter:
         """A WAL checkpoint (it fsyncs): when capture is quiet, or every BUSY_CHECKPOINT
         seconds during a long burst so that the WAL does not grow without bound."""
         now = time.monotonic()
-        quiet = now - self.last_capture > BUSY_WINDOW
-        due = now - self.last_checkpoint >= (every if quiet else BUSY_CHECKPOINT)
+        due = now - self.last_checkpoint >= (BUSY_CHECKPOINT if self._busy() else every)
         if not due:
             return
         try:
