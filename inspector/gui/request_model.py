@@ -136,11 +136,7 @@ class RequestTableModel(QAbstractTableModel):
 
     def refresh_id(self, request_id: int) -> None:
         """Re-read one row's summary (e.g. its forward finished) and repaint that row."""
-        row = self.row_of(request_id)
-        if row is None:
-            return
-        self._cache.pop(request_id, None)
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
+        self._repaint_ids([request_id])
 
     def on_committed(self, ids: Sequence[int]) -> None:
         """New requests were committed (not analysed yet). Without a filter they are shown
@@ -162,7 +158,7 @@ class RequestTableModel(QAbstractTableModel):
         if not self._pending or self._store is None:
             return 0
         self._pending = False
-        watermark = self._store.last_id() if self._shows_raw_rows() else self._watermark()
+        watermark = self._shown_up_to()
         if watermark <= self._after:
             return 0
         flt = self._filter
@@ -283,15 +279,21 @@ class RequestTableModel(QAbstractTableModel):
 
     def _load_first_page(self) -> None:
         assert self._store is not None
-        self._after = self._store.last_id() if self._shows_raw_rows() else self._watermark()
+        self._after = self._shown_up_to()
         self._add_page(self._page(self._after + 1))
+
+    def _shown_up_to(self) -> int:
+        """The newest id the table may show: the newest committed one without a filter, else
+        the analysis watermark."""
+        assert self._store is not None
+        return self._store.last_id() if self._shows_raw_rows() else self._watermark()
 
     def _watermark(self) -> int:
         """The newest id up to which every row has been analysed.
 
         The writer commits raw rows first and derives provider, events and signature status
-        afterwards, oldest first. Rows past this mark are not shown yet: they would show
-        placeholder values, and a filter on a derived column would skip them for good.
+        afterwards, oldest first. A filtered table shows no row past this mark: a filter on a
+        derived column would skip it for good.
         """
         assert self._store is not None
         pending, newest = (
@@ -349,6 +351,8 @@ def _ranges_descending(rows: list[int]) -> list[tuple[int, int]]:
 
 ANALYSING = "analysing…"
 """Shown in the Event column of a row committed but not analysed yet (during a burst)."""
+DERIVED_COLUMNS = (PROVIDER, EVENT, SUMMARY, SIGNATURE)
+"""Columns the writer's analysis fills in: blank (Event: ANALYSING) until then."""
 
 
 def event_text(row: RowSummary) -> str:
@@ -369,7 +373,7 @@ def cell_text(row: RowSummary, column: int) -> str:
         return row.method
     if column == PATH:
         return one_line(f"{row.path}?{row.query}" if row.query else row.path)
-    if not row.analysed and column in (PROVIDER, EVENT, SUMMARY, SIGNATURE):
+    if not row.analysed and column in DERIVED_COLUMNS:
         return ANALYSING if column == EVENT else ""
     if column == PROVIDER:
         return "" if row.provider == "generic" else row.provider
@@ -430,7 +434,7 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
         return long_time(row.received_at_ns)
     if column == PATH:
         return f"{row.path}?{row.query}" if row.query else row.path
-    if not row.analysed and column in (PROVIDER, EVENT, SUMMARY, SIGNATURE):
+    if not row.analysed and column in DERIVED_COLUMNS:
         return "Stored; provider, event and signature follow in a moment."
     if column == EVENT and row.duplicate_of is not None:
         return f"{event_text(row)}\nSame event id as request #{row.duplicate_of}."
