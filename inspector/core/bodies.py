@@ -148,10 +148,16 @@ def format_size(size: int) -> str:
     """1536 -> '1.5 KiB'."""
     if size < KIB:
         return f"{size} byte" if size == 1 else f"{size} bytes"
+    return scaled_size(size, ("KiB", "MiB", "GiB"))
+
+
+def scaled_size(size: int, units: tuple[str, str, str]) -> str:
+    """`size` (at least 1024) in the first of these 1024-fold units under 1024, one decimal
+    below 100: scaled_size(1536, ("KiB", "MiB", "GiB")) -> '1.5 KiB'."""
     value = float(size)
-    for unit in ("KiB", "MiB", "GiB"):
+    for unit in units:
         value /= 1024
-        if value < 1024 or unit == "GiB":
+        if value < 1024 or unit == units[-1]:
             return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
     raise AssertionError("unreachable")
 

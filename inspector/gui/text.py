@@ -13,6 +13,8 @@ from datetime import datetime
 from PySide6.QtGui import Qt  # QtGui's Qt namespace has mightBeRichText
 from PySide6.QtWidgets import QLabel, QWidget
 
+from inspector.core.bodies import scaled_size
+
 TOOLTIP_MAX = 2000
 """Longest tooltip text, in characters (a tooltip is not a viewer)."""
 
@@ -49,12 +51,7 @@ def human_size(size: int) -> str:
     """1536 -> '1.5 KB' (powers of 1024, short units)."""
     if size < 1024:
         return f"{size} B"
-    value = float(size)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    raise AssertionError("unreachable")
+    return scaled_size(size, ("KB", "MB", "GB"))
 
 
 def short_time(ns: int, now: datetime | None = None) -> str:
