@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import Qt, QTextDocument  # QtGui's Qt has mightBeRichText
 
 from inspector.core.config import HOME_ENV, Settings
 from inspector.core.models import (
@@ -72,6 +73,16 @@ def store(settings: Settings) -> Iterator[Store]:
     opened = Store.open(settings.db_path)
     yield opened
     opened.close()
+
+
+def rendered(tooltip: str) -> str:
+    """What Qt displays for a tooltip string (rich text when Qt takes it for rich text)."""
+    doc = QTextDocument()
+    if Qt.mightBeRichText(tooltip):
+        doc.setHtml(tooltip)
+    else:
+        doc.setPlainText(tooltip)
+    return doc.toPlainText()
 
 
 def fill(store: Store, count: int, **kwargs: object) -> list[int]:

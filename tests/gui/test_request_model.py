@@ -1,30 +1,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtGui import QTextDocument
 
 from inspector.core.models import SigStatus
 from inspector.core.store import Record, Store
 from inspector.gui import request_model as rm
 from inspector.gui.request_model import IdRole, RequestTableModel, Where
-from tests.gui.conftest import fill, make_record
+from tests.gui.conftest import fill, make_record, rendered
 
 MARKUP = "<b>bold</b><img src=x>"
 
 
 def shown(model: RequestTableModel, row: int, column: int, role=Qt.ItemDataRole.DisplayRole):
     return model.data(model.index(row, column), role)
-
-
-def rendered(tooltip: str) -> str:
-    """What Qt displays for a tooltip string."""
-    doc = QTextDocument()
-    if GuiQt.mightBeRichText(tooltip):
-        doc.setHtml(tooltip)
-    else:
-        doc.setPlainText(tooltip)
-    return doc.toPlainText()
 
 
 def test_empty_model_passes_modeltester(qtmodeltester, store: Store) -> None:

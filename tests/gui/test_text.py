@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from PySide6.QtGui import Qt, QTextDocument
+from PySide6.QtGui import Qt
 
 from inspector.gui.text import (
     TOOLTIP_MAX,
@@ -13,15 +13,7 @@ from inspector.gui.text import (
     plain_tooltip,
     short_time,
 )
-
-
-def rendered(tooltip: str) -> str:
-    doc = QTextDocument()
-    if Qt.mightBeRichText(tooltip):
-        doc.setHtml(tooltip)
-    else:
-        doc.setPlainText(tooltip)
-    return doc.toPlainText()
+from tests.gui.conftest import rendered
 
 
 @pytest.mark.parametrize(
