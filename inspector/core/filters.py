@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
+from inspector.core.store import FTS_MATCH
+
 __all__ = [
     "FIELDS",
     "VALUES",
@@ -556,8 +558,7 @@ def _fts_phrase(term: Term) -> str:
 
 def _term_sql(term: Term, now_ns: int) -> Sql:
     if not term.field:
-        sql = "requests.id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)"
-        return sql, [_fts_phrase(term)]
+        return FTS_MATCH, [_fts_phrase(term)]
     if term.field in _RANGE_FIELDS:
         builder = _RANGE_FIELDS[term.field]
     elif term.field in _TEXT_FIELDS:

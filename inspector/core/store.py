@@ -43,6 +43,18 @@ FTS_BODY_LIMIT = 64 * 1024
 """Only the first 64 KiB of a text body are indexed for free-text search."""
 QUICK_CHECK_LIMIT = 64 * 1024 * 1024
 """Files up to this size get a full `quick_check` at open; larger ones a header/schema check."""
+FTS_MATCH = (
+    "requests.id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?"
+    " AND rowid BETWEEN (SELECT lo FROM id_window) AND (SELECT hi FROM id_window))"
+)
+"""A free-text condition for a filter. It reads the index only inside the id range of the query
+that runs it (`id_window`, defined by every filtered read here), so a page of a word found in
+half the rows reads a page's worth of the index, not every match."""
+_WINDOWED = "id_window"
+_ID_WINDOW = "WITH id_window(lo, hi) AS (VALUES (?, ?)) "
+FIRST_SPAN = 4096
+"""Ids in the first range a windowed page reads; each further range is four times wider."""
+INT64_MAX = 2**63 - 1
 
 
 class StoreError(Exception):
@@ -466,8 +478,7 @@ class Store:
     # reading
 
     def count(self, where: str = "", params: Sequence[object] = ()) -> int:
-        sql = "SELECT count(*) FROM requests" + (f" WHERE {where}" if where else "")
-        return int(self.reader().execute(sql, params).fetchone()[0])
+        return int(self._select("count(*)", (1, INT64_MAX), where, params)[0][0])
 
     def page(
         self,
@@ -478,21 +489,20 @@ class Store:
         params: Sequence[object] = (),
     ) -> list[RowSummary]:
         """Newest first, keyset paging: rows with id < before_id matching `where`."""
-        clauses = [c for c in (where and f"({where})", before_id and "id < ?") if c]
-        args = [*params, *([before_id] if before_id else [])]
-        sql = f"SELECT {SUMMARY_COLUMNS} FROM requests"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY id DESC LIMIT ?"
-        rows = self.reader().execute(sql, [*args, limit]).fetchall()
+        newest = self.last_id() if before_id is None else min(before_id - 1, self.last_id())
+        rows = self._scan(SUMMARY_COLUMNS, (1, newest), where, params, limit, descending=True)
         return [RowSummary(*row) for row in rows]
 
     def ids_after(
-        self, after_id: int, where: str = "", params: Sequence[object] = ()
+        self,
+        after_id: int,
+        where: str = "",
+        params: Sequence[object] = (),
+        *,
+        up_to: int = INT64_MAX,
     ) -> list[int]:
-        """Ids newer than `after_id` matching `where`, oldest first."""
-        sql = "SELECT id FROM requests WHERE id > ?" + (f" AND ({where})" if where else "")
-        rows = self.reader().execute(sql + " ORDER BY id", [after_id, *params]).fetchall()
+        """Ids newer than `after_id` (and at most `up_to`) matching `where`, oldest first."""
+        rows = self._select("id", (after_id + 1, up_to), where, params, " ORDER BY id")
         return [int(row[0]) for row in rows]
 
     def summaries(self, ids: Sequence[int]) -> dict[int, RowSummary]:
@@ -535,15 +545,51 @@ class Store:
 
     def iter_all(self, where: str = "", params: Sequence[object] = ()) -> Iterator[StoredRequest]:
         """Every matching request, oldest first, fetched in small pages (bounded memory)."""
-        after = 0
+        after, newest = 0, self.last_id()
         while True:
-            sql = "SELECT id FROM requests WHERE id > ?" + (f" AND ({where})" if where else "")
-            rows = self.reader().execute(sql + " ORDER BY id LIMIT 200", [after, *params])
-            ids = [int(row[0]) for row in rows.fetchall()]
+            rows = self._scan("id", (after + 1, newest), where, params, 200, descending=False)
+            ids = [int(row[0]) for row in rows]
             if not ids:
                 return
             yield from self.get_many(ids)
             after = ids[-1]
+
+    def _select(
+        self,
+        columns: str,
+        ids: tuple[int, int],
+        where: str,
+        params: Sequence[object],
+        tail: str = "",
+        tail_params: Sequence[object] = (),
+    ) -> list[tuple[Any, ...]]:
+        """`SELECT columns` of the requests with ids in the closed range `ids` matching `where`
+        (which may use FTS_MATCH: the range is its `id_window` too)."""
+        sql = f"{_ID_WINDOW}SELECT {columns} FROM requests WHERE id BETWEEN ? AND ?"
+        sql += f" AND ({where})" if where else ""
+        args = [*ids, *ids, *params, *tail_params]
+        return self.reader().execute(sql + tail, args).fetchall()
+
+    def _scan(
+        self,
+        columns: str,
+        ids: tuple[int, int],
+        where: str,
+        params: Sequence[object],
+        limit: int,
+        *,
+        descending: bool,
+    ) -> list[tuple[Any, ...]]:
+        """Up to `limit` matching rows from one end of the range `ids`. A free-text filter is
+        read in widening ranges from that end and stops once it has `limit` rows."""
+        tail = " ORDER BY id DESC LIMIT ?" if descending else " ORDER BY id LIMIT ?"
+        spans = _spans(*ids, descending=descending) if _WINDOWED in where else [ids]
+        rows: list[tuple[Any, ...]] = []
+        for span in spans:
+            rows += self._select(columns, span, where, params, tail, [limit - len(rows)])
+            if len(rows) >= limit:
+                break
+        return rows
 
     def prune(self, *, keep_last: int | None, older_than_ns: int | None) -> int:
         """Retention: delete all but the newest `keep_last` requests and those received before
@@ -703,6 +749,19 @@ def _body_text(body: bytes) -> str:
     except UnicodeDecodeError as exc:
         cut_at_limit = len(body) > FTS_BODY_LIMIT and exc.start >= len(head) - 3
         return head[: exc.start].decode("utf-8") if cut_at_limit else ""
+
+
+def _spans(low: int, high: int, *, descending: bool) -> Iterator[tuple[int, int]]:
+    """Closed id ranges covering low..high from one end, FIRST_SPAN wide, then 4x wider each."""
+    width = FIRST_SPAN
+    while low <= high:
+        if descending:
+            yield max(low, high - width + 1), high
+            high -= width
+        else:
+            yield low, min(high, low + width - 1)
+            low += width
+        width *= 4
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

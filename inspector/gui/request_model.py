@@ -162,8 +162,7 @@ class RequestTableModel(QAbstractTableModel):
         if watermark <= self._after:
             return 0
         flt = self._filter
-        where = " AND ".join(c for c in (flt.where and f"({flt.where})", "id <= ?") if c)
-        new_ids = self._store.ids_after(self._after, where, (*flt.params, watermark))
+        new_ids = self._store.ids_after(self._after, flt.where, flt.params, up_to=watermark)
         self._after = watermark
         if not new_ids:
             return 0

@@ -10,6 +10,7 @@ from inspector.core import store as store_module
 from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
 from inspector.core.store import (
     APPLICATION_ID,
+    FTS_MATCH,
     SCHEMA_VERSION,
     Record,
     Store,
@@ -92,10 +93,42 @@ def test_page_and_count_with_where(store: Store) -> None:
 
 def test_free_text_search_covers_path_headers_and_body(store: Store) -> None:
     store.insert_many([make_record(1, body=b'{"text":"banana split"}'), make_record(2)])
-    match = "id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)"
+    match = FTS_MATCH
     assert store.count(match, ["banana"]) == 1
     assert store.count(match, ["dup"]) == 2  # header name
     assert store.count(match, ['"hook 2"']) == 1  # path
+
+
+@pytest.fixture
+def words(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """40 requests, every third with 'kiwi' in its body; windows of 2 ids, then 8, 32..."""
+    monkeypatch.setattr(store_module, "FIRST_SPAN", 2)
+    bodies = [b"kiwi %d" % n if n % 3 == 0 else b"plum %d" % n for n in range(40)]
+    return store.insert_many([make_record(n, body=body) for n, body in enumerate(bodies)])
+
+
+def kiwi_ids(ids: list[int]) -> list[int]:
+    return [i for n, i in enumerate(ids) if n % 3 == 0]
+
+
+def test_free_text_pages_newest_first_across_id_windows(store: Store, words: list[int]) -> None:
+    expected = kiwi_ids(words)[::-1]
+    first = store.page(limit=5, where=FTS_MATCH, params=["kiwi"])
+    rest = store.page(before_id=first[-1].id, limit=100, where=FTS_MATCH, params=["kiwi"])
+    assert [r.id for r in first + rest] == expected
+
+
+def test_negated_free_text_stays_exact_inside_each_window(store: Store, words: list[int]) -> None:
+    where = f"NOT ({FTS_MATCH}) AND method = ?"
+    shown = store.page(limit=100, where=where, params=["kiwi", "POST"])
+    assert [r.id for r in shown] == [i for i in words[::-1] if i not in kiwi_ids(words)]
+    assert store.count(where, ["kiwi", "POST"]) == len(shown)
+
+
+def test_free_text_export_and_live_reads_see_every_match(store: Store, words: list[int]) -> None:
+    assert [r.id for r in store.iter_all(FTS_MATCH, ["kiwi"])] == kiwi_ids(words)
+    newer = store.ids_after(words[10], FTS_MATCH, ["kiwi"], up_to=words[30])
+    assert newer == [i for i in kiwi_ids(words) if words[10] < i <= words[30]]
 
 
 def test_ids_after_and_summaries(store: Store) -> None:
