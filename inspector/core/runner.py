@@ -26,6 +26,7 @@ class ServiceThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._main, name="inspector-core", daemon=True)
         self.started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._starting: asyncio.Task[None] | None = None
 
     def start(self) -> concurrent.futures.Future[None]:
         """Start the thread; the returned future completes when the service has started
@@ -35,7 +36,8 @@ class ServiceThread:
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._start())
+        self._starting = self.loop.create_task(self._start())
+        self.loop.run_until_complete(self._starting)
         self.loop.run_forever()
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
@@ -56,9 +58,16 @@ class ServiceThread:
         """Stop the service and the thread; waits at most `timeout` seconds."""
         if not self._thread.is_alive():
             return
-        future = self.submit(self.service.stop())
+        future = self.submit(self._stop())
         try:
             future.result(timeout)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout)
+
+    async def _stop(self) -> None:
+        """Stop the service once its start has finished: a stop while starting would miss
+        what the start creates afterwards (the writer process would outlive the app)."""
+        if self._starting is not None:
+            await asyncio.wait([self._starting])
+        await self.service.stop()

@@ -74,6 +74,30 @@ def test_service_thread_starts_serves_and_stops(tmp_path: Path) -> None:
     assert not thread._thread.is_alive()
 
 
+def test_stopping_while_starting_stops_the_writer_process_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from inspector.core.writer import GroupWriter
+
+    real_start = GroupWriter.start
+
+    async def slow_start(self: GroupWriter) -> None:
+        await asyncio.sleep(0.3)  # the window is closed while the writer is starting
+        await real_start(self)
+
+    monkeypatch.setattr(GroupWriter, "start", slow_start)
+    thread = ServiceThread(InspectorService(Settings(db_path=tmp_path / "t.db", port=0)))
+    thread.start()
+    thread.stop()
+    writer = thread.service.writer
+    assert writer is not None
+    assert writer._process is not None
+    assert not writer._process.is_alive()
+    assert not thread._thread.is_alive()
+
+
 async def test_retention_deletes_old_requests_and_says_so(service) -> None:
     import time
 
