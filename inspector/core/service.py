@@ -59,6 +59,12 @@ class ReceiverState:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreOpened:
+    """The history can be read: published before the writer process is up (which takes a
+    moment), so that a window can show the stored requests at once."""
+
+
+@dataclass(frozen=True, slots=True)
 class StoreState:
     ok: bool
     message: str = ""
@@ -152,6 +158,7 @@ class InspectorService:
         path, durable = self.settings.db_path, self.settings.durable
         self.store = await loop.run_in_executor(None, lambda: Store.open(path, durable=durable))
         self.quarantined = self.store.quarantined
+        self._publish(StoreOpened())
         self.writer = GroupWriter(
             self.store, self._derive_function(), self._stored, self._committed
         )

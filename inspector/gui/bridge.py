@@ -28,6 +28,7 @@ from inspector.core.service import (
     ReplayDone,
     RequestsCommitted,
     RequestsStored,
+    StoreOpened,
     StoreState,
 )
 from inspector.core.sse import SourceState
@@ -47,6 +48,7 @@ class CoreBridge(QObject):
         counted(int, int): how many requests were just stored, and how many of them have an
             invalid signature (for the status bar; saves a COUNT query per burst).
         receiverChanged(str, str): receiver URL ("" when not listening) and error ("" if none).
+        storeOpened(): the history can be read (the writer process may still be starting).
         storeChanged(bool, str): whether the store can be written, and why not.
         rederived(int): derived columns of this many requests were recomputed.
         pruned(int, str): retention deleted this many requests; the rule that did it
@@ -61,6 +63,7 @@ class CoreBridge(QObject):
     stored = Signal(list)
     counted = Signal(int, int)
     receiverChanged = Signal(str, str)
+    storeOpened = Signal()
     storeChanged = Signal(bool, str)
     rederived = Signal(int)
     pruned = Signal(int, str)
@@ -188,6 +191,8 @@ class CoreBridge(QObject):
             self.counted.emit(len(ids), invalid)
         elif isinstance(event, ReceiverState):
             self.receiverChanged.emit(event.url or "", event.error or "")
+        elif isinstance(event, StoreOpened):
+            self.storeOpened.emit()
         elif isinstance(event, StoreState):
             self.storeChanged.emit(event.ok, event.message)
         elif isinstance(event, Rederived):

@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         bridge = self.bridge
+        bridge.storeOpened.connect(self._on_store_opened)
         bridge.started.connect(self._on_started)
         bridge.committed.connect(self.model.on_committed)
         bridge.stored.connect(self.model.on_stored)
@@ -304,10 +305,10 @@ class MainWindow(QMainWindow):
 
     # --- core events -----------------------------------------------------------------------
 
-    def _on_started(self, error: str) -> None:
+    def _on_store_opened(self) -> None:
+        """Show the history as soon as it can be read, before the receiver is up."""
         store = self.bridge.store
-        if store is None:
-            self.store_banner.show_message(f"Cannot open the history database: {error}")
+        if store is None or self.model.store is store:
             return
         self.model.set_store(store)
         self.detail.replays.store = store
@@ -318,6 +319,12 @@ class MainWindow(QMainWindow):
                 f"The history database was unusable ({quarantined.reason}). It was moved "
                 f"aside to {quarantined.moved_to} and a fresh one was started."
             )
+
+    def _on_started(self, error: str) -> None:
+        if self.bridge.store is None:
+            self.store_banner.show_message(f"Cannot open the history database: {error}")
+            return
+        self._on_store_opened()  # no-op unless storeOpened came before this window listened
         start_error = self.bridge.start_error
         if isinstance(start_error, ReceiverError):
             self._on_receiver("", str(start_error))

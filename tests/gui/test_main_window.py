@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -15,7 +16,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from inspector.core.config import Settings, load_settings
 from inspector.core.models import SigStatus
-from inspector.core.store import Record
+from inspector.core.store import Record, Store
+from inspector.core.writer import GroupWriter
 from inspector.gui import import_dialog
 from inspector.gui import main_window as mw
 from inspector.gui import request_model as rm
@@ -26,7 +28,7 @@ from inspector.gui.main_window import MainWindow
 from inspector.gui.request_model import IdRole
 from inspector.gui.settings_dialog import ReceiverDialog, SettingsDialog
 from inspector.gui.theme import is_dark
-from tests.gui.conftest import OFFSCREEN_NOISE, make_record
+from tests.gui.conftest import OFFSCREEN_NOISE, fill, make_record
 
 MARKUP = "<b>bold</b><img src=x>"
 BAD_FILTER = "nosuchfield:x"
@@ -286,6 +288,35 @@ def test_selecting_a_row_shows_it_in_the_detail_pane(qtbot, seeded, monkeypatch)
 
 
 # --- untrusted text --------------------------------------------------------------------------
+
+
+def test_history_shows_while_the_writer_process_starts(
+    qtbot, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.open(settings.db_path)
+    fill(store, 3)
+    store.close()
+    writer_may_start = threading.Event()
+    real_start = GroupWriter.start
+
+    async def slow_start(self: GroupWriter) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, writer_may_start.wait, 10)
+        await real_start(self)
+
+    monkeypatch.setattr(GroupWriter, "start", slow_start)
+    core = CoreBridge(replace(settings))
+    window = MainWindow(core)
+    qtbot.addWidget(window)
+    try:
+        core.start()
+        qtbot.waitUntil(lambda: window.model.rowCount() == 3)
+        assert not core.thread.started.done()
+        with qtbot.waitSignal(core.started, timeout=10_000):
+            writer_may_start.set()
+        assert window.model.rowCount() == 3
+    finally:
+        writer_may_start.set()
+        core.stop()
 
 
 def test_markup_is_shown_literally(qtbot, bridge: CoreBridge) -> None:
