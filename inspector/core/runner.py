@@ -10,17 +10,26 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
-
-from inspector.core.service import InspectorService
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
 
-class ServiceThread:
+class Service(Protocol):
+    """What the thread runs: an InspectorService, or a RemoteService driving one elsewhere."""
+
+    async def start(self, *, listen: bool = True) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Service)
+
+
+class ServiceThread(Generic[S]):
     """Owns a thread running an event loop with `service` started on it."""
 
-    def __init__(self, service: InspectorService, *, listen: bool = True) -> None:
+    def __init__(self, service: S, *, listen: bool = True) -> None:
         self.service = service
         self._listen = listen
         self.loop = asyncio.new_event_loop()

@@ -25,7 +25,14 @@ from inspector.core.models import (
 )
 from inspector.core.receiver import LOCAL_HOSTS, Receiver, ReceiverError
 from inspector.core.replay import Replayer, ReplayOptions, check_target
-from inspector.core.sse import LastIds, SourceState, SseClient, SseSource, last_ids_path
+from inspector.core.sse import (
+    REMOVED_DETAIL,
+    LastIds,
+    SourceState,
+    SseClient,
+    SseSource,
+    last_ids_path,
+)
 from inspector.core.store import Quarantine, Store, StoreError
 from inspector.core.stream import StreamPublisher
 from inspector.core.tasks import TaskGroup
@@ -294,7 +301,7 @@ class InspectorService:
         task.cancel()
         await asyncio.wait([task])
         self._publish(
-            SourceState(name, "stopped", "stopped: removed", client.events, client.last_error)
+            SourceState(name, "stopped", REMOVED_DETAIL, client.events, client.last_error)
         )
 
     async def _sync_sources(self) -> None:

@@ -366,6 +366,22 @@ class SourceState:
     events: int = 0
     last_error: str | None = None
 
+    @property
+    def removed(self) -> bool:
+        """The source was removed from the settings (it leaves every list)."""
+        return self.state == "stopped" and self.detail == REMOVED_DETAIL
+
+
+REMOVED_DETAIL = "stopped: removed"
+
+
+def merge_state(states: dict[str, SourceState], state: SourceState) -> None:
+    """Keep the latest state per source; a removed source leaves the list."""
+    if state.removed:
+        states.pop(state.name, None)
+    else:
+        states[state.name] = state
+
 
 class _Stop(Exception):
     """The server told us to stop (204, 401, 403): do not reconnect."""

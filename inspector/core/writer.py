@@ -105,7 +105,7 @@ class GroupWriter:
         self._on_stored = on_stored
         self._on_committed = on_committed
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-ops")
-        self._wire: _Wire | None = None
+        self._wire: PipeWire | None = None
         self._connection: Connection | None = None
         self._process: Any = None
         self._outbox: list[tuple[WireRecord, asyncio.Future[int]]] = []
@@ -133,12 +133,8 @@ class GroupWriter:
         self._process.start()
         child_end.close()
         self._connection = parent_end
-        sock = socket.socket(fileno=os.dup(parent_end.fileno()))
-        loop = asyncio.get_running_loop()
-        self._ready = loop.create_future()
-        _, self._wire = await loop.create_connection(
-            lambda: _Wire(self._dispatch, self._lost), sock=sock
-        )
+        self._ready = asyncio.get_running_loop().create_future()
+        self._wire = await connect_pipe(parent_end, self._dispatch, self._lost)
         await self._ready  # the process has opened the store: the first request waits no more
         if self._dead is not None:
             raise StoreError(self._dead)
@@ -288,7 +284,19 @@ def _fail(futures: Sequence[asyncio.Future[Any]], exc: Exception) -> None:
 # --- the pipe, read and written with asyncio in the parent ----------------------------------
 
 
-class _Wire(asyncio.Protocol):
+async def connect_pipe(
+    conn: Connection,
+    on_message: Callable[[tuple[Any, ...]], None],
+    on_lost: Callable[[Exception | None], None],
+) -> PipeWire:
+    """Read and write one end of a multiprocessing Pipe on the running loop."""
+    sock = socket.socket(fileno=os.dup(conn.fileno()))
+    loop = asyncio.get_running_loop()
+    _, wire = await loop.create_connection(lambda: PipeWire(on_message, on_lost), sock=sock)
+    return wire
+
+
+class PipeWire(asyncio.Protocol):
     """Pickled messages over the parent's end of a multiprocessing Pipe, with the Pipe's own
     framing (4-byte big-endian length; -1 then an 8-byte length for huge messages)."""
 
@@ -308,7 +316,7 @@ class _Wire(asyncio.Protocol):
 
     def send(self, message: object) -> None:
         if self._transport is None or self._transport.is_closing():
-            raise StoreError("the store writer process is gone")
+            raise StoreError("the process at the other end of the pipe is gone")
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         header = struct.pack("!i", len(data)) if len(data) < 0x7FFFFFFF else (
             struct.pack("!i", -1) + struct.pack("!Q", len(data))

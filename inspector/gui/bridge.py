@@ -1,6 +1,8 @@
-"""The GUI's only door to the core: the service runs on its own loop in a worker thread.
+"""The GUI's only door to the core.
 
-Service events are published on the core thread; `CoreBridge` re-emits them as Qt signals, which
+The capture service runs in its own process (`core.remote`): webhooks never compete with
+painting for this process's interpreter lock. A worker thread here runs the loop that talks to
+it. Service events arrive on that thread; `CoreBridge` re-emits them as Qt signals, which
 reach slots in the GUI thread queued. Work for the core goes through `call` (an awaitable, for
 qasync code) or `run` (a callback delivered on the GUI thread, for plain slots). Neither blocks
 the GUI thread.
@@ -17,17 +19,15 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, Signal
 
 from inspector.core.config import Settings
-from inspector.core.models import SigStatus
+from inspector.core.remote import Analysed, RemoteService
 from inspector.core.runner import ServiceThread
 from inspector.core.service import (
     ForwardDone,
-    InspectorService,
     Pruned,
     ReceiverState,
     Rederived,
     ReplayDone,
     RequestsCommitted,
-    RequestsStored,
     StoreOpened,
     StoreState,
 )
@@ -40,7 +40,7 @@ Callback = Callable[[Any], None]
 
 
 class CoreBridge(QObject):
-    """Owns an InspectorService inside a ServiceThread and adapts its events to Qt signals.
+    """Owns a RemoteService inside a ServiceThread and adapts its events to Qt signals.
 
     Signals (always delivered in the thread this object lives in, the GUI thread):
         committed(list): ids of newly committed requests, not analysed yet.
@@ -77,7 +77,7 @@ class CoreBridge(QObject):
         self, settings: Settings, parent: QObject | None = None, *, listen: bool = True
     ) -> None:
         super().__init__(parent)
-        self.service = InspectorService(settings)
+        self.service = RemoteService(settings)
         self.thread = ServiceThread(self.service, listen=listen)
         self.start_error: BaseException | None = None
         self._unsubscribe: Callable[[], None] | None = self.service.subscribe(self._on_event)
@@ -182,13 +182,9 @@ class CoreBridge(QObject):
     def _on_event(self, event: object) -> None:
         if isinstance(event, RequestsCommitted):
             self.committed.emit(list(event.ids))
-        elif isinstance(event, RequestsStored):
-            ids = [item.id for item in event.items]
-            invalid = sum(
-                item.record.derived.verification.status == SigStatus.INVALID for item in event.items
-            )
-            self.stored.emit(ids)
-            self.counted.emit(len(ids), invalid)
+        elif isinstance(event, Analysed):
+            self.stored.emit(list(event.ids))
+            self.counted.emit(len(event.ids), event.invalid)
         elif isinstance(event, ReceiverState):
             self.receiverChanged.emit(event.url or "", event.error or "")
         elif isinstance(event, StoreOpened):

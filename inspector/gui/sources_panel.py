@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from inspector.core.config import SOURCE_FORMATS, SseSource, parse_header_option, redacted_url
 from inspector.core.models import Header
-from inspector.core.service import InspectorService
-from inspector.core.sse import SourceState
+from inspector.core.remote import RemoteService
+from inspector.core.sse import SourceState, merge_state
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.text import one_line, plain_label, plain_tooltip
 
@@ -42,15 +42,7 @@ STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a00", "retrying": "#c98a0
                  "stopped": "#d64545"}  # fmt: skip
 
 
-def merge_state(states: dict[str, SourceState], state: SourceState) -> None:
-    """Keep the latest state per source; a removed source leaves the list."""
-    if state.state == "stopped" and state.detail == "stopped: removed":
-        states.pop(state.name, None)
-    else:
-        states[state.name] = state
-
-
-async def source_states(service: InspectorService) -> list[SourceState]:
+async def source_states(service: RemoteService) -> list[SourceState]:
     """The state of every source (run on the core loop)."""
     return service.sources()
 

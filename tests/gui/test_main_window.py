@@ -36,12 +36,11 @@ pytestmark = OFFSCREEN_NOISE
 
 
 def insert(bridge: CoreBridge, records: list[Record]) -> list[int]:
-    """Store records through the core's writer thread (as the service would)."""
+    """Store records with the app's own connection (SQLite serialises it with the capture
+    process's writer); the tests then emit the signal the core would."""
     store = bridge.store
     assert store is not None
-    assert bridge.service.writer is not None
-    work = bridge.service.writer.run_on_writer(lambda: store.insert_many(records))
-    return bridge.thread.submit(work).result(10)  # type: ignore[return-value]
+    return store.insert_many(records)
 
 
 def post(url: str, body: bytes = b'{"hello":"world"}', path: str = "/webhook") -> None:
@@ -473,8 +472,7 @@ def test_pruned_rows_leave_the_table_without_a_reset(qtbot, seeded: MainWindow, 
     resets: list[bool] = []
     seeded.model.modelReset.connect(lambda: resets.append(True))
     store = bridge.store
-    work = bridge.service.writer.run_on_writer(lambda: store.delete([1, 2]))
-    bridge.thread.submit(work).result(10)
+    store.delete([1, 2])
     bridge.pruned.emit(2, "retention: keep 1 days")
     qtbot.waitUntil(lambda: seeded.info_banner.isVisible())
     assert seeded.info_banner.text() == "Deleted 2 old requests (retention: keep 1 days)"

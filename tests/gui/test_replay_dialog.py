@@ -76,9 +76,7 @@ def stored_request(bridge: CoreBridge) -> StoredRequest:
     record = make_record("/webhook", body=body, headers=signed.headers)
     store = bridge.store
     assert store is not None
-    assert bridge.service.writer is not None
-    work = bridge.service.writer.run_on_writer(lambda: store.insert_many([record]))
-    [request_id] = bridge.thread.submit(work).result(10)  # type: ignore[misc]
+    [request_id] = store.insert_many([record])
     found = store.get(request_id)
     assert found is not None
     return found

@@ -1,0 +1,362 @@
+"""The capture service in its own process, driven from the app's process.
+
+The desktop app used to run the service (aiohttp receiver, stream sources, replays) on a thread
+of the GUI process. Every webhook then competed with painting for that process's interpreter
+lock: the window stalled for 100-200 ms under a burst and capture slowed down. `RemoteService`
+runs an `InspectorService` in a child process ("inspector-core", which starts the writer
+process in turn) and offers the app the same methods:
+
+- it opens the store itself first (quarantine and migration happen here, and the history can be
+  read at once; `StoreOpened` is published before the child is up), and reads it directly;
+- each method the app calls (`replay`, `update_settings`, ...) is sent to the child and its
+  result or exception comes back; every reply carries the child's settings (a replay
+  remembers its target there);
+- the child's events come back as they are, except `RequestsStored`, which becomes the slim
+  `Analysed` (ids and the number of invalid signatures; no bodies cross the pipe).
+
+The child stops when told to or when the pipe closes (the app crashed): it never outlives
+the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import multiprocessing
+import pickle
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from inspector.core.config import Settings
+from inspector.core.models import CapturedRequest, ReplayAttempt, SigStatus
+from inspector.core.receiver import ReceiverError
+from inspector.core.replay import ReplayOptions
+from inspector.core.service import (
+    InspectorService,
+    Listener,
+    ReceiverState,
+    RequestsStored,
+    StoreOpened,
+)
+from inspector.core.sse import SourceState, SseSource, merge_state
+from inspector.core.store import Quarantine, Store, StoreError
+from inspector.core.writer import PipeWire, connect_pipe
+
+log = logging.getLogger(__name__)
+CALLS = frozenset({
+    "add_source", "clear", "delete", "ingest", "prune", "remove_source", "replay",
+    "replay_many", "rederive_all", "restart_receiver", "settled", "update_settings",
+})  # fmt: skip
+"""The service methods the app may call in the child process."""
+STOP_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """Requests were analysed (the cross-process form of RequestsStored)."""
+
+    ids: tuple[int, ...]
+    invalid: int
+    """How many of them have an invalid signature."""
+
+
+class CoreGone(StoreError):
+    """The capture process stopped (or could not start)."""
+
+
+class RemoteService:
+    """An InspectorService in a child process; start with `await start()`, stop with
+    `await stop()`, all methods on one loop (the app's core thread)."""
+
+    writer = None
+    """The writer process belongs to the child (kept for code that checks for it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store: Store | None = None
+        self.quarantined: Quarantine | None = None
+        self.url: str | None = None
+        self._listeners: list[Listener] = []
+        self._sources: dict[str, SourceState] = {}
+        self._calls: dict[int, asyncio.Future[Any]] = {}
+        self._call_ids = itertools.count(1)
+        self._process: Any = None
+        self._connection: Connection | None = None
+        self._wire: PipeWire | None = None
+        self._started: asyncio.Future[BaseException | None] | None = None
+        self._stopped: asyncio.Future[None] | None = None
+        self._gone: str | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.settings.db_path
+
+    @property
+    def process_id(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    # lifecycle
+
+    async def start(self, *, listen: bool = True) -> None:
+        """Open the store, then start the capture process. Raises ReceiverError when the port
+        cannot be bound (the process keeps running: the port can be changed), CoreGone or
+        StoreError when the process cannot start."""
+        loop = asyncio.get_running_loop()
+        path, durable = self.settings.db_path, self.settings.durable
+        self.store = await loop.run_in_executor(None, lambda: Store.open(path, durable=durable))
+        self.quarantined = self.store.quarantined
+        self._publish(StoreOpened())
+        context = multiprocessing.get_context("spawn")
+        parent_end, child_end = context.Pipe(duplex=True)
+        # not a daemon: daemonic processes may not start the writer process
+        self._process = context.Process(
+            target=core_main, args=(child_end, self.settings, listen), name="inspector-core"
+        )
+        self._process.start()
+        child_end.close()
+        self._connection = parent_end
+        self._started = loop.create_future()
+        self._wire = await connect_pipe(parent_end, self._dispatch, self._lost)
+        error = await self._started
+        if error is not None:
+            raise error
+
+    async def stop(self) -> None:
+        """Stop the capture process (it finishes storing what it accepted) and close."""
+        if self._wire is not None and self._gone is None:
+            self._stopped = asyncio.get_running_loop().create_future()
+            self._wire.send(("stop",))
+            try:
+                await asyncio.wait_for(self._stopped, STOP_TIMEOUT)
+            except TimeoutError:
+                log.error("the capture process did not stop in time")
+        if self._process is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._process.join, 10)
+            if self._process.is_alive():
+                self._process.kill()
+        if self._wire is not None:
+            self._wire.close()
+        if self._connection is not None:
+            self._connection.close()
+        if self.store is not None:
+            self.store.close()
+        if self.url is not None:
+            self._publish(ReceiverState(None))
+
+    # events
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(event)` on this loop for every event; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _publish(self, event: object) -> None:
+        if isinstance(event, ReceiverState):
+            self.url = event.url
+        elif isinstance(event, SourceState):
+            merge_state(self._sources, event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("listener failed on %r", type(event).__name__)
+
+    def sources(self) -> list[SourceState]:
+        """The last known state of every stream source."""
+        return list(self._sources.values())
+
+    # the service's methods, run in the child
+
+    async def ingest(self, request: CapturedRequest) -> int:
+        return int(await self._call("ingest", request))
+
+    async def replay(
+        self, request_id: int, target: str | None = None, **options: Any
+    ) -> ReplayAttempt:
+        attempt: ReplayAttempt = await self._call("replay", request_id, target, **options)
+        return attempt
+
+    async def replay_many(
+        self,
+        request_ids: Sequence[int],
+        target: str | None = None,
+        *,
+        options: ReplayOptions | None = None,
+    ) -> list[ReplayAttempt]:
+        attempts: list[ReplayAttempt] = await self._call(
+            "replay_many", list(request_ids), target, options=options
+        )
+        return attempts
+
+    async def update_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        await self._call("update_settings", settings)
+
+    async def restart_receiver(self) -> None:
+        await self._call("restart_receiver")
+
+    async def delete(self, ids: Sequence[int]) -> int:
+        return int(await self._call("delete", list(ids)))
+
+    async def clear(self) -> None:
+        await self._call("clear")
+
+    async def prune(self) -> int:
+        return int(await self._call("prune"))
+
+    async def rederive_all(self) -> int:
+        return int(await self._call("rederive_all"))
+
+    async def add_source(self, source: SseSource) -> None:
+        await self._call("add_source", source)
+
+    async def remove_source(self, name: str) -> bool:
+        return bool(await self._call("remove_source", name))
+
+    async def settled(self) -> None:
+        """Wait until everything captured so far is stored and analysed."""
+        await self._call("settled")
+
+    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self._wire is None or self._gone is not None:
+            raise CoreGone(self._gone or "the capture process is not running")
+        call_id = next(self._call_ids)
+        future = self._calls[call_id] = asyncio.get_running_loop().create_future()
+        self._wire.send(("call", call_id, name, args, kwargs))
+        return await future
+
+    # the pipe
+
+    def _dispatch(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "event":
+            self._publish(message[1])
+        elif kind == "reply":
+            _, call_id, ok, value, settings = message
+            self.settings = settings
+            future = self._calls.pop(call_id)
+            if not future.done():
+                future.set_result(value) if ok else future.set_exception(value)
+        elif kind == "started":
+            _, error, sources = message
+            for state in sources:
+                self._sources[state.name] = state
+            _resolve(self._started, error)
+        elif kind == "stopped":
+            _resolve(self._stopped, None)
+
+    def _lost(self, exc: Exception | None) -> None:
+        if self._stopped is not None:
+            _resolve(self._stopped, None)
+            return  # an orderly stop
+        self._gone = f"the capture process stopped unexpectedly ({exc!r})"
+        log.error(self._gone)
+        for future in self._calls.values():
+            if not future.done():
+                future.set_exception(CoreGone(self._gone))
+        self._calls.clear()
+        _resolve(self._started, CoreGone(self._gone))
+        if self.url is not None:
+            self._publish(ReceiverState(None, self._gone))
+
+
+def _resolve(future: asyncio.Future[Any] | None, value: Any) -> None:
+    if future is not None and not future.done():
+        future.set_result(value)
+
+
+# --- the capture process --------------------------------------------------------------------
+
+
+def core_main(conn: Connection, settings: Settings, listen: bool) -> None:
+    """Entry point of the capture process: runs the service until told to stop or until the
+    app's end of the pipe closes."""
+    for number in (signal.SIGINT, signal.SIGTERM):  # the app decides when to stop
+        signal.signal(number, signal.SIG_IGN)
+    asyncio.run(_Core(conn, settings).run(listen))
+
+
+class _Core:
+    def __init__(self, conn: Connection, settings: Settings) -> None:
+        self.conn = conn
+        self.service = InspectorService(settings)
+        self.wire: PipeWire | None = None
+        self.done: asyncio.Future[None] | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, listen: bool) -> None:
+        self.done = asyncio.get_running_loop().create_future()
+        self.wire = await connect_pipe(self.conn, self._on_message, self._on_lost)
+        self.service.subscribe(self._forward)
+        try:
+            await self.service.start(listen=listen)
+        except ReceiverError as exc:  # the store works: keep running, the port can change
+            self._send(("started", exc, self.service.sources()))
+        except BaseException as exc:
+            self._send(("started", _portable(exc), []))
+            await self.service.stop()
+            return
+        else:
+            self._send(("started", None, self.service.sources()))
+        await self.done
+        await self.service.stop()
+        self._send(("stopped",))
+        self.wire.close()
+
+    def _forward(self, event: object) -> None:
+        if isinstance(event, StoreOpened):
+            return  # the app opened the store itself, before this process started
+        if isinstance(event, RequestsStored):
+            event = Analysed(tuple(item.id for item in event.items), _invalid(event))
+        self._send(("event", event))
+
+    def _on_message(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "call":
+            task = asyncio.get_running_loop().create_task(self._run_call(*message[1:]))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        elif message[0] == "stop":
+            _resolve(self.done, None)
+
+    async def _run_call(
+        self, call_id: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        try:
+            if name not in CALLS:
+                raise ValueError(f"not a service call: {name!r}")
+            value = await getattr(self.service, name)(*args, **kwargs)
+        except Exception as exc:
+            reply: tuple[Any, ...] = ("reply", call_id, False, _portable(exc))
+        else:
+            reply = ("reply", call_id, True, value)
+        self._send((*reply, self.service.settings))
+
+    def _on_lost(self, exc: Exception | None) -> None:
+        _resolve(self.done, None)  # the app is gone: stop too
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        if self.wire is None:
+            return
+        try:
+            self.wire.send(message)
+        except StoreError:
+            _resolve(self.done, None)
+
+
+def _invalid(event: RequestsStored) -> int:
+    derived = (item.record.derived for item in event.items)
+    return sum(d is not None and d.verification.status == SigStatus.INVALID for d in derived)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc

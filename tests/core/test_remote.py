@@ -1,0 +1,139 @@
+"""The capture service in a child process (core.remote), driven as the app drives it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from inspector.core.config import Settings
+from inspector.core.models import CapturedRequest
+from inspector.core.remote import Analysed, CoreGone, RemoteService
+from inspector.core.service import ReceiverState, RequestsCommitted, StoreOpened
+
+
+@pytest.fixture
+async def remote(tmp_path: Path) -> AsyncIterator[RemoteService]:
+    service = RemoteService(Settings(db_path=tmp_path / "r.db", port=0))
+    await service.start()
+    yield service
+    await service.stop()
+
+
+async def until(predicate, seconds: float = 10.0) -> None:
+    """Poll (bounded in time) until `predicate()` is true."""
+    async with asyncio.timeout(seconds):
+        while not predicate():  # noqa: ASYNC110 - polling state owned by other processes
+            await asyncio.sleep(0.01)
+
+
+async def test_captures_in_the_child_and_reports_back(remote: RemoteService) -> None:
+    events: list[object] = []
+    remote.subscribe(events.append)
+    assert remote.url is not None
+    assert remote.process_id not in (None, os.getpid())
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{remote.url}/webhook", data=b'{"a":1}') as response:
+            assert response.status == 200
+    await remote.settled()
+    await until(lambda: any(isinstance(e, Analysed) for e in events))
+    [committed] = [e for e in events if isinstance(e, RequestsCommitted)]
+    [analysed] = [e for e in events if isinstance(e, Analysed)]
+    assert committed.ids == analysed.ids
+    assert analysed.invalid == 0
+    assert remote.store is not None
+    [row] = remote.store.page()
+    assert (row.id, row.path) == (committed.ids[0], "/webhook")
+
+
+async def test_calls_return_values_and_raise_the_childs_errors(remote: RemoteService) -> None:
+    request_id = await remote.ingest(CapturedRequest("POST", "/import", source="import"))
+    assert await remote.delete([request_id]) == 1
+    with pytest.raises(ValueError, match="there is no request #999"):
+        await remote.replay(999, "http://127.0.0.1:9/")
+
+
+async def test_settings_follow_the_child(remote: RemoteService) -> None:
+    await remote.update_settings(replace(remote.settings, replay_target="http://127.0.0.1:9/x"))
+    request_id = await remote.ingest(CapturedRequest("POST", "/r"))
+    attempt = await remote.replay(request_id)
+    assert attempt.error  # nothing listens on port 9: recorded as a failed attempt
+    assert remote.settings.replay_target == "http://127.0.0.1:9/x"
+    assert remote.settings.replay_targets[0] == "http://127.0.0.1:9/x"  # remembered there
+
+
+async def test_history_is_readable_before_the_child_is_up(tmp_path: Path) -> None:
+    service = RemoteService(Settings(db_path=tmp_path / "r.db", port=0))
+    seen: list[object] = []
+    service.subscribe(lambda e: seen.append((e, service.url)))
+    await service.start()
+    try:
+        assert isinstance(seen[0][0], StoreOpened)
+        assert seen[0][1] is None  # the receiver was not up yet
+    finally:
+        await service.stop()
+
+
+async def test_a_taken_port_is_reported_and_the_process_keeps_running(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        service = RemoteService(Settings(db_path=tmp_path / "r.db", port=port))
+        from inspector.core.receiver import ReceiverError
+
+        with pytest.raises(ReceiverError):
+            await service.start()
+    try:
+        await service.update_settings(replace(service.settings, port=0))
+        await service.restart_receiver()
+        assert service.url is not None
+    finally:
+        await service.stop()
+
+
+async def test_a_crashed_child_fails_calls_and_says_so(remote: RemoteService) -> None:
+    events: list[object] = []
+    remote.subscribe(events.append)
+    assert remote.process_id is not None
+    os.kill(remote.process_id, signal.SIGKILL)
+    await until(lambda: any(isinstance(e, ReceiverState) for e in events))
+    [state] = [e for e in events if isinstance(e, ReceiverState)]
+    assert state.url is None
+    assert "capture process stopped unexpectedly" in (state.error or "")
+    with pytest.raises(CoreGone):
+        await remote.ingest(CapturedRequest("POST", "/lost"))
+
+
+def child_ids(pid: int) -> list[int]:
+    return [int(n) for n in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+async def test_stop_ends_both_child_processes(tmp_path: Path) -> None:
+    service = RemoteService(Settings(db_path=tmp_path / "r.db", port=0))
+    await service.start()
+    core = service.process_id
+    assert core is not None
+    children = child_ids(core)
+    assert len(children) == 1  # the writer process
+    family = [core, *children]
+    await service.stop()
+    await until(lambda: not any(running(pid) for pid in family))
