@@ -11,7 +11,7 @@ started on it (offscreen, real CoreBridge, port 0) and measured:
   p50/p95 over --runs runs each [p95 < 200 ms];
 - scrolling to the end: fetchMore page by page (200 rows) until the bottom row, with the view
   updating after every page: total time and time per page;
-- resident memory of the GUI process [< 300 MB] (and of the writer process).
+- resident memory of the GUI process [< 300 MB] (and of the capture process).
 
 Last line: RESULT rows=... build_s=... first_page_s=... filter_provider_p95_ms=...
 filter_sig_p95_ms=... filter_fts_p95_ms=... filter_fts_common_p95_ms=... scroll_end_s=...
@@ -44,9 +44,8 @@ from inspector.core import samples
 from inspector.core.config import Settings
 from inspector.core.derive import derive
 from inspector.core.models import CapturedRequest, Derived, headers_to_json
-from inspector.core.receiver import Receiver
+from inspector.core.remote import RemoteService
 from inspector.core.store import Store
-from inspector.core.writer import GroupWriter
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
 
@@ -247,8 +246,7 @@ class StartPhases:
             return store
 
         Store.open = classmethod(timed_open)  # type: ignore[method-assign,assignment]
-        self._wrap_async(GroupWriter, "start", "writer process up")
-        self._wrap_async(Receiver, "start", "receiver listening")
+        self._wrap_async(RemoteService, "start", "capture process up (receiver and writer)")
 
     def begin(self) -> None:
         self.started = time.perf_counter()
@@ -385,9 +383,8 @@ def main() -> None:
         loaded_rows = model.rowCount()
         bottom = model.summary_at(loaded_rows - 1)
         rss, peak = rss_mb()
-        writer = bridge.service.writer
-        writer_pid = getattr(getattr(writer, "_process", None), "pid", None)
-        writer_rss = rss_mb(writer_pid)[0] if writer_pid else 0.0
+        core_pid = bridge.service.process_id
+        core_rss = rss_mb(core_pid)[0] if core_pid else 0.0
     finally:
         window.close()
         bridge.stop()
@@ -407,8 +404,8 @@ def main() -> None:
           f"row {loaded_rows:,}")  # fmt: skip
     print(f"GUI process RSS: {rss_before:.0f} MB before the app, {rss_first:.0f} MB with the "
           f"first page, {rss_filters:.0f} MB after the filters, {rss:.0f} MB with all "
-          f"{loaded_rows:,} rows loaded (peak {peak:.0f} MB; target < 300 MB); writer "
-          f"process {writer_rss:.0f} MB")  # fmt: skip
+          f"{loaded_rows:,} rows loaded (peak {peak:.0f} MB; target < 300 MB); capture "
+          f"process {core_rss:.0f} MB")  # fmt: skip
     print(result_line(
         rows=rows, build_s=build_s, first_page_s=first_page,
         filter_provider_p95_ms=stats["provider:waha"][1], filter_sig_p95_ms=stats["sig:invalid"][1],
