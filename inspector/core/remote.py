@@ -45,7 +45,7 @@ from inspector.core.service import (
 )
 from inspector.core.sse import SourceState, SseSource, merge_state
 from inspector.core.store import Quarantine, Store, StoreError
-from inspector.core.writer import PipeWire, connect_pipe
+from inspector.core.writer import PipeWire, connect_pipe, end_child
 
 log = logging.getLogger(__name__)
 CALLS = frozenset({
@@ -53,7 +53,6 @@ CALLS = frozenset({
     "replay_many", "rederive_all", "restart_receiver", "settled", "update_settings",
 })  # fmt: skip
 """The service methods the app may call in the child process."""
-STOP_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,18 +130,8 @@ class RemoteService:
         if self._wire is not None and self._gone is None:
             self._stopped = asyncio.get_running_loop().create_future()
             self._wire.send(("stop",))
-            try:
-                await asyncio.wait_for(self._stopped, STOP_TIMEOUT)
-            except TimeoutError:
-                log.error("the capture process did not stop in time")
-        if self._process is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._process.join, 10)
-            if self._process.is_alive():
-                self._process.kill()
-        if self._wire is not None:
-            self._wire.close()
-        if self._connection is not None:
-            self._connection.close()
+        await end_child("the capture process", self._stopped, self._process, self._wire,
+                        self._connection)  # fmt: skip
         if self.store is not None:
             self.store.close()
         if self.url is not None:

@@ -60,6 +60,8 @@ BUSY_WINDOW = 0.2
 MIN_ANALYSIS_INTERVAL = 0.01
 BUSY_RATIO = 4.0
 """While capture is busy, analysis waits this many times as long as its last batch took."""
+STOP_WAIT = 60.0
+"""Seconds a child process gets to finish its work when told to stop."""
 T = TypeVar("T")
 Derive = Callable[[CapturedRequest], Derived]
 
@@ -145,18 +147,8 @@ class GroupWriter:
         if self._wire is not None and self._dead is None:
             self._stopped = asyncio.get_running_loop().create_future()
             self._wire.send(("stop",))
-            try:
-                await asyncio.wait_for(self._stopped, 60)
-            except TimeoutError:
-                log.error("writer process did not stop in time")
-        if self._process is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._process.join, 10)
-            if self._process.is_alive():
-                self._process.kill()
-        if self._wire is not None:
-            self._wire.close()
-        if self._connection is not None:
-            self._connection.close()
+        await end_child("writer process", self._stopped, self._process, self._wire,
+                        self._connection)  # fmt: skip
         self.executor.shutdown(wait=True)
 
     async def submit(
@@ -282,6 +274,30 @@ def _fail(futures: Sequence[asyncio.Future[Any]], exc: Exception) -> None:
 
 
 # --- the pipe, read and written with asyncio in the parent ----------------------------------
+
+
+async def end_child(
+    name: str,
+    stopped: asyncio.Future[None] | None,
+    process: Any,
+    wire: PipeWire | None,
+    connection: Connection | None,
+) -> None:
+    """Wait (up to STOP_WAIT) for `stopped`, a child's answer to the stop message sent to it,
+    then for the process to exit (killed after 10 s more), and close the pipe."""
+    if stopped is not None:
+        try:
+            await asyncio.wait_for(stopped, STOP_WAIT)
+        except TimeoutError:
+            log.error("%s did not stop in time", name)
+    if process is not None:
+        await asyncio.get_running_loop().run_in_executor(None, process.join, 10)
+        if process.is_alive():
+            process.kill()
+    if wire is not None:
+        wire.close()
+    if connection is not None:
+        connection.close()
 
 
 async def connect_pipe(

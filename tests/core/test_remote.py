@@ -16,6 +16,7 @@ from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest
 from inspector.core.remote import Analysed, CoreGone, RemoteService
 from inspector.core.service import ReceiverState, RequestsCommitted, StoreOpened
+from tests.reliability.conftest import alive
 
 
 @pytest.fixture
@@ -117,15 +118,6 @@ def child_ids(pid: int) -> list[int]:
     return [int(n) for n in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def running(pid: int) -> bool:
-    """Whether `pid` runs (a zombie does not)."""
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return status.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
 async def test_stop_ends_both_child_processes(tmp_path: Path) -> None:
     service = RemoteService(Settings(db_path=tmp_path / "r.db", port=0))
@@ -136,4 +128,4 @@ async def test_stop_ends_both_child_processes(tmp_path: Path) -> None:
     assert len(children) == 1  # the writer process
     family = [core, *children]
     await service.stop()
-    await until(lambda: not any(running(pid) for pid in family))
+    await until(lambda: not any(alive(pid) for pid in family))
