@@ -90,6 +90,9 @@ class RemoteService:
         self._started: asyncio.Future[BaseException | None] | None = None
         self._stopped: asyncio.Future[None] | None = None
         self._gone: str | None = None
+        self._version = 0
+        """Counts update_settings calls: replies echo the last one the child applied, and
+        settings from a reply older than the newest update are not taken back."""
 
     @property
     def db_path(self) -> Path:
@@ -106,10 +109,25 @@ class RemoteService:
         cannot be bound (the process keeps running: the port can be changed), CoreGone or
         StoreError when the process cannot start."""
         loop = asyncio.get_running_loop()
+        self._started = loop.create_future()  # calls made meanwhile wait for it
         path, durable = self.settings.db_path, self.settings.durable
-        self.store = await loop.run_in_executor(None, lambda: Store.open(path, durable=durable))
+        try:
+            self.store = await loop.run_in_executor(None, lambda: Store.open(path, durable=durable))
+        except BaseException as exc:
+            _resolve(self._started, CoreGone(f"the history database cannot be opened: {exc}"))
+            raise
         self.quarantined = self.store.quarantined
         self._publish(StoreOpened())
+        try:
+            await self._spawn(listen)
+        except BaseException as exc:
+            _resolve(self._started, CoreGone(f"the capture process cannot start: {exc}"))
+            raise
+        error = await self._started
+        if error is not None:
+            raise error
+
+    async def _spawn(self, listen: bool) -> None:
         context = multiprocessing.get_context("spawn")
         parent_end, child_end = context.Pipe(duplex=True)
         # not a daemon: daemonic processes may not start the writer process
@@ -119,23 +137,32 @@ class RemoteService:
         self._process.start()
         child_end.close()
         self._connection = parent_end
-        self._started = loop.create_future()
         self._wire = await connect_pipe(parent_end, self._dispatch, self._lost)
-        error = await self._started
-        if error is not None:
-            raise error
 
     async def stop(self) -> None:
         """Stop the capture process (it finishes storing what it accepted) and close."""
         if self._wire is not None and self._gone is None:
             self._stopped = asyncio.get_running_loop().create_future()
-            self._wire.send(("stop",))
+            try:
+                self._wire.send(("stop",))
+            except StoreError:
+                _resolve(self._stopped, None)  # the pipe is closing already
         await end_child("the capture process", self._stopped, self._process, self._wire,
                         self._connection)  # fmt: skip
         if self.store is not None:
             self.store.close()
         if self.url is not None:
             self._publish(ReceiverState(None))
+
+    def abandon(self) -> None:
+        """After a stop that gave up (the loop is gone): end the capture process now, so that
+        the app's exit, which waits for its child processes, cannot hang. Requests it had not
+        committed were never answered 2xx."""
+        process = self._process
+        if process is not None and process.pid is not None and process.is_alive():
+            process.kill()
+        if self._connection is not None:
+            self._connection.close()
 
     # events
 
@@ -184,6 +211,7 @@ class RemoteService:
 
     async def update_settings(self, settings: Settings) -> None:
         self.settings = settings
+        self._version += 1
         await self._call("update_settings", settings)
 
     async def restart_receiver(self) -> None:
@@ -212,11 +240,15 @@ class RemoteService:
         await self._call("settled")
 
     async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self._started is not None:  # the history shows before the process is up
+            error = await asyncio.shield(self._started)
+            if error is not None and not isinstance(error, ReceiverError):
+                raise CoreGone(str(error))
         if self._wire is None or self._gone is not None:
             raise CoreGone(self._gone or "the capture process is not running")
         call_id = next(self._call_ids)
         future = self._calls[call_id] = asyncio.get_running_loop().create_future()
-        self._wire.send(("call", call_id, name, args, kwargs))
+        self._wire.send(("call", call_id, name, args, kwargs, self._version))
         return await future
 
     # the pipe
@@ -226,8 +258,9 @@ class RemoteService:
         if kind == "event":
             self._publish(message[1])
         elif kind == "reply":
-            _, call_id, ok, value, settings = message
-            self.settings = settings
+            _, call_id, ok, value, settings, version = message
+            if version >= self._version:
+                self.settings = settings
             future = self._calls.pop(call_id)
             if not future.done():
                 future.set_result(value) if ok else future.set_exception(value)
@@ -240,17 +273,18 @@ class RemoteService:
             _resolve(self._stopped, None)
 
     def _lost(self, exc: Exception | None) -> None:
-        if self._stopped is not None:
-            _resolve(self._stopped, None)
-            return  # an orderly stop
-        self._gone = f"the capture process stopped unexpectedly ({exc!r})"
-        log.error(self._gone)
+        orderly = self._stopped is not None
+        self._gone = "the capture process has stopped" if orderly else (
+            f"the capture process stopped unexpectedly ({exc!r})"
+        )  # fmt: skip
         for future in self._calls.values():
             if not future.done():
                 future.set_exception(CoreGone(self._gone))
         self._calls.clear()
         _resolve(self._started, CoreGone(self._gone))
-        if self.url is not None:
+        _resolve(self._stopped, None)
+        if not orderly:
+            log.error(self._gone)
             self._publish(ReceiverState(None, self._gone))
 
 
@@ -273,10 +307,12 @@ def core_main(conn: Connection, settings: Settings, listen: bool) -> None:
 class _Core:
     def __init__(self, conn: Connection, settings: Settings) -> None:
         self.conn = conn
-        self.service = InspectorService(settings)
+        self.service = InspectorService(settings, store_checked=True)
         self.wire: PipeWire | None = None
         self.done: asyncio.Future[None] | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self.version = 0
+        """The last update_settings (counted by the app) the service has applied."""
 
     async def run(self, listen: bool) -> None:
         self.done = asyncio.get_running_loop().create_future()
@@ -313,17 +349,20 @@ class _Core:
             _resolve(self.done, None)
 
     async def _run_call(
-        self, call_id: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, call_id: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], version: int
     ) -> None:
         try:
             if name not in CALLS:
                 raise ValueError(f"not a service call: {name!r}")
+            if name == "update_settings":
+                # the service takes the new settings in the same step as this assignment
+                self.version = version
             value = await getattr(self.service, name)(*args, **kwargs)
         except Exception as exc:
             reply: tuple[Any, ...] = ("reply", call_id, False, _portable(exc))
         else:
             reply = ("reply", call_id, True, value)
-        self._send((*reply, self.service.settings))
+        self._send((*reply, self.service.settings, self.version))
 
     def _on_lost(self, exc: Exception | None) -> None:
         _resolve(self.done, None)  # the app is gone: stop too

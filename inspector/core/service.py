@@ -136,8 +136,11 @@ def retention_text(keep_last: int | None, keep_days: float | None) -> str:
 class InspectorService:
     """Start with `await start()`, stop with `await stop()`; all methods run on one loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, store_checked: bool = False) -> None:
+        """`store_checked`: the app already opened the database (checked, quarantined if need
+        be, migrated); this service opens it without checking again."""
         self.settings = settings
+        self._store_checked = store_checked
         self.store: Store | None = None
         self.writer: GroupWriter | None = None
         self.receiver: Receiver | None = None
@@ -163,7 +166,8 @@ class InspectorService:
         Raises ReceiverError when the port cannot be bound (the store stays usable)."""
         loop = asyncio.get_running_loop()
         path, durable = self.settings.db_path, self.settings.durable
-        self.store = await loop.run_in_executor(None, lambda: Store.open(path, durable=durable))
+        opener = Store if self._store_checked else Store.open
+        self.store = await loop.run_in_executor(None, lambda: opener(path, durable=durable))
         self.quarantined = self.store.quarantined
         self._publish(StoreOpened())
         self.writer = GroupWriter(

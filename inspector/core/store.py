@@ -489,7 +489,7 @@ class Store:
         params: Sequence[object] = (),
     ) -> list[RowSummary]:
         """Newest first, keyset paging: rows with id < before_id matching `where`."""
-        newest = self.last_id() if before_id is None else min(before_id - 1, self.last_id())
+        newest = self.last_id() if not before_id else min(before_id - 1, self.last_id())
         rows = self._scan(SUMMARY_COLUMNS, (1, newest), where, params, limit, descending=True)
         return [RowSummary(*row) for row in rows]
 
@@ -549,10 +549,13 @@ class Store:
         while True:
             rows = self._scan("id", (after + 1, newest), where, params, 200, descending=False)
             ids = [int(row[0]) for row in rows]
-            if not ids:
+            if ids:
+                yield from self.get_many(ids)
+                after = ids[-1]
+            elif self.last_id() > newest:  # rows committed meanwhile: take them too
+                after, newest = newest, self.last_id()
+            else:
                 return
-            yield from self.get_many(ids)
-            after = ids[-1]
 
     def _select(
         self,

@@ -284,20 +284,21 @@ async def end_child(
     connection: Connection | None,
 ) -> None:
     """Wait (up to STOP_WAIT) for `stopped`, a child's answer to the stop message sent to it,
-    then for the process to exit (killed after 10 s more), and close the pipe."""
+    close the pipe (a child not told to stop sees it close and exits), then wait for the
+    process to exit (killed after 10 s more)."""
     if stopped is not None:
         try:
             await asyncio.wait_for(stopped, STOP_WAIT)
         except TimeoutError:
             log.error("%s did not stop in time", name)
-    if process is not None:
-        await asyncio.get_running_loop().run_in_executor(None, process.join, 10)
-        if process.is_alive():
-            process.kill()
     if wire is not None:
         wire.close()
     if connection is not None:
         connection.close()
+    if process is not None and process.pid is not None:  # started
+        await asyncio.get_running_loop().run_in_executor(None, process.join, 10)
+        if process.is_alive():
+            process.kill()
 
 
 async def connect_pipe(

@@ -115,6 +115,7 @@ class CoreBridge(QObject):
             self.thread.stop()
         except Exception:  # shutting down anyway: say why, do not hang or crash the exit
             log.exception("the core did not stop cleanly")
+            self.service.abandon()
 
     @property
     def running(self) -> bool:

@@ -328,6 +328,8 @@ class MainWindow(QMainWindow):
         start_error = self.bridge.start_error
         if isinstance(start_error, ReceiverError):
             self._on_receiver("", str(start_error))
+        elif start_error is not None:
+            self._on_receiver("", f"the capture service did not start: {error}")
         elif self.bridge.service.url and not self.receiver_url:
             self._on_receiver(self.bridge.service.url, "")
 

@@ -129,3 +129,59 @@ async def test_stop_ends_both_child_processes(tmp_path: Path) -> None:
     family = [core, *children]
     await service.stop()
     await until(lambda: not any(alive(pid) for pid in family))
+
+
+async def test_calls_made_while_the_process_starts_wait_for_it(tmp_path: Path) -> None:
+    service = RemoteService(Settings(db_path=tmp_path / "r.db", port=0))
+    early: list[asyncio.Task[int]] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, StoreOpened):  # the window offers Delete from here on
+            early.append(asyncio.get_running_loop().create_task(service.delete([1])))
+
+    service.subscribe(on_event)
+    await service.start()
+    try:
+        assert await early[0] == 0
+    finally:
+        await service.stop()
+
+
+async def test_replies_never_take_back_newer_settings(remote: RemoteService) -> None:
+    seen: list[str] = []
+    new = replace(remote.settings, replay_target="http://127.0.0.1:9/new")
+    loop = asyncio.get_running_loop()
+    # quick calls, sent before the update: the child answers some of them with the old settings
+    calls = [loop.create_task(remote.remove_source(f"none-{n}")) for n in range(30)]
+    for call in calls:
+        call.add_done_callback(lambda _: seen.append(remote.settings.replay_target))
+    await asyncio.sleep(0)  # the ingests are on their way before the update
+    await remote.update_settings(new)
+    await asyncio.gather(*calls)
+    assert set(seen) == {"http://127.0.0.1:9/new"}
+    assert remote.settings.replay_target == "http://127.0.0.1:9/new"
+
+
+async def test_a_child_lost_while_not_listening_is_reported_too(tmp_path: Path) -> None:
+    service = RemoteService(Settings(db_path=tmp_path / "r.db", port=0))
+    await service.start(listen=False)
+    events: list[object] = []
+    service.subscribe(events.append)
+    try:
+        assert service.process_id is not None
+        os.kill(service.process_id, signal.SIGKILL)
+        await until(lambda: any(isinstance(e, ReceiverState) for e in events))
+        [state] = [e for e in events if isinstance(e, ReceiverState)]
+        assert "stopped unexpectedly" in (state.error or "")
+    finally:
+        await service.stop()
+
+
+async def test_abandon_ends_the_process_when_a_stop_gave_up(tmp_path: Path) -> None:
+    service = RemoteService(Settings(db_path=tmp_path / "r.db", port=0))
+    await service.start()
+    assert service.process_id is not None
+    pid = service.process_id
+    service.abandon()
+    await until(lambda: not alive(pid))
+    await service.stop()  # still safe afterwards

@@ -131,6 +131,16 @@ def test_free_text_export_and_live_reads_see_every_match(store: Store, words: li
     assert newer == [i for i in kiwi_ids(words) if words[10] < i <= words[30]]
 
 
+def test_iter_all_takes_rows_committed_while_it_runs(store: Store) -> None:
+    store.insert_many([make_record(n) for n in range(3)])
+    seen = []
+    for stored in store.iter_all():
+        seen.append(stored.request.path)
+        if len(seen) == 3:
+            store.insert_many([make_record(9)])
+    assert seen == ["/hook/0", "/hook/1", "/hook/2", "/hook/9"]
+
+
 def test_ids_after_and_summaries(store: Store) -> None:
     ids = store.insert_many([make_record(n) for n in range(3)])
     assert store.ids_after(ids[0]) == ids[1:]

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from inspector.core.config import Settings, load_settings
 from inspector.core.models import SigStatus
+from inspector.core.remote import RemoteService
 from inspector.core.store import Record, Store
 from inspector.core.writer import GroupWriter
 from inspector.gui import import_dialog
@@ -318,6 +319,33 @@ def test_history_shows_while_the_writer_process_starts(
         core.stop()
 
 
+def test_a_capture_process_that_cannot_start_is_shown_with_the_history(
+    qtbot, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.open(settings.db_path)
+    fill(store, 2)
+    store.close()
+
+    async def no_process(self: RemoteService, listen: bool) -> None:
+        raise OSError("cannot fork: no processes left")
+
+    monkeypatch.setattr(RemoteService, "_spawn", no_process)
+    core = CoreBridge(replace(settings))
+    window = MainWindow(core)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(core.started, timeout=10_000):
+            core.start()
+        qtbot.waitUntil(lambda: window.receiver_banner.isVisibleTo(window))
+        assert window.model.rowCount() == 2
+        assert window.receiver_banner.text() == (
+            "The receiver is not listening: the capture service did not start: "
+            "cannot fork: no processes left"
+        )
+    finally:
+        core.stop()
+
+
 def test_markup_is_shown_literally(qtbot, bridge: CoreBridge) -> None:
     insert(bridge, [make_record(f"/{MARKUP}", summary=MARKUP,
                                 headers=(("X-Evil", MARKUP),))])  # fmt: skip
@@ -362,7 +390,7 @@ def test_port_taken_shows_banner_and_port_can_be_changed(
             core.start()
         try:
             window = open_window(qtbot, core, tmp_path / "settings.json")
-            qtbot.waitUntil(lambda: window.receiver_banner.isVisible())
+            qtbot.waitUntil(lambda: window.receiver_banner.isVisibleTo(window))
             assert "already in use" in window.receiver_banner.text()
             assert window.receiver_banner.action.isVisible()
             assert window.status.receiver.text().startswith("Not listening")
