@@ -185,3 +185,24 @@ async def test_abandon_ends_the_process_when_a_stop_gave_up(tmp_path: Path) -> N
     service.abandon()
     await until(lambda: not alive(pid))
     await service.stop()  # still safe afterwards
+
+
+def committed_ids(events: list[object]) -> list[int]:
+    return [i for e in events if isinstance(e, RequestsCommitted) for i in e.ids]
+
+
+async def test_gathered_events_keep_their_order_and_come_before_replies(
+    remote: RemoteService,
+) -> None:
+    events: list[object] = []
+    remote.subscribe(events.append)
+    loop = asyncio.get_running_loop()
+    ids = await asyncio.gather(
+        *(loop.create_task(remote.ingest(CapturedRequest("POST", f"/{n}"))) for n in range(50))
+    )
+    assert sorted(committed_ids(events)) == sorted(ids)  # reported before the replies
+    await remote.settled()
+    await until(lambda: sum(len(e.ids) for e in events if isinstance(e, Analysed)) == 50)
+    first_analysed = next(n for n, e in enumerate(events) if isinstance(e, Analysed))
+    reported = committed_ids(events[:first_analysed])
+    assert set(events[first_analysed].ids) <= set(reported)  # committed before analysed
