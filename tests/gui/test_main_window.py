@@ -18,7 +18,6 @@ from inspector.core.config import Settings, load_settings
 from inspector.core.models import SigStatus
 from inspector.core.remote import RemoteService
 from inspector.core.store import Record, Store
-from inspector.core.writer import GroupWriter
 from inspector.gui import import_dialog
 from inspector.gui import main_window as mw
 from inspector.gui import request_model as rm
@@ -287,23 +286,27 @@ def test_selecting_a_row_shows_it_in_the_detail_pane(qtbot, seeded, monkeypatch)
     assert shown[-1] is None
 
 
-# --- untrusted text --------------------------------------------------------------------------
+# --- start-up ---------------------------------------------------------------------------------
 
 
-def test_history_shows_while_the_writer_process_starts(
+def stored_history(settings: Settings, count: int) -> None:
+    store = Store.open(settings.db_path)
+    fill(store, count)
+    store.close()
+
+
+def test_history_shows_while_the_capture_process_starts(
     qtbot, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = Store.open(settings.db_path)
-    fill(store, 3)
-    store.close()
-    writer_may_start = threading.Event()
-    real_start = GroupWriter.start
+    stored_history(settings, 3)
+    may_start = threading.Event()
+    real_spawn = RemoteService._spawn
 
-    async def slow_start(self: GroupWriter) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, writer_may_start.wait, 10)
-        await real_start(self)
+    async def slow_spawn(self: RemoteService, listen: bool) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, may_start.wait, 10)
+        await real_spawn(self, listen)
 
-    monkeypatch.setattr(GroupWriter, "start", slow_start)
+    monkeypatch.setattr(RemoteService, "_spawn", slow_spawn)
     core = CoreBridge(replace(settings))
     window = MainWindow(core)
     qtbot.addWidget(window)
@@ -312,19 +315,17 @@ def test_history_shows_while_the_writer_process_starts(
         qtbot.waitUntil(lambda: window.model.rowCount() == 3)
         assert not core.thread.started.done()
         with qtbot.waitSignal(core.started, timeout=10_000):
-            writer_may_start.set()
+            may_start.set()
         assert window.model.rowCount() == 3
     finally:
-        writer_may_start.set()
+        may_start.set()
         core.stop()
 
 
 def test_a_capture_process_that_cannot_start_is_shown_with_the_history(
     qtbot, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = Store.open(settings.db_path)
-    fill(store, 2)
-    store.close()
+    stored_history(settings, 2)
 
     async def no_process(self: RemoteService, listen: bool) -> None:
         raise OSError("cannot fork: no processes left")
@@ -344,6 +345,9 @@ def test_a_capture_process_that_cannot_start_is_shown_with_the_history(
         )
     finally:
         core.stop()
+
+
+# --- untrusted text --------------------------------------------------------------------------
 
 
 def test_markup_is_shown_literally(qtbot, bridge: CoreBridge) -> None:
