@@ -54,6 +54,8 @@ CALLS = frozenset({
     "replay_many", "rederive_all", "restart_receiver", "settled", "update_settings",
 })  # fmt: skip
 """The service methods the app may call in the child process."""
+RESTARTS = 3
+"""A capture process that stops unexpectedly is started again, at most this many times."""
 EVENT_DELAY = 0.025
 """Seconds the capture process gathers committed and analysed ids before sending them to the
 app: one message per 25 ms in a burst instead of one per batch of 8 requests (each costs both
@@ -95,6 +97,9 @@ class RemoteService:
         self._started: asyncio.Future[BaseException | None] | None = None
         self._stopped: asyncio.Future[None] | None = None
         self._gone: str | None = None
+        self._listen = True
+        self._restarts = 0
+        self._restarting: asyncio.Task[None] | None = None
         self._version = 0
         """Counts update_settings calls: replies echo the last one the child applied, and
         settings from a reply older than the newest update are not taken back."""
@@ -115,6 +120,7 @@ class RemoteService:
         StoreError when the process cannot start."""
         loop = asyncio.get_running_loop()
         self._started = loop.create_future()  # calls made meanwhile wait for it
+        self._listen = listen
         path, durable = self.settings.db_path, self.settings.durable
         try:
             self.store = await loop.run_in_executor(None, lambda: Store.open(path, durable=durable))
@@ -144,8 +150,25 @@ class RemoteService:
         self._connection = parent_end
         self._wire = await connect_pipe(parent_end, self._dispatch, self._lost)
 
+    async def _restart(self) -> None:
+        """Start the capture process again after it stopped unexpectedly (the store stays
+        open here; the new writer process analyses what the old one left)."""
+        await end_child("the capture process", None, self._process, self._wire, self._connection)
+        self._gone = None
+        try:
+            await self._spawn(self._listen)
+        except Exception as exc:
+            self._gone = f"the capture process cannot start again: {exc}"
+            _resolve(self._started, CoreGone(self._gone))
+            self._publish(ReceiverState(None, self._gone))
+            return
+        if self._started is not None:
+            await self._started  # a port now taken is published by the process itself
+
     async def stop(self) -> None:
         """Stop the capture process (it finishes storing what it accepted) and close."""
+        if self._restarting is not None:
+            await self._restarting
         if self._wire is not None and self._gone is None:
             self._stopped = asyncio.get_running_loop().create_future()
             try:
@@ -279,18 +302,24 @@ class RemoteService:
 
     def _lost(self, exc: Exception | None) -> None:
         orderly = self._stopped is not None
-        self._gone = "the capture process has stopped" if orderly else (
-            f"the capture process stopped unexpectedly ({exc!r})"
-        )  # fmt: skip
+        self._gone = "the capture process " + ("has stopped" if orderly else "stopped unexpectedly")
         for future in self._calls.values():
             if not future.done():
                 future.set_exception(CoreGone(self._gone))
         self._calls.clear()
+        was_running = self._started is not None and self._started.done()
         _resolve(self._started, CoreGone(self._gone))
         _resolve(self._stopped, None)
-        if not orderly:
-            log.error(self._gone)
-            self._publish(ReceiverState(None, self._gone))
+        if orderly:
+            return
+        log.error("%s (%r)", self._gone, exc)
+        again = was_running and self._restarts < RESTARTS
+        self._publish(ReceiverState(None, self._gone + ("; starting it again" if again else "")))
+        if again:
+            self._restarts += 1
+            loop = asyncio.get_running_loop()
+            self._started = loop.create_future()  # calls made meanwhile wait for the restart
+            self._restarting = loop.create_task(self._restart())
 
 
 def _resolve(future: asyncio.Future[Any] | None, value: Any) -> None:

@@ -101,15 +101,38 @@ async def test_a_taken_port_is_reported_and_the_process_keeps_running(tmp_path: 
         await service.stop()
 
 
-async def test_a_crashed_child_fails_calls_and_says_so(remote: RemoteService) -> None:
+async def test_a_crashed_child_is_reported_and_started_again(remote: RemoteService) -> None:
+    events: list[object] = []
+    remote.subscribe(events.append)
+    first = remote.process_id
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    await until(lambda: any(isinstance(e, ReceiverState) and e.url for e in events))
+    down, up = [e for e in events if isinstance(e, ReceiverState)]
+    assert down.url is None
+    assert "stopped unexpectedly" in (down.error or "")
+    assert (down.error or "").endswith("; starting it again")
+    assert remote.process_id not in (None, first)
+    assert remote.url == up.url
+    request_id = await remote.ingest(CapturedRequest("POST", "/after"))
+    assert remote.store is not None
+    assert remote.store.summaries([request_id])[request_id].path == "/after"
+
+
+async def test_a_child_that_keeps_crashing_is_given_up(
+    remote: RemoteService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspector.core import remote as remote_module
+
+    monkeypatch.setattr(remote_module, "RESTARTS", 0)
     events: list[object] = []
     remote.subscribe(events.append)
     assert remote.process_id is not None
     os.kill(remote.process_id, signal.SIGKILL)
     await until(lambda: any(isinstance(e, ReceiverState) for e in events))
     [state] = [e for e in events if isinstance(e, ReceiverState)]
-    assert state.url is None
-    assert "capture process stopped unexpectedly" in (state.error or "")
+    assert "stopped unexpectedly" in (state.error or "")
+    assert not (state.error or "").endswith("again")
     with pytest.raises(CoreGone):
         await remote.ingest(CapturedRequest("POST", "/lost"))
 

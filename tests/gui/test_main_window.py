@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
 import threading
 import urllib.request
@@ -123,6 +125,20 @@ def test_posted_webhook_appears_live(qtbot, window: MainWindow, bridge) -> None:
     assert window.selected_ids() == [1]  # follow newest is on
     assert window.status.total == 1
     assert window.status.counts.text().startswith("1 request")
+
+
+def test_the_capture_process_comes_back_after_a_crash(qtbot, window: MainWindow, bridge) -> None:
+    crashed = bridge.service.process_id
+    os.kill(crashed, signal.SIGKILL)
+    qtbot.waitUntil(lambda: window.receiver_banner.isVisibleTo(window), timeout=10_000)
+    assert window.receiver_banner.text().endswith("; starting it again")
+    qtbot.waitUntil(lambda: not window.receiver_banner.isVisibleTo(window), timeout=20_000)
+    assert bridge.service.process_id != crashed
+    assert window.receiver_url == bridge.service.url
+    thread = threading.Thread(target=post, args=(bridge.service.url,))
+    thread.start()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    thread.join()
 
 
 def test_follow_off_keeps_the_selection(qtbot, seeded: MainWindow, bridge) -> None:
