@@ -146,6 +146,8 @@ class MainWindow(QMainWindow):
         self.table = self._build_table()
         self.detail = DetailPane(self.splitter)
         self._auto_selecting = False
+        self._selection: list[int] = []
+        """The ids selected at the last selection change."""
         self._detail_timer = QTimer(self, singleShot=True, interval=FOLLOW_DETAIL_DELAY_MS)
         self._detail_timer.timeout.connect(self._show_current)
         self.splitter.addWidget(self.table)
@@ -292,7 +294,7 @@ class MainWindow(QMainWindow):
         self.empty.sample_button.setMenu(self.samples_menu)
         self.filter_bar.filterChanged.connect(self.model.set_filter)
         self.model.flushed.connect(self._on_rows_arrived)
-        self.model.modelReset.connect(self._update_selection_state)
+        self.model.modelReset.connect(self._on_reset)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.openRequested.connect(self.focus_detail)
         self.receiver_banner.actionClicked.connect(self.edit_receiver)
@@ -423,7 +425,15 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         return ids[0] if ids else None
 
+    def _on_reset(self) -> None:
+        self._selection = []
+        self._update_selection_state()
+
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        ids = self.selected_ids()
+        if ids == self._selection and not self._auto_selecting:
+            return  # rows were inserted above: the same requests are selected, shown already
+        self._selection = ids
         self._update_selection_state()
         if self._auto_selecting:
             # following a burst: render the newest request once rows stop arriving for a

@@ -153,6 +153,22 @@ def test_follow_off_keeps_the_selection(qtbot, seeded: MainWindow, bridge) -> No
     assert seeded.table.currentIndex().row() == 3
 
 
+def test_rows_arriving_above_the_selection_do_not_render_it_again(
+    qtbot, seeded: MainWindow, bridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded.follow_button.setChecked(False)
+    select_rows(seeded, 2)
+    shown: list[object] = []
+    real_show = seeded.detail.show_request
+    monkeypatch.setattr(seeded.detail, "show_request", lambda s: (shown.append(s), real_show(s)))
+    insert(bridge, [make_record("/new")])
+    bridge.stored.emit([6])
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 6)
+    assert shown == []  # the same request stays selected: nothing to render
+    select_rows(seeded, 0)
+    assert shown[-1].id == 6  # a real change of selection still renders
+
+
 def test_follow_on_selects_the_newest(qtbot, seeded: MainWindow, bridge) -> None:
     select_rows(seeded, 2)
     insert(bridge, [make_record("/new")])
