@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
-from inspector.core.store import FTS_MATCH
+from inspector.core.store import FTS_MATCH, INT64_MAX
 
 __all__ = [
     "FIELDS",
@@ -289,7 +289,6 @@ def parse(text: str) -> Node | None:
 # --- fields ---------------------------------------------------------------------------------
 
 Sql = tuple[str, list[object]]
-INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 
 SIG_ALIASES: dict[str, str] = {

@@ -489,7 +489,7 @@ class Store:
         params: Sequence[object] = (),
     ) -> list[RowSummary]:
         """Newest first, keyset paging: rows with id < before_id matching `where`."""
-        newest = self.last_id() if not before_id else min(before_id - 1, self.last_id())
+        newest = before_id - 1 if before_id else INT64_MAX
         rows = self._scan(SUMMARY_COLUMNS, (1, newest), where, params, limit, descending=True)
         return [RowSummary(*row) for row in rows]
 
@@ -545,17 +545,14 @@ class Store:
 
     def iter_all(self, where: str = "", params: Sequence[object] = ()) -> Iterator[StoredRequest]:
         """Every matching request, oldest first, fetched in small pages (bounded memory)."""
-        after, newest = 0, self.last_id()
-        while True:
-            rows = self._scan("id", (after + 1, newest), where, params, 200, descending=False)
+        after = 0
+        while True:  # each page reads up to the newest row then: rows committed meanwhile too
+            rows = self._scan("id", (after + 1, INT64_MAX), where, params, 200, descending=False)
             ids = [int(row[0]) for row in rows]
-            if ids:
-                yield from self.get_many(ids)
-                after = ids[-1]
-            elif self.last_id() > newest:  # rows committed meanwhile: take them too
-                after, newest = newest, self.last_id()
-            else:
+            if not ids:
                 return
+            yield from self.get_many(ids)
+            after = ids[-1]
 
     def _select(
         self,
@@ -584,9 +581,12 @@ class Store:
         descending: bool,
     ) -> list[tuple[Any, ...]]:
         """Up to `limit` matching rows from one end of the range `ids`. A free-text filter is
-        read in widening ranges from that end and stops once it has `limit` rows."""
+        read in widening ranges from that end (up to the newest row at most) and stops once it
+        has `limit` rows."""
         tail = " ORDER BY id DESC LIMIT ?" if descending else " ORDER BY id LIMIT ?"
-        spans = _spans(*ids, descending=descending) if _WINDOWED in where else [ids]
+        low, high = ids
+        windowed = _WINDOWED in where
+        spans = _spans(low, min(high, self.last_id()), descending=descending) if windowed else [ids]
         rows: list[tuple[Any, ...]] = []
         for span in spans:
             rows += self._select(columns, span, where, params, tail, [limit - len(rows)])
