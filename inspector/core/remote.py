@@ -79,9 +79,6 @@ class RemoteService:
     """An InspectorService in a child process; start with `await start()`, stop with
     `await stop()`, all methods on one loop (the app's core thread)."""
 
-    writer = None
-    """The writer process belongs to the child (kept for code that checks for it)."""
-
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store: Store | None = None
