@@ -53,7 +53,8 @@ from _common import (
     start_bare,
     stop,
 )
-from PySide6.QtCore import QCoreApplication, QEventLoop, QModelIndex, QSettings, QTimer
+from _qt import pump_while
+from PySide6.QtCore import QCoreApplication, QModelIndex, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from inspector.core.config import SecretRule, Settings
@@ -64,20 +65,6 @@ SEQ_PREFIX = "/webhook/seq/"
 
 
 # --- running the Qt loop while something else happens ------------------------------------------
-
-
-def pump_while(condition: Callable[[], bool], timeout: float) -> None:
-    """Run the Qt event loop until `condition()` is false (checked every 20 ms) or timeout."""
-    loop = QEventLoop()
-    deadline = time.monotonic() + timeout
-    poll = QTimer()
-    poll.setInterval(20)
-    poll.timeout.connect(
-        lambda: loop.quit() if not condition() or time.monotonic() > deadline else None
-    )
-    poll.start()
-    loop.exec()
-    poll.stop()
 
 
 def in_background(func: Callable[[], Any], timeout: float) -> Any:

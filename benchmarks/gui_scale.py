@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import percentile, result_line, rss_mb
-from PySide6.QtCore import QCoreApplication, QEventLoop, QModelIndex, QSettings, QTimer
+from _qt import pump_while
+from PySide6.QtCore import QCoreApplication, QModelIndex, QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.core import samples
@@ -211,20 +212,6 @@ def build(db: Path, rows: int, fts_every: int, seed: int = 7) -> float:
 # --- measuring the app --------------------------------------------------------------------------
 
 
-def pump(condition: Callable[[], bool], timeout: float) -> None:
-    """Run the Qt loop until `condition()` is false (checked every 5 ms) or timeout."""
-    loop = QEventLoop()
-    deadline = time.monotonic() + timeout
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(
-        lambda: loop.quit() if not condition() or time.monotonic() > deadline else None
-    )
-    timer.start()
-    loop.exec()
-    timer.stop()
-
-
 def painted(window: MainWindow) -> None:
     """Process pending events, the view's repaint included (what the user would see)."""
     window.table.viewport().update()  # a paint is pending even if nothing else asked for one
@@ -344,7 +331,7 @@ def main() -> None:
         window.show()
         bridge.started.connect(lambda _e: phases.mark("core started"))
         bridge.start()
-        pump(lambda w=window: w.model.rowCount() == 0, 60)
+        pump_while(lambda w=window: w.model.rowCount() == 0, 60, every_ms=5)
         painted(window)
         starts.append(phases.mark("first page painted"))
         marks = ", ".join(f"{name} {at:.2f} s" for name, at in phases.marks)
