@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest
 from inspector.core.remote import Analysed, CoreGone, RemoteService
 from inspector.core.service import ReceiverState, RequestsCommitted, StoreOpened
+from tests import polling
 from tests.reliability.conftest import alive
 
 
@@ -27,11 +29,7 @@ async def remote(tmp_path: Path) -> AsyncIterator[RemoteService]:
     await service.stop()
 
 
-async def until(predicate, seconds: float = 10.0) -> None:
-    """Poll (bounded in time) until `predicate()` is true."""
-    async with asyncio.timeout(seconds):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by other processes
-            await asyncio.sleep(0.01)
+until = functools.partial(polling.until, seconds=10.0)  # polling.until, 10 s by default here
 
 
 async def test_captures_in_the_child_and_reports_back(remote: RemoteService) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import deque
@@ -29,6 +30,7 @@ from inspector.core.sse import (
     redacted_url,
 )
 from inspector.core.tasks import TaskGroup
+from tests import polling
 
 MiB = 1024 * 1024
 
@@ -40,11 +42,7 @@ def feed_all(parser: SseParser, *chunks: bytes) -> list[object]:
     return out
 
 
-async def until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
-    """Poll (bounded in time) until `predicate()` is true."""
-    async with asyncio.timeout(seconds):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by other tasks
-            await asyncio.sleep(0.01)
+until = functools.partial(polling.until, seconds=15.0)  # polling.until, 15 s by default here
 
 
 # --- parser ---------------------------------------------------------------------------------

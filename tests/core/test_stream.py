@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -21,6 +22,7 @@ from inspector.core.store import Record
 from inspector.core.stream import STREAM_PATH, StreamLimits, _Client
 from inspector.core.tasks import TaskGroup
 from inspector.core.writer import Stored
+from tests import polling
 
 TOKEN = "relay-t0ken-s3cret"
 GH_SECRET = "gh-secret"
@@ -28,11 +30,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FAST = StreamLimits(keepalive=15.0, retry_ms=20)
 
 
-async def until(predicate, seconds: float = 8.0) -> None:
-    """Poll (bounded in time) until `predicate()` is true."""
-    async with asyncio.timeout(seconds):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by other tasks
-            await asyncio.sleep(0.01)
+until = functools.partial(polling.until, seconds=8.0)  # polling.until, 8 s by default here
 
 
 def github_post(n: int) -> tuple[bytes, dict[str, str]]:
