@@ -127,7 +127,7 @@ class RemoteService:
         self.quarantined = self.store.quarantined
         self._publish(StoreOpened())
         try:
-            await self._spawn(listen)
+            await self._spawn()
         except BaseException as exc:
             _resolve(self._started, CoreGone(f"the capture process cannot start: {exc}"))
             raise
@@ -135,12 +135,12 @@ class RemoteService:
         if error is not None:
             raise error
 
-    async def _spawn(self, listen: bool) -> None:
+    async def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")
         parent_end, child_end = context.Pipe(duplex=True)
         # not a daemon: daemonic processes may not start the writer process
         self._process = context.Process(
-            target=core_main, args=(child_end, self.settings, listen), name="inspector-core"
+            target=core_main, args=(child_end, self.settings, self._listen), name="inspector-core"
         )
         self._process.start()
         child_end.close()
@@ -153,7 +153,7 @@ class RemoteService:
         await end_child("the capture process", None, self._process, self._wire, self._connection)
         self._gone = None
         try:
-            await self._spawn(self._listen)
+            await self._spawn()
         except Exception as exc:
             self._gone = f"the capture process cannot start again: {exc}"
             _resolve(self._started, CoreGone(self._gone))

@@ -334,9 +334,9 @@ def test_history_shows_while_the_capture_process_starts(
     may_start = threading.Event()
     real_spawn = RemoteService._spawn
 
-    async def slow_spawn(self: RemoteService, listen: bool) -> None:
+    async def slow_spawn(self: RemoteService) -> None:
         await asyncio.get_running_loop().run_in_executor(None, may_start.wait, 10)
-        await real_spawn(self, listen)
+        await real_spawn(self)
 
     monkeypatch.setattr(RemoteService, "_spawn", slow_spawn)
     core = CoreBridge(replace(settings))
@@ -359,7 +359,7 @@ def test_a_capture_process_that_cannot_start_is_shown_with_the_history(
 ) -> None:
     stored_history(settings, 2)
 
-    async def no_process(self: RemoteService, listen: bool) -> None:
+    async def no_process(self: RemoteService) -> None:
         raise OSError("cannot fork: no processes left")
 
     monkeypatch.setattr(RemoteService, "_spawn", no_process)
