@@ -12,6 +12,7 @@ never load Qt at run time (the CLI's one GUI import must stay inside the desktop
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,3 +80,54 @@ def test_a_broken_contract_fails_lint_imports(
     output = " ".join(result.stdout.split())  # the report wraps long contract names
     assert contract in output
     assert "BROKEN" in output
+
+
+# --- the documents the code cites -------------------------------------------------------------
+
+OUTSIDE = ("PROVIDERS.md", "DESIGN.md", "DESIGN rule", "DESIGN pitfall", "shared/", "§")
+"""Ways the code used to cite notes that live outside the repository."""
+CITING = ("inspector", "tests", "benchmarks", "packaging", "docs")
+TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".spec", ".desktop", ".xml", ".sh", ".cfg"}
+
+
+def cited_texts() -> list[Path]:
+    found = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", ROOT / "Makefile"]
+    for folder in CITING:
+        found += [p for p in (ROOT / folder).rglob("*") if p.suffix in TEXT_SUFFIXES]
+    return [p for p in found if p.resolve() != Path(__file__).resolve()]
+
+
+def test_nothing_cites_documents_outside_the_repository() -> None:
+    hits = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in cited_texts()
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if any(word in line for word in OUTSIDE)
+    ]
+    assert hits == []
+
+
+@pytest.mark.parametrize("document", ["ARCHITECTURE.md", "docs/providers.md"])
+def test_relative_links_of_the_documents_resolve(document: str) -> None:
+    path = ROOT / document
+    text = path.read_text("utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [t for t in targets if "://" not in t and not t.startswith("mailto:")]
+    missing = [t for t in local if not (path.parent / t).exists()]
+    assert missing == []
+
+
+def test_readme_links_the_architecture_and_the_provider_facts() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for target in ("ARCHITECTURE.md", "docs/providers.md"):
+        assert f"]({target})" in readme
+        assert (ROOT / target).is_file()
+
+
+def test_the_provider_facts_name_every_provider_and_scheme() -> None:
+    from inspector.core.providers import PROVIDERS
+    from inspector.core.signatures import SCHEMES
+
+    text = (ROOT / "docs" / "providers.md").read_text("utf-8")
+    assert [name for name in PROVIDERS if f"`{name}`" not in text] == []
+    assert [name for name in SCHEMES if f"`{name}`" not in text] == []
