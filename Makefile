@@ -20,9 +20,10 @@ run: $(STAMP) check-qt
 check-qt: $(STAMP)
 	@bash packaging/check-qt-deps.sh $(BIN)/python
 
-## test: create/update .venv and run the whole suite headless (lint + types + pytest)
+## test: create/update .venv and run the whole suite headless (lint + layers + types + pytest)
 test: $(STAMP)
 	$(BIN)/ruff check inspector tests benchmarks
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" -q
 
@@ -43,6 +44,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check inspector tests benchmarks
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/ruff format --check inspector tests benchmarks || true
 
 typecheck: $(STAMP)

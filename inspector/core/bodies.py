@@ -1,6 +1,7 @@
 """Body views without Qt: classify, pretty-print, hex-dump, inflate, raw text, JSON-aware diff.
 
-Everything here is derived from the stored bytes (DESIGN rule 1) and never changes them. The
+Everything here is derived from the stored bytes (ARCHITECTURE.md, "Capture raw, derive views")
+and never changes them. The
 functions are pure and may run on any thread; the GUI runs them off its own thread because they
 can take a while on megabytes. Caps keep the output a widget can show: `DISPLAY_CAP` for text,
 `HEX_CAP` for hex dumps, `INFLATE_CAP` for gzip (a small gzip can inflate to gigabytes),

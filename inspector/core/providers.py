@@ -1,6 +1,6 @@
 """Which provider sent a request, and the logical events inside it.
 
-Reference: ``PROVIDERS.md`` sections 2-8. The body shape decides first (``X-Hub-Signature-256``
+Reference: ``docs/providers.md``. The body shape decides first (``X-Hub-Signature-256``
 is sent by Meta, GitHub *and* GOWA, so a header alone proves little), headers second.
 
 Everything here works on untrusted bytes: the parsed JSON may be any JSON value with any field of
@@ -319,7 +319,7 @@ Builder = Callable[[dict[str, object], CapturedRequest], Iterable[Event]]
 
 
 def _provider_from_shape(body: dict[str, object]) -> tuple[str, Builder] | None:
-    """The provider whose documented body shape `body` has (PROVIDERS.md §7), if any."""
+    """The provider whose documented body shape `body` has (docs/providers.md), if any."""
     keys = body.keys()
     if body.get("object") == "whatsapp_business_account":
         return "meta", _meta_events
@@ -378,7 +378,7 @@ def _form_params(request: CapturedRequest) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Meta WhatsApp Cloud API (§2)
+# Meta WhatsApp Cloud API
 
 
 def _meta_events(body: dict[str, object], request: CapturedRequest) -> Iterator[Event]:
@@ -515,7 +515,7 @@ def _meta_verification(request: CapturedRequest) -> Event | None:
 
 
 # --------------------------------------------------------------------------------------------
-# WAHA (§3)
+# WAHA
 
 _WAHA_ACKS = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
 _WAHA_SERIALIZED_ID = re.compile(r"^(?:true|false)_([^_]+)_")
@@ -634,7 +634,7 @@ def _group_summary(group: str, subject: str, action: str, people: list[object] |
 
 
 # --------------------------------------------------------------------------------------------
-# GOWA — go-whatsapp-web-multidevice (§5.6)
+# GOWA — go-whatsapp-web-multidevice
 
 _GOWA_MEDIA = (
     "image",
@@ -724,7 +724,7 @@ def _gowa_events(body: dict[str, object], request: CapturedRequest) -> Iterator[
 
 
 # --------------------------------------------------------------------------------------------
-# WSAPI (§4)
+# WSAPI
 
 
 def _wsapi_id(value: object) -> str:
@@ -798,7 +798,7 @@ def _wsapi_events(body: dict[str, object], request: CapturedRequest) -> Iterator
 
 
 # --------------------------------------------------------------------------------------------
-# Evolution API v2 (§5.1) — never put the payload's "apikey" into a summary
+# Evolution API v2 — never put the payload's "apikey" into a summary
 
 _EVOLUTION_STATUS = {
     "ERROR": "error",
@@ -908,7 +908,7 @@ def _evolution_events(body: dict[str, object], request: CapturedRequest) -> Iter
 
 
 # --------------------------------------------------------------------------------------------
-# Green API (§5.2)
+# Green API
 
 _GREEN_KINDS = {
     "textMessage": "text",
@@ -981,7 +981,7 @@ def _greenapi_events(body: dict[str, object], request: CapturedRequest) -> Itera
 
 
 # --------------------------------------------------------------------------------------------
-# Header-identified providers (§6)
+# Header-identified providers
 
 
 def _github_event(parsed: object, form: dict[str, str], request: CapturedRequest) -> Event:

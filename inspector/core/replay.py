@@ -89,8 +89,8 @@ PROVIDER_TIMEOUTS: dict[str, float] = {
     "wahooks": 15.0,  # "15 s timeout"
     "evolution": 30.0,  # "30 s timeout" (WEBHOOK.REQUEST.TIMEOUT_MS)
 }
-"""Seconds a provider waits for the handler's answer, only where docs/PROVIDERS.md states it.
-Meta, WAHA, GOWA, Stripe, Slack, Twilio and the others are absent: not stated there."""
+"""Seconds a provider waits for the handler's answer, only where the provider documents it
+(docs/providers.md, "Answer deadlines and retries"; Slack's 3 s is listed there, not here yet)."""
 
 
 # --- provider timeouts -----------------------------------------------------------------------

@@ -250,7 +250,7 @@ def _stripe_dump(doc: Json) -> bytes:
     return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-# Meta (§2) ------------------------------------------------------------------------------------
+# Meta ------------------------------------------------------------------------------------------
 
 _VALUE = "entry.0.changes.0.value"
 _MESSAGE = f"{_VALUE}.messages.0"
@@ -364,7 +364,7 @@ def _meta(event: str, description: str, template: str, **kwargs: Any) -> _Sample
     )  # fmt: skip
 
 
-# WAHA (§3) ------------------------------------------------------------------------------------
+# WAHA ------------------------------------------------------------------------------------------
 
 
 def _jid(value: str, server: str = "c.us") -> str:
@@ -372,7 +372,7 @@ def _jid(value: str, server: str = "c.us") -> str:
 
 
 def _waha_envelope(doc: Json, clock: _Clock) -> None:
-    """The modern envelope fields (§3.1) in their documented order around the payload."""
+    """The modern envelope fields (docs/providers.md, "WAHA") in their documented order."""
     payload = doc.get("payload")
     fresh: dict[str, Json] = {
         "id": "evt_" + _ulid(clock).lower(),
@@ -492,7 +492,7 @@ def _waha(event: str, description: str, template: str, **kwargs: Any) -> _Sample
     )  # fmt: skip
 
 
-# WSAPI (§4) -----------------------------------------------------------------------------------
+# WSAPI -----------------------------------------------------------------------------------------
 
 
 def _wsapi_fresh(doc: Json, clock: _Clock) -> None:
@@ -519,7 +519,7 @@ def _wsapi_headers(doc: Json, clock: _Clock) -> list[Header]:
     ]
 
 
-# Standard Webhooks (§6) -----------------------------------------------------------------------
+# Standard Webhooks -----------------------------------------------------------------------------
 
 
 def _standard_fresh(doc: Json, clock: _Clock) -> None:
@@ -534,7 +534,7 @@ def _standard_headers(doc: Json, clock: _Clock) -> list[Header]:
     ]
 
 
-# GitHub (§6) ----------------------------------------------------------------------------------
+# GitHub ----------------------------------------------------------------------------------------
 
 
 def _github_push_fresh(doc: Json, clock: _Clock) -> None:
@@ -564,7 +564,7 @@ def _github_headers(event: str) -> Callable[[Json, _Clock], list[Header]]:
     return headers
 
 
-# Stripe (§6) ----------------------------------------------------------------------------------
+# Stripe ----------------------------------------------------------------------------------------
 
 
 def _stripe_fresh(doc: Json, clock: _Clock) -> None:

@@ -1,6 +1,6 @@
 """Server-sent events: an incremental parser and a reconnecting client that stores each event.
 
-The parser follows the WHATWG EventSource processing model (PROVIDERS.md §9): it is fed bytes in
+The parser follows the WHATWG EventSource processing model (docs/providers.md): it is fed bytes in
 any chunking and gives the same events for every chunking of the same stream. The client keeps
 one source connected: no total timeout (a stream is meant to stay open), a stall timeout instead
 (nothing at all, not even a keepalive comment, for `stall_timeout` seconds means the connection

@@ -4,7 +4,7 @@ multipart parts, text, a picture, or a hex dump.
 Formatting runs off the GUI thread (`Worker`); only the latest result is applied, so a result for
 a request the user has already left is dropped. Bodies over `bodies.DISPLAY_CAP` are truncated
 with a note, "Show all" and "Save to file…" (which writes the exact stored bytes).
-Untrusted text only reaches plain-text widgets (DESIGN rule 8).
+Untrusted text only reaches plain-text widgets (ARCHITECTURE.md, "Untrusted text is plain text").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The diff is computed off the GUI thread (`bodies.compare_requests`); lines are shown as plain
 text with coloured line backgrounds (removed red, added green) set through text formats, never
-through HTML built from request data (DESIGN rule 8).
+through HTML built from request data (ARCHITECTURE.md, "Untrusted text is plain text").
 """
 
 from __future__ import annotations

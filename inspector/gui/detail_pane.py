@@ -2,7 +2,8 @@
 Event), and the entry point for comparing two requests.
 
 Everything shown here can come from the sender, so every label is plain text, tooltips are
-escaped and bodies go through `BodyView` (formatted off the GUI thread) (DESIGN rule 8).
+escaped and bodies go through `BodyView` (formatted off the GUI thread).
+See ARCHITECTURE.md, "Untrusted text is plain text".
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The request is sent by the core (`InspectorService.replay`, off the GUI thread through the
 bridge), which records the attempt; the answer (status, headers, capped body, latency) or the
 error in plain words is shown inside the dialog. Everything shown can come from the sender or
-the target, so labels are plain text and tooltips are escaped (DESIGN rule 8).
+the target, so labels are plain text and tooltips are escaped
+(ARCHITECTURE.md, "Untrusted text is plain text").
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""The request table: ids in memory, row summaries fetched lazily from SQLite (DESIGN rule 3).
+"""The request table: ids in memory, row summaries fetched lazily from SQLite.
+
+ARCHITECTURE.md, "Big tables hold ids":
 
 The model holds the ids of the rows it shows, newest first, and a bounded cache of RowSummary.
 Older rows are paged in with `fetchMore` (keyset paging); live rows are coalesced and inserted at
-the top in one `beginInsertRows` per flush (rule 4). Filtering happens in SQL.
+the top in one `beginInsertRows` per flush. Filtering happens in SQL.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Untrusted text shown safely (DESIGN rule 8) and small display formatters.
+"""Untrusted text shown safely, and small display formatters.
+
+ARCHITECTURE.md, "Untrusted text is plain text":
 
 Every string that can come from a request (path, headers, summary, body) reaches a widget through
 these helpers: labels get ``Qt.PlainText``; tooltips are escaped, because Qt renders any tooltip

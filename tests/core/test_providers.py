@@ -735,7 +735,7 @@ def test_greenapi_outgoing_and_state() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# More message kinds and events per provider (documented shapes, PROVIDERS.md §2-§6)
+# More message kinds and events per provider (documented shapes, docs/providers.md)
 
 W = "5511999999999@s.whatsapp.net"
 

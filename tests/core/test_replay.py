@@ -438,7 +438,7 @@ def test_dns_and_other_errors_in_plain_words() -> None:
 def test_provider_timeouts_come_from_the_providers_doc() -> None:
     assert PROVIDER_TIMEOUTS == {"github": 10, "shopify": 5, "greenapi": 180, "wsapi": 10,
                                  "wahooks": 15, "evolution": 30}  # fmt: skip
-    assert provider_timeout("meta") is None  # not stated in PROVIDERS.md
+    assert provider_timeout("meta") is None  # not documented by Meta (docs/providers.md)
     assert provider_timeout("waha", "wahooks") == 15
     assert too_slow_for("github", "github", 10_001)
     assert not too_slow_for("github", "github", 9_999)

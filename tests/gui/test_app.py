@@ -1,4 +1,4 @@
-"""Start-and-quit smoke tests (DESIGN pitfall: qasync failing at shutdown)."""
+"""Start-and-quit smoke tests (ARCHITECTURE.md, "Known pitfalls": qasync failing at shutdown)."""
 
 from __future__ import annotations
 
