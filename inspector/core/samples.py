@@ -31,6 +31,7 @@ from importlib import resources
 from typing import Any
 
 from inspector.core.models import CapturedRequest, Header
+from inspector.core.providers import BY_NAME
 from inspector.core.signatures import sign_request
 
 __all__ = [
@@ -60,14 +61,10 @@ DEMO_SECRETS: dict[str, str] = {
 the README; configure the same one on the receiver to see `sig:valid`)."""
 
 SCHEMES: dict[str, str] = {
-    "meta": "meta",
-    "waha": "waha",
-    "wsapi": "wsapi",
-    "standard": "standard",
-    "github": "github",
-    "stripe": "stripe",
+    name: scheme for name in DEMO_SECRETS if (scheme := BY_NAME[name].scheme) is not None
 }
-"""The signature scheme (`signatures.SCHEMES` name) of each sample provider."""
+"""The signature scheme (`signatures.SCHEMES` name) of each sample provider, from its provider
+module."""
 
 FRIENDLY_KEYS = ("from", "phone", "to", "name", "text")
 """Override keys that name a meaning rather than a JSON path."""
@@ -728,10 +725,9 @@ def build_sample(
 
 
 def _sign(provider: str, request: CapturedRequest, secret: str, clock: _Clock) -> CapturedRequest:
-    if provider == "github":  # GitHub sends the legacy SHA-1 signature too when a secret is set
-        request = sign_request(request, "github_sha1", secret)
-    msg_id = request.header("webhook-id") if provider == "standard" else None
-    return sign_request(request, SCHEMES[provider], secret, now=clock.now, msg_id=msg_id)
+    for scheme in BY_NAME[provider].signing_schemes():
+        request = sign_request(request, scheme, secret, now=clock.now)
+    return request
 
 
 async def send_sample(request: CapturedRequest, url: str) -> tuple[int, bytes]:
