@@ -122,3 +122,13 @@ def test_a_provider_can_declare_its_own_hmac_scheme(monkeypatch: pytest.MonkeyPa
     assert signed.headers[0][0] == "X-Demo-Sig"
     assert scheme.verify("k", request(b"{}", *signed.headers)).status is SigStatus.VALID
     assert registry.own_schemes() == tuple(s for p in REGISTRY for s in p.own_schemes)
+
+
+@pytest.mark.parametrize("provider", REGISTRY, ids=lambda p: p.name)
+def test_samples_belong_to_their_provider_and_have_a_demo_secret(
+    provider: providers.Provider,
+) -> None:
+    assert all(sample.provider == provider.name for sample in provider.samples)
+    assert bool(provider.samples) == bool(provider.demo_secret)
+    if provider.samples:
+        assert provider.signing_schemes()[-1] == provider.scheme

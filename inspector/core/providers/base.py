@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from inspector.core.models import CapturedRequest, Event, display_text, parse_json
+from inspector.core.providers.sampling import Sample
 
 SUMMARY_MAX = 160
 """Longest summary, in characters (including the closing "…" when cut)."""
@@ -364,6 +365,10 @@ class Provider:
     """The levels of its message lifecycle in order, where the code knows them."""
     chip: bool = False
     """Offered as a quick filter chip (the WhatsApp gateways)."""
+    samples: tuple[Sample, ...] = ()
+    """Its sample events for ``send``, in menu order."""
+    demo_secret: str = ""
+    """The secret its samples are signed with when none is given (documented in the README)."""
     sample_schemes: tuple[str, ...] = ()
     """Schemes its samples are signed with, in order, when not just `scheme` (GitHub also sends
     the legacy SHA-1 signature)."""

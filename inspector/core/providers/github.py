@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from inspector.core.models import CapturedRequest, Event, parse_json
+import secrets
+import uuid
+from collections.abc import Callable
+
+from inspector.core.models import CapturedRequest, Event, Header, parse_json
 from inspector.core.providers.base import (
     Provider,
     _event,
@@ -12,6 +16,14 @@ from inspector.core.providers.base import (
     _obj,
     _s,
     _said,
+)
+from inspector.core.providers.sampling import (
+    Clock,
+    Json,
+    Sample,
+    _compact,
+    _hex,
+    _setter,
 )
 
 
@@ -53,9 +65,53 @@ def _scheme_for(request: CapturedRequest) -> str | None:
     return "github"
 
 
+# Samples for ``send`` ----------------------------------------------------------------------
+
+GITHUB_HOOKSHOT = "GitHub-Hookshot/5f3c2a1"
+
+
+def _github_push_fresh(doc: Json, clock: Clock) -> None:
+    doc["before"], doc["after"] = _hex(20), _hex(20)
+
+
+def _github_ping_fresh(doc: Json, clock: Clock) -> None:
+    hook_id = secrets.randbelow(9 * 10**8) + 10**8
+    doc["hook_id"] = hook_id
+    doc["hook"]["id"] = hook_id
+
+
+def _github_headers(event: str) -> Callable[[Json, Clock], list[Header]]:
+    def headers(doc: Json, clock: Clock) -> list[Header]:
+        hook = doc.get("hook_id") or secrets.randbelow(9 * 10**8) + 10**8
+        return [
+            ("Accept", "*/*"),
+            ("Content-Type", "application/json"),
+            ("User-Agent", GITHUB_HOOKSHOT),
+            ("X-GitHub-Delivery", str(uuid.uuid4())),
+            ("X-GitHub-Event", event),
+            ("X-GitHub-Hook-ID", str(hook)),
+            ("X-GitHub-Hook-Installation-Target-ID", str(doc["repository"]["id"])),
+            ("X-GitHub-Hook-Installation-Target-Type", "repository"),
+        ]
+
+    return headers
+
+
+SAMPLES: tuple[Sample, ...] = (
+    Sample("github", "push", "GitHub: push to main", "synthetic_github_push.json",
+            _github_push_fresh, event_type="push", headers=_github_headers("push"),
+            dump=_compact),
+    Sample("github", "ping", "GitHub: ping after a webhook is created",
+            "synthetic_github_ping.json", _github_ping_fresh, event_type="ping",
+            friendly={"text": _setter("zen")}, headers=_github_headers("ping"), dump=_compact),
+)  # fmt: skip
+
+
 PROVIDER = Provider(
     "github",
     "GitHub",
+    samples=SAMPLES,
+    demo_secret="demo-github-webhook-secret",
     headers=_from_headers,
     scheme="github",
     scheme_for=_scheme_for,

@@ -6,10 +6,15 @@ handshake (``hub.mode=subscribe``) is recognised by its query and is not signed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qsl
 
-from inspector.core.models import CapturedRequest, Event
+from inspector.core.models import CapturedRequest, Event, Header
 from inspector.core.providers.base import (
     CREDENTIAL_KEYS,
     Provider,
@@ -24,6 +29,20 @@ from inspector.core.providers.base import (
     _said,
     _snip,
     _who,
+)
+from inspector.core.providers.sampling import (
+    Clock,
+    Friendly,
+    Json,
+    Sample,
+    _digits_of,
+    _get,
+    _has_path,
+    _hex,
+    _media_id,
+    _set,
+    _setter,
+    _wamid,
 )
 
 
@@ -178,9 +197,141 @@ def _scheme_for(request: CapturedRequest) -> str | None:
     return "meta"
 
 
+# Samples for ``send`` ----------------------------------------------------------------------
+
+
+def _meta_dump(doc: Json) -> bytes:
+    """Meta sends compact JSON with non-ASCII escaped as \\uXXXX (lowercase hex)."""
+    return json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+_VALUE = "entry.0.changes.0.value"
+_MESSAGE = f"{_VALUE}.messages.0"
+_STATUS = f"{_VALUE}.statuses.0"
+
+
+def _meta_message_fresh(doc: Json, clock: Clock) -> None:
+    _set(doc, f"{_MESSAGE}.id", _wamid(str(_get(doc, f"{_MESSAGE}.from"))))
+    _set(doc, f"{_MESSAGE}.timestamp", str(clock.seconds))
+    if _has_path(doc, f"{_MESSAGE}.context.id"):
+        business = str(_get(doc, f"{_VALUE}.metadata.display_phone_number"))
+        _set(doc, f"{_MESSAGE}.context.id", _wamid(business))
+    if _has_path(doc, f"{_MESSAGE}.reaction.message_id"):
+        business = str(_get(doc, f"{_VALUE}.metadata.display_phone_number"))
+        _set(doc, f"{_MESSAGE}.reaction.message_id", _wamid(business))
+    if _has_path(doc, f"{_MESSAGE}.image.id"):
+        _set(doc, f"{_MESSAGE}.image.id", _media_id())
+        digest = hashlib.sha256(secrets.token_bytes(32)).digest()
+        _set(doc, f"{_MESSAGE}.image.sha256", base64.b64encode(digest).decode("ascii"))
+
+
+def _meta_status_fresh(doc: Json, clock: Clock) -> None:
+    _set(doc, f"{_STATUS}.id", _wamid(str(_get(doc, f"{_STATUS}.recipient_id"))))
+    _set(doc, f"{_STATUS}.timestamp", str(clock.seconds))
+    if _has_path(doc, f"{_STATUS}.conversation.id"):
+        _set(doc, f"{_STATUS}.conversation.id", _hex(16))
+        _set(doc, f"{_STATUS}.conversation.expiration_timestamp", str(clock.seconds + 86400))
+
+
+def _meta_user(doc: Json, value: str) -> None:
+    phone = _digits_of(value)
+    _set(doc, f"{_MESSAGE}.from", phone)
+    _set(doc, f"{_VALUE}.contacts.0.wa_id", phone)
+
+
+def _meta_business(doc: Json, value: str) -> None:
+    _set(doc, f"{_VALUE}.metadata.display_phone_number", _digits_of(value))
+
+
+def _meta_recipient(doc: Json, value: str) -> None:
+    _set(doc, f"{_STATUS}.recipient_id", _digits_of(value))
+
+
+_META_NAME = _setter(f"{_VALUE}.contacts.0.profile.name")
+_META_MESSAGE_KEYS: dict[str, Friendly] = {
+    "from": _meta_user,
+    "phone": _meta_user,
+    "to": _meta_business,
+    "name": _META_NAME,
+}
+_META_STATUS_KEYS: dict[str, Friendly] = {
+    "phone": _meta_recipient,
+    "to": _meta_recipient,
+    "from": _meta_business,
+}
+
+
+def _meta_image(doc: Json) -> None:
+    message = _get(doc, _MESSAGE)
+    message.pop("text", None)
+    message["type"] = "image"
+    message["image"] = {
+        "caption": "Here is the one I mean",
+        "mime_type": "image/jpeg",
+        "sha256": "",
+        "id": "",
+    }
+
+
+def _status_as(state: str) -> Callable[[Json], None]:
+    def prepare(doc: Json) -> None:
+        status = _get(doc, _STATUS)
+        status["status"] = state
+        if state == "read":
+            status.pop("conversation", None)
+            status.pop("pricing", None)
+
+    return prepare
+
+
+def _meta_headers(doc: Json, clock: Clock) -> list[Header]:
+    return [
+        ("User-Agent", "facebookexternalua"),
+        ("Accept", "*/*"),
+        ("Content-Type", "application/json"),
+    ]
+
+
+def _meta(event: str, description: str, template: str, **kwargs: Any) -> Sample:
+    status = event.startswith("status.")
+    kwargs.setdefault("fresh", _meta_status_fresh if status else _meta_message_fresh)
+    friendly = dict(_META_STATUS_KEYS if status else _META_MESSAGE_KEYS)
+    friendly.update(kwargs.pop("friendly", {}))
+    return Sample(
+        "meta", event, description, template, friendly=friendly, headers=_meta_headers,
+        dump=_meta_dump, **kwargs,
+    )  # fmt: skip
+
+
+SAMPLES: tuple[Sample, ...] = (
+    _meta("text", "Meta Cloud API: inbound text message", "meta_message_text.json",
+          event_type="message.text",
+          friendly={"text": _setter(f"{_MESSAGE}.text.body")}),
+    _meta("image", "Meta Cloud API: inbound image with caption (documented shape)",
+          "meta_message_text.json", event_type="message.image", prepare=_meta_image,
+          friendly={"text": _setter(f"{_MESSAGE}.image.caption")}),
+    _meta("button", "Meta Cloud API: interactive button reply",
+          "meta_message_interactive_button_reply.json", event_type="message.interactive",
+          friendly={"text": _setter(f"{_MESSAGE}.interactive.button_reply.title")}),
+    _meta("reaction", "Meta Cloud API: reaction to a message", "meta_message_reaction.json",
+          event_type="message.reaction",
+          friendly={"text": _setter(f"{_MESSAGE}.reaction.emoji")}),
+    _meta("status.sent", "Meta Cloud API: status sent (with conversation and pricing)",
+          "meta_status_sent.json", event_type="statuses.sent"),
+    _meta("status.delivered", "Meta Cloud API: status delivered", "meta_status_sent.json",
+          event_type="statuses.delivered", prepare=_status_as("delivered")),
+    _meta("status.read", "Meta Cloud API: status read", "meta_status_sent.json",
+          event_type="statuses.read", prepare=_status_as("read")),
+    _meta("status.failed", "Meta Cloud API: status failed (error 131049)",
+          "meta_status_failed.json", event_type="statuses.failed"),
+)  # fmt: skip
+
+
 PROVIDER = Provider(
     "meta",
     "Meta (WhatsApp Cloud API)",
+    samples=SAMPLES,
+    demo_secret="demo-meta-app-secret",
     short="Meta",
     shape=_is_meta,
     events=_meta_events,

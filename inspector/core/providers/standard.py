@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from inspector.core.models import CapturedRequest, Event
+import base64
+import uuid
+
+from inspector.core.models import CapturedRequest, Event, Header
 from inspector.core.providers.base import (
     Provider,
     _event,
@@ -12,6 +15,13 @@ from inspector.core.providers.base import (
     _keys_preview,
     _s,
     _said,
+)
+from inspector.core.providers.sampling import (
+    Clock,
+    Json,
+    Sample,
+    _alnum,
+    _compact,
 )
 
 
@@ -36,9 +46,33 @@ def _from_headers(parsed: object, form: dict[str, str], request: CapturedRequest
     return _standard_event(parsed, request) if _is_standard(request) else None
 
 
+# Samples for ``send`` ----------------------------------------------------------------------
+
+
+def _standard_fresh(doc: Json, clock: Clock) -> None:
+    doc["timestamp"] = clock.iso().replace("Z", "000Z")
+    doc["data"]["id"] = str(uuid.uuid4())
+
+
+def _standard_headers(doc: Json, clock: Clock) -> list[Header]:
+    return [
+        ("Content-Type", "application/json"),
+        ("webhook-id", "msg_" + _alnum(27)),
+    ]
+
+
+SAMPLES: tuple[Sample, ...] = (
+    Sample("standard", "user.created", "Standard Webhooks: user.created",
+            "synthetic_standard_user_created.json", _standard_fresh, event_type="user.created",
+            headers=_standard_headers, dump=_compact),
+)  # fmt: skip
+
+
 PROVIDER = Provider(
     "standard",
     "Standard Webhooks",
+    samples=SAMPLES,
+    demo_secret="whsec_" + base64.b64encode(b"demo-standard-webhooks-key!!").decode("ascii"),
     headers=_from_headers,
     scheme="standard",
     retries="suggested: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h",

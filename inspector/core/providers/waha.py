@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from inspector.core.models import CapturedRequest, Event
+from inspector.core.models import CapturedRequest, Event, Header
 from inspector.core.providers.base import (
     Provider,
     Wrapper,
@@ -26,6 +27,18 @@ from inspector.core.providers.base import (
     _obj,
     _s,
     _said,
+)
+from inspector.core.providers.sampling import (
+    Clock,
+    Json,
+    Sample,
+    SampleError,
+    _compact,
+    _hex,
+    _jid,
+    _set,
+    _setter,
+    _ulid,
 )
 
 _WAHA_ACKS = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
@@ -130,9 +143,153 @@ WAHOOKS = Wrapper(
     retries="5 attempts, backoff 5/10/20/40/80 s",
 )
 
+# Samples for ``send`` ----------------------------------------------------------------------
+
+WAHA_VERSION = "2025.9.1"
+
+
+def _waha_envelope(doc: Json, clock: Clock) -> None:
+    """The modern envelope fields (§3.1) in their documented order around the payload."""
+    payload = doc.get("payload")
+    fresh: dict[str, Json] = {
+        "id": "evt_" + _ulid(clock).lower(),
+        "timestamp": clock.ms,
+        "event": doc.get("event"),
+        "session": doc.get("session", "default"),
+        "metadata": doc.get("metadata", {}),
+        "me": doc.get("me", {"id": "15550783881@c.us", "pushName": "Webhook Inspector"}),
+        "payload": payload,
+        "engine": doc.get("engine", "WEBJS"),
+        "environment": {
+            "version": WAHA_VERSION,
+            "engine": doc.get("engine", "WEBJS"),
+            "tier": "CORE",
+            "browser": "/usr/bin/google-chrome-stable",
+        },
+    }
+    extra = {key: value for key, value in doc.items() if key not in fresh}
+    doc.clear()
+    doc.update(fresh)
+    doc.update(extra)
+
+
+def _waha_message_id(from_me: bool, chat: str) -> str:
+    return f"{'true' if from_me else 'false'}_{chat}_{_hex(16, upper=True)}"
+
+
+def _waha_message_fresh(doc: Json, clock: Clock) -> None:
+    payload = doc["payload"]
+    serialized = _waha_message_id(False, str(payload["from"]))
+    payload["id"] = serialized
+    payload["timestamp"] = clock.seconds
+    data = payload.get("_data")
+    if isinstance(data, dict):
+        data["id"] = {
+            "fromMe": False,
+            "remote": payload["from"],
+            "id": serialized.rsplit("_", 1)[1],
+            "_serialized": serialized,
+        }
+        data["t"] = clock.seconds
+    _waha_envelope(doc, clock)
+    doc["me"]["id"] = payload.get("to", doc["me"]["id"])
+
+
+def _waha_incoming(doc: Json) -> None:
+    """`message` is incoming only: the published sample says fromMe true; make it false."""
+    payload = doc["payload"]
+    payload["fromMe"] = False
+    if isinstance(payload.get("_data"), dict):
+        payload["_data"]["self"] = "in"
+
+
+def _waha_from(doc: Json, value: str) -> None:
+    payload = doc["payload"]
+    payload["from"] = _jid(value)
+    if isinstance(payload.get("_data"), dict):
+        payload["_data"]["from"] = payload["from"]
+
+
+def _waha_to(doc: Json, value: str) -> None:
+    payload = doc["payload"]
+    payload["to"] = _jid(value)
+    if isinstance(payload.get("_data"), dict):
+        payload["_data"]["to"] = payload["to"]
+
+
+def _waha_text(doc: Json, value: str) -> None:
+    payload = doc["payload"]
+    payload["body"] = value
+    if isinstance(payload.get("_data"), dict):
+        payload["_data"]["body"] = value
+
+
+def _waha_name(doc: Json, value: str) -> None:
+    data = doc["payload"].get("_data")
+    if not isinstance(data, dict):
+        raise SampleError("this sample has no sender name")
+    data["notifyName"] = value
+
+
+def _waha_ack_fresh(doc: Json, clock: Clock) -> None:
+    payload = doc["payload"]
+    payload["id"] = _waha_message_id(True, str(payload["from"]))
+    _waha_envelope(doc, clock)
+
+
+def _waha_session_fresh(doc: Json, clock: Clock) -> None:
+    statuses = doc["payload"].get("statuses", [])
+    for back, item in enumerate(reversed(statuses)):
+        item["timestamp"] = clock.ms - 1500 * back
+    _waha_envelope(doc, clock)
+
+
+def _waha_group_fresh(doc: Json, clock: Clock) -> None:
+    doc["payload"]["timestamp"] = clock.seconds
+    _waha_envelope(doc, clock)
+
+
+def _waha_participant(doc: Json, value: str) -> None:
+    _set(doc, "payload.group.participants.0.id", _jid(value))
+
+
+def _waha_headers(doc: Json, clock: Clock) -> list[Header]:
+    return [
+        ("Content-Type", "application/json"),
+        ("User-Agent", f"WAHA/{WAHA_VERSION}"),
+        ("X-Webhook-Request-Id", _ulid(clock)),
+        ("X-Webhook-Timestamp", str(doc.get("timestamp", clock.ms))),
+    ]
+
+
+def _waha(event: str, description: str, template: str, **kwargs: Any) -> Sample:
+    return Sample(
+        "waha", event, description, template, event_type=event, headers=_waha_headers,
+        dump=_compact, **kwargs,
+    )  # fmt: skip
+
+
+SAMPLES: tuple[Sample, ...] = (
+    _waha("message", "WAHA: incoming text message", "waha_message.json",
+          fresh=_waha_message_fresh, prepare=_waha_incoming,
+          friendly={"from": _waha_from, "phone": _waha_from, "to": _waha_to,
+                    "text": _waha_text, "name": _waha_name}),
+    _waha("message.ack", "WAHA: message read receipt (ack 3 READ)", "waha_message_ack.json",
+          fresh=_waha_ack_fresh,
+          friendly={"from": _waha_from, "phone": _waha_from}),
+    _waha("session.status", "WAHA: session status WORKING", "waha_session_status.json",
+          fresh=_waha_session_fresh),
+    _waha("group.v2.join", "WAHA: you joined a group", "waha_group_v2_join.json",
+          fresh=_waha_group_fresh,
+          friendly={"phone": _waha_participant, "name": _setter("payload.group.subject")}),
+)  # fmt: skip
+
+
 PROVIDER = Provider(
     "waha",
     "WAHA",
+    samples=SAMPLES,
+    demo_secret="demo-waha-hmac-key",
     shape=_is_waha,
     events=_waha_events,
     scheme="waha",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
-from inspector.core.models import CapturedRequest, Event
+from inspector.core.models import CapturedRequest, Event, Header
 from inspector.core.providers.base import (
     Provider,
     _event,
@@ -17,6 +18,15 @@ from inspector.core.providers.base import (
     _s,
     _said,
     _who,
+)
+from inspector.core.providers.sampling import (
+    Clock,
+    Json,
+    Sample,
+    _digits_of,
+    _hex,
+    _jid,
+    _setter,
 )
 
 
@@ -94,9 +104,55 @@ def _is_wsapi(body: dict[str, object]) -> bool:
     return {"eventId", "instanceId", "eventType"} <= body.keys()
 
 
+# Samples for ``send`` ----------------------------------------------------------------------
+
+
+def _go_dump(doc: Json) -> bytes:
+    """Go's json.Marshal: compact, UTF-8, and <, >, & escaped as \\u003c, \\u003e, \\u0026."""
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+        text = text.replace(char, escaped)
+    return text.encode("utf-8")
+
+
+def _wsapi_fresh(doc: Json, clock: Clock) -> None:
+    doc["eventId"] = f"evt_{clock.ms}_{_hex(8)}"
+    doc["receivedAt"] = clock.iso()
+    data = doc["eventData"]
+    data["id"] = "3EB0" + _hex(8, upper=True)
+    data["time"] = clock.iso()
+
+
+def _wsapi_from(doc: Json, value: str) -> None:
+    jid = _jid(value, "s.whatsapp.net")
+    data = doc["eventData"]
+    data["chatId"] = jid
+    data["sender"]["id"] = jid
+    data["sender"]["phone"] = _digits_of(jid)
+
+
+def _wsapi_headers(doc: Json, clock: Clock) -> list[Header]:
+    return [
+        ("User-Agent", "Go-http-client/1.1"),
+        ("Content-Type", "application/json"),
+        ("X-Instance-Id", str(doc.get("instanceId", ""))),
+    ]
+
+
+SAMPLES: tuple[Sample, ...] = (
+    Sample("wsapi", "message", "WSAPI: incoming text message",
+            "synthetic_wsapi_message_text.json", _wsapi_fresh, event_type="message",
+            friendly={"from": _wsapi_from, "phone": _wsapi_from,
+                      "text": _setter("eventData.text"), "name": _setter("eventData.pushName")},
+            headers=_wsapi_headers, dump=_go_dump),
+)  # fmt: skip
+
+
 PROVIDER = Provider(
     "wsapi",
     "WSAPI",
+    samples=SAMPLES,
+    demo_secret="demo-wsapi-signing-secret",
     shape=_is_wsapi,
     events=_wsapi_events,
     scheme="wsapi",
