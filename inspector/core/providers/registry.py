@@ -29,6 +29,7 @@ from inspector.core.providers import (
     standard,
     stripe,
     twilio,
+    vesper,
     waha,
     wsapi,
 )
@@ -50,6 +51,7 @@ REGISTRY: tuple[Provider, ...] = (
     evolution.PROVIDER,
     gowa.PROVIDER,
     waha.PROVIDER,
+    vesper.PROVIDER,
     github.PROVIDER,
     shopify.PROVIDER,
     stripe.PROVIDER,
