@@ -149,7 +149,7 @@ WAHA_VERSION = "2025.9.1"
 
 
 def _waha_envelope(doc: Json, clock: Clock) -> None:
-    """The modern envelope fields (§3.1) in their documented order around the payload."""
+    """The modern envelope fields in their documented order around the payload."""
     payload = doc.get("payload")
     fresh: dict[str, Json] = {
         "id": "evt_" + _ulid(clock).lower(),
