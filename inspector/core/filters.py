@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
+from inspector.core import providers
 from inspector.core.store import FTS_MATCH, INT64_MAX
 
 __all__ = [
@@ -303,10 +304,8 @@ SIG_ALIASES: dict[str, str] = {
     "malformed": "malformed",
     "unsigned": "unsigned",
 }
-PROVIDERS = (
-    "meta", "waha", "wsapi", "gowa", "evolution", "greenapi", "github", "stripe", "slack",
-    "shopify", "standard", "twilio", "generic",
-)  # fmt: skip
+PROVIDERS = providers.PROVIDERS
+"""Provider names offered for ``provider:`` (from the provider registry)."""
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 FLAGS = ("body", "duplicate", "refused")
 HEADER_NAMES = (

@@ -39,6 +39,7 @@ from yarl import URL
 
 from inspector.core import signatures
 from inspector.core.models import FORWARD, REPLAY, CapturedRequest, Header, ReplayAttempt
+from inspector.core.providers import answer_deadline, deadlines, too_slow_for
 
 if TYPE_CHECKING:
     from inspector.core.config import Settings
@@ -81,42 +82,28 @@ _NOT_IN_TARGET = re.compile(r"[\x00-\x20\x7f\s]")
 _WRONG_SECRET = "not-the-secret"
 _READ_CHUNK = 64 * 1024
 
-PROVIDER_TIMEOUTS: dict[str, float] = {
-    "github": 10.0,  # "delivery fails if no response in 10 s" (github.com; GHES says 30 s)
-    "shopify": 5.0,  # "1 s connect / 5 s total timeout"
-    "greenapi": 180.0,  # "server waits 180 s for a 200"
-    "wsapi": 10.0,  # self-hosted: "10 s client timeout" (cloud: not documented)
-    "wahooks": 15.0,  # "15 s timeout"
-    "evolution": 30.0,  # "30 s timeout" (WEBHOOK.REQUEST.TIMEOUT_MS)
-}
-"""Seconds a provider waits for the handler's answer, only where the provider documents it
-(docs/providers.md, "Answer deadlines and retries"; Slack's 3 s is listed there, not here yet)."""
+PROVIDER_TIMEOUTS: dict[str, float] = deadlines()
+"""Seconds a provider waits for the handler's answer, only where its documentation states it
+(each provider module in `inspector.core.providers` holds its own)."""
 
 
 # --- provider timeouts -----------------------------------------------------------------------
 
 
 def provider_timeout(provider: str, scheme: str = "") -> float | None:
-    """How long `provider` waits for an answer, or None when not documented. WAHooks requests
-    are detected as provider "waha" and told apart by their signature scheme "wahooks"."""
-    if scheme == "wahooks":
-        return PROVIDER_TIMEOUTS["wahooks"]
-    return PROVIDER_TIMEOUTS.get(provider)
-
-
-def too_slow_for(provider: str, scheme: str, latency_ms: float | None) -> bool:
-    """The handler answered slower than the provider would have waited."""
-    limit = provider_timeout(provider, scheme)
-    return latency_ms is not None and limit is not None and latency_ms > limit * 1000
+    """How long `provider` waits for an answer, or None when not documented. A wrapper such as
+    WAHooks is detected as its provider and told apart by its signature scheme."""
+    found = answer_deadline(provider, scheme)
+    return found[1] if found is not None else None
 
 
 def slow_warning(provider: str, scheme: str, latency_ms: float | None) -> str | None:
     """A plain-words warning when the handler answered slower than the provider waits."""
-    if latency_ms is None or not too_slow_for(provider, scheme, latency_ms):
+    found = answer_deadline(provider, scheme)
+    if found is None or not too_slow_for(provider, scheme, latency_ms):
         return None
-    name = "wahooks" if scheme == "wahooks" else provider
-    limit = provider_timeout(provider, scheme)
-    assert limit is not None
+    assert latency_ms is not None
+    name, limit = found
     return f"answered in {_seconds(latency_ms / 1000)}: {name} gives up after {_seconds(limit)}"
 
 

@@ -34,7 +34,7 @@ from inspector.core.models import (
     headers_to_json,
     reduce_by_fields,
 )
-from inspector.core.replay import too_slow_for
+from inspector.core.providers import too_slow_for
 
 log = logging.getLogger(__name__)
 

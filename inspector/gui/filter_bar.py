@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core import filters
+from inspector.core import filters, providers
 from inspector.gui.request_model import Where
 from inspector.gui.text import plain_label
 
 DEBOUNCE_MS = 200
-PROVIDER_CHIPS = (("meta", "Meta"), ("waha", "WAHA"), ("wsapi", "WSAPI"), ("gowa", "GOWA"),
-                  ("evolution", "Evolution"), ("greenapi", "Green API"))  # fmt: skip
+PROVIDER_CHIPS = providers.chips()
 SIG_CHIPS = (("invalid", "Invalid"), ("valid", "Valid"), ("no_secret", "No secret"))
 CHIP_STYLE = """
 QToolButton { border:1px solid palette(mid); border-radius:10px; padding:1px 7px;

@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from inspector.core.replay import provider_timeout
+from inspector.core.providers import answer_deadline
 from inspector.core.store import RowSummary, Store
 from inspector.gui.icons import sig_icon
 from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, short_time
@@ -415,8 +415,9 @@ def forward_tooltip(row: RowSummary) -> str:
     if row.forward_error:
         lines.append(row.forward_error)
     if row.forward_too_slow:
-        limit = provider_timeout(row.provider, row.sig_scheme)
-        name = "wahooks" if row.sig_scheme == "wahooks" else row.provider
+        found = answer_deadline(row.provider, row.sig_scheme)
+        assert found is not None  # forward_too_slow needs a deadline
+        name, limit = found
         lines.append(f"Too slow: {name} gives up after {limit:g} s, so it would have retried "
                      "or failed this delivery.")  # fmt: skip
     return "\n".join(lines)

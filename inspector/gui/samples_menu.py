@@ -16,18 +16,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
-from inspector.core import samples
+from inspector.core import providers, samples
 from inspector.core.config import Settings
 from inspector.gui.bridge import CoreBridge
 
-PROVIDER_TITLES = {
-    "meta": "Meta (WhatsApp Cloud API)",
-    "waha": "WAHA",
-    "wsapi": "WSAPI",
-    "standard": "Standard Webhooks",
-    "github": "GitHub",
-    "stripe": "Stripe",
-}
+PROVIDER_TITLES = {provider.name: provider.title for provider in providers.REGISTRY}
 
 
 class SamplesMenu(QMenu):
