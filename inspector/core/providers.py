@@ -402,6 +402,9 @@ def _meta_change(field: str, value: dict[str, object]) -> Iterator[Event]:
     for status in _list(value, "statuses"):
         emitted = True
         yield _meta_status(_obj(status))
+    for event in _meta_more(value, names):
+        emitted = True
+        yield event
     for error in _list(value, "errors"):
         emitted = True
         code, title = _s(error, "code"), _first(_s(error, "title"), _s(error, "message"))
@@ -462,6 +465,55 @@ def _meta_message(message: dict[str, object], names: dict[str, str], only_name: 
         summary = _said(f"{mtype} from {who}", f"{code} {detail}".strip())
     chat = _first(_s(message, "group_id"), sender)
     return _event("meta", f"message.{mtype}", summary, _s(message, "id"), chat, sender)
+
+
+def _meta_more(value: dict[str, object], names: dict[str, str]) -> Iterator[Event]:
+    """Events of the `calls`, `smb_message_echoes` and `user_preferences` fields."""
+    for call in _list(value, "calls"):
+        yield _meta_call(_obj(call))
+    for echo in _list(value, "message_echoes"):
+        yield _meta_echo(_obj(echo), names)
+    for preference in _list(value, "user_preferences"):
+        yield _meta_preference(_obj(preference), names)
+
+
+def _meta_call(call: dict[str, object]) -> Event:
+    """A WhatsApp Calling API call event: connect or terminate (with status and duration)."""
+    event = _s(call, "event") or "unknown"
+    caller, callee = _s(call, "from"), _s(call, "to")
+    outcome = ", ".join(p for p in (_s(call, "status"), _s(call, "duration")) if p)
+    if _s(call, "duration"):
+        outcome += " s"
+    summary = f"call {event} from {caller or '?'} to {callee or '?'}"
+    summary += f" ({outcome})" if outcome else ""
+    user = callee if _s(call, "direction").upper() == "BUSINESS_INITIATED" else caller
+    event_id = f"{_s(call, 'id')}:{event}" if _s(call, "id") else ""
+    return _event("meta", f"calls.{event}", summary, event_id, user, caller)
+
+
+def _meta_echo(message: dict[str, object], names: dict[str, str]) -> Event:
+    """A message the business sent from the WhatsApp Business app, echoed (coexistence)."""
+    mtype = _s(message, "type") or "unknown"
+    recipient = _s(message, "to")
+    part = _obj(message, mtype)
+    detail = _first(_s(part, "body"), _s(part, "caption"), _s(part, "filename"),
+                    _s(part, "emoji"))  # fmt: skip
+    summary = _said(f"echo: {mtype} sent to {_who(recipient, names.get(recipient, ''))}", detail)
+    return _event(
+        "meta", f"message_echoes.{mtype}", summary, _s(message, "id"), recipient,
+        _s(message, "from"),
+    )  # fmt: skip
+
+
+def _meta_preference(preference: dict[str, object], names: dict[str, str]) -> Event:
+    """A user stopping or resuming a category of messages (marketing messages)."""
+    wa_id, value = _s(preference, "wa_id"), _s(preference, "value") or "changed"
+    category = (_s(preference, "category") or "preferences").replace("_", " ")
+    summary = _said(f"{_who(wa_id, names.get(wa_id, ''))}: {value} {category}",
+                    _s(preference, "detail"))  # fmt: skip
+    parts = (wa_id, _s(preference, "category"), value, _s(preference, "timestamp"))
+    event_id = ":".join(parts) if wa_id else ""
+    return _event("meta", f"user_preferences.{value}", summary, event_id, wa_id, wa_id)
 
 
 def _meta_status(status: dict[str, object]) -> Event:
@@ -553,14 +605,10 @@ def _waha_events(body: dict[str, object], request: CapturedRequest) -> Iterator[
     fallback = f"{etype} (session {session})" if session else etype
     summary = fallback
     if event in ("message", "message.any") and payload:
-        media = _obj(payload, "media")
-        if payload.get("hasMedia") is True or media:
-            mime = _s(media, "mimetype")
-            kind = _media_kind(mime)
-            detail = _first(_s(payload, "body"), _s(media, "filename"), mime)
-        else:
-            kind, detail = "text", _s(payload, "body")
+        kind, detail = _waha_content(payload)
         summary = _said(f"{kind} from {from_ or '?'}", detail)
+    elif ack and not payload:
+        summary = f"{fallback}: no payload (no message id or ack state)"
     elif ack:
         summary = f"ack {ack} for {pid or '?'}"
     elif event == "message.reaction":
@@ -604,6 +652,31 @@ def _waha_events(body: dict[str, object], request: CapturedRequest) -> Iterator[
     elif event == "engine.event":
         summary = f"engine.event {_s(payload, 'event')}".strip() + f" (session {session})"
     return iter((_event("waha", etype, summary, event_id, chat, sender),))
+
+
+_WAHA_DATA_KINDS = {"image": "image", "video": "video", "audio": "audio", "ptt": "audio",
+                    "document": "document", "sticker": "sticker"}  # fmt: skip
+"""WEBJS `_data.type` of media messages, as the kind shown."""
+_WAHA_BAILEYS_KINDS = {"imageMessage": "image", "videoMessage": "video",
+                       "audioMessage": "audio", "documentMessage": "document",
+                       "stickerMessage": "sticker"}  # fmt: skip
+"""NOWEB (Baileys) `_data.message` keys of media messages, as the kind shown."""
+
+
+def _waha_content(payload: dict[str, object]) -> tuple[str, str]:
+    """(kind, detail) of a WAHA message: media is recognised by `hasMedia`, a `media` object, or
+    (when `hasMedia` is left out) the engine's raw `_data`."""
+    media = _obj(payload, "media")
+    mime = _s(media, "mimetype")
+    raw_kind = _WAHA_DATA_KINDS.get(_s(payload, "_data", "type"), "")
+    raw_message = _obj(payload, "_data", "message")
+    raw_kind = raw_kind or next(
+        (kind for key, kind in _WAHA_BAILEYS_KINDS.items() if key in raw_message), ""
+    )
+    if payload.get("hasMedia") is True or media or raw_kind:
+        kind = _media_kind(mime) if mime else raw_kind or "media"
+        return kind, _first(_s(payload, "body"), _s(media, "filename"), mime)
+    return "text", _s(payload, "body")
 
 
 def _int(value: object) -> int | None:
@@ -1008,8 +1081,18 @@ def _github_event(parsed: object, form: dict[str, str], request: CapturedRequest
             summary = _said(summary, f"#{_s(item, 'number')} {_s(item, 'title')}".strip())
         elif _obj(body, "release"):
             summary = _said(summary, _s(body, "release", "tag_name"))
+        elif _obj(body, "security_advisory"):
+            summary = _github_advisory(etype, _obj(body, "security_advisory"))
     event_id = _header(request, "x-github-delivery")
     return _event("github", etype, summary, event_id, repo, login)
+
+
+def _github_advisory(etype: str, advisory: dict[str, object]) -> str:
+    """A global security advisory event: its GHSA id (and CVE), severity and summary."""
+    ids = " ".join(i for i in (_s(advisory, "ghsa_id"), _s(advisory, "cve_id")) if i)
+    severity = _s(advisory, "severity")
+    head = f"{etype} {ids or '?'}" + (f" ({severity})" if severity else "")
+    return _said(head, _s(advisory, "summary"))
 
 
 def _stripe_event(parsed: object, request: CapturedRequest) -> Event:
