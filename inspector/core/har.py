@@ -8,6 +8,10 @@ values are our raw-bytes-as-Latin-1 strings (see models.Header), and ``_webhookI
 what HAR has no place for (raw path and query, remote address, capture time in ns, derived
 provider/event/signature), so our own HAR files import back byte for byte.
 
+`stream_har` reads a HAR text one entry at a time: only the entries' offsets are kept, and each
+request is built again when it is used (`HarRequests`), so a HAR with a million entries never
+exists as one parsed document in memory.
+
 Import of other tools' HAR files is best effort: text bodies are taken as UTF-8, base64 when
 ``encoding`` or ``_encoding`` says so, form ``params`` are url-encoded when there is no text,
 HTTP/2 pseudo-headers (``:authority``…) are dropped (``:authority`` becomes Host when there is
@@ -19,20 +23,32 @@ from __future__ import annotations
 import base64
 import binascii
 import http
+import itertools
 import json
+import re
 import time
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, overload
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from inspector import __version__
-from inspector.core.formats import FormatError, encode_body, iso_time
+from inspector.core.formats import FormatError, encode_body, iso_time, json_int
 from inspector.core.masking import mask_stored
 from inspector.core.models import CapturedRequest, StoredRequest
 from inspector.core.providers import masked_body
 
-__all__ = ["EXTENSION", "entry_to_har", "is_har", "read_har", "requests_from_har", "write_har"]
+__all__ = [
+    "EXTENSION",
+    "HarRequests",
+    "entry_to_har",
+    "is_har",
+    "read_har",
+    "requests_from_har",
+    "stream_har",
+    "write_har",
+]
 
 EXTENSION = "_webhookInspector"
 """Our custom field in each entry (HAR custom fields start with an underscore)."""
@@ -304,3 +320,132 @@ def _entry_request(entry: object) -> CapturedRequest:
         source="import",
         scheme=parts.scheme or "http",
     )
+
+
+# --- streamed import: one entry at a time ------------------------------------------------------
+
+_DECODER = json.JSONDecoder(parse_int=json_int)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class HarRequests(Sequence[CapturedRequest]):
+    """The requests of a HAR text, each read from its entry when it is used (see `stream_har`)."""
+
+    def __init__(self, text: str, starts: array[int]) -> None:
+        self._text = text
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> CapturedRequest: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[CapturedRequest]: ...
+
+    def __getitem__(self, index: int | slice) -> CapturedRequest | list[CapturedRequest]:
+        if isinstance(index, slice):
+            return [self._read(start) for start in self._starts[index]]
+        return self._read(self._starts[index])
+
+    def _read(self, start: int) -> CapturedRequest:
+        entry, _ = _DECODER.raw_decode(self._text, start)
+        return _entry_request(entry)
+
+
+class _Cursor:
+    """A position in JSON text, moved over whitespace, punctuation and whole values."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def at(self, char: str) -> bool:
+        match = _SPACE.match(self.text, self.pos)
+        self.pos = match.end() if match else self.pos
+        return self.text.startswith(char, self.pos)
+
+    def take(self, char: str) -> bool:
+        found = self.at(char)
+        self.pos += found
+        return found
+
+    def expect(self, char: str) -> None:
+        if not self.take(char):
+            raise ValueError(f"expected {char!r} at char {self.pos}")
+
+    def value(self) -> object:
+        self.at("")
+        value, self.pos = _DECODER.raw_decode(self.text, self.pos)
+        return value
+
+    def members(self) -> Iterator[str]:
+        """The keys of the object here; the caller reads each value before asking for more."""
+        self.expect("{")
+        if self.take("}"):
+            return
+        while True:
+            key = self.value()
+            if not isinstance(key, str):
+                raise ValueError(f"expected a key at char {self.pos}")
+            self.expect(":")
+            yield key
+            if self.take("}"):
+                return
+            self.expect(",")
+
+
+def stream_har(text: str, errors: list[str]) -> HarRequests | None:
+    """The requests of `text` when it is a HAR document, read one entry at a time (bad entries
+    are named in `errors` and skipped); None when it is not one, or cannot be read this way
+    (invalid JSON, nesting too deep, a top-level "format" key): then read it as a whole."""
+    problems: list[str] = []
+    try:
+        starts = _har_entries(_Cursor(text), problems)
+    except (ValueError, RecursionError):
+        return None
+    if starts is None:
+        return None
+    errors.extend(problems)
+    return HarRequests(text, starts)
+
+
+def _har_entries(cursor: _Cursor, problems: list[str]) -> array[int] | None:
+    """The starts of the good entries of ``log.entries``; None when the document has none."""
+    found = None
+    for key in cursor.members():
+        if key == "format":
+            return None  # maybe our own export: read the document as a whole
+        if key == "log" and cursor.at("{"):
+            for inner in cursor.members():
+                if inner == "entries" and cursor.at("["):
+                    problems.clear()  # as json.loads, the last "entries" counts
+                    found = _entry_starts(cursor, problems)
+                else:
+                    cursor.value()
+        else:
+            cursor.value()
+    cursor.at("")
+    return found if cursor.pos == len(cursor.text) else None
+
+
+def _entry_starts(cursor: _Cursor, errors: list[str]) -> array[int]:
+    """Where each good entry of the array here starts (each is checked once); bad entries are
+    named in `errors`."""
+    starts: array[int] = array("q")
+    cursor.expect("[")
+    if cursor.take("]"):
+        return starts
+    for index in itertools.count(1):
+        cursor.at("")
+        start = cursor.pos
+        try:
+            _entry_request(cursor.value())
+            starts.append(start)
+        except FormatError as exc:
+            errors.append(f"entry {index}: {exc}")
+        if cursor.take("]"):
+            break
+        cursor.expect(",")
+    return starts

@@ -3,10 +3,13 @@
 Formats, detected from the content (not the file name):
 - ``export``: our JSON export (``"format": "webhook-inspector"``) or NDJSON export (one of our
   request objects per line), byte-exact;
-- ``har``: HAR 1.2 (``log.entries``), ours byte-exact, other tools' best effort (see har);
+- ``har``: HAR 1.2 (``log.entries``), ours byte-exact, other tools' best effort, read one entry
+  at a time (see har);
 - ``curl``: a file of curl commands (see curl);
 - ``json``: any other JSON document: the payload of one POST to `default_path` with
-  ``Content-Type: application/json`` and the exact file bytes as the body.
+  ``Content-Type: application/json`` and the exact file bytes as the body (also when its
+  numbers have more digits than Python converts, or it is nested deeper than `json.loads`
+  goes: then `formats.json_problem` checks it is valid JSON).
 
 Safety: the file is checked with ``stat`` before it is opened (regular file, size cap), opened
 non-blocking (a path swapped for a FIFO meanwhile cannot hang us) and checked again on the open
@@ -20,11 +23,18 @@ import json
 import os
 import stat
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from inspector.core import curl, har
-from inspector.core.formats import FORMAT_NAME, FormatError, request_from_json
+from inspector.core.formats import (
+    FORMAT_NAME,
+    FormatError,
+    json_int,
+    json_problem,
+    request_from_json,
+)
 from inspector.core.models import CapturedRequest
 
 __all__ = ["DEFAULT_MAX_SIZE", "ImportResult", "import_bytes", "import_file", "import_text"]
@@ -40,10 +50,11 @@ class ImportResult:
     """What a file held: the requests that could be read, and a message per problem.
 
     `format` is "export", "har", "curl" or "json" ("" when the file could not be read at all).
-    Requests come with ``source="import"`` and no id.
+    Requests come with ``source="import"`` and no id. A HAR file's requests are read from its
+    text as they are used (`har.HarRequests`): take them in chunks, not all at once.
     """
 
-    requests: tuple[CapturedRequest, ...] = ()
+    requests: Sequence[CapturedRequest] = ()
     errors: tuple[str, ...] = ()
     format: str = ""
 
@@ -158,11 +169,16 @@ def import_text(
     if not default_path.startswith("/"):
         default_path = "/" + default_path
     stripped = text.lstrip()
+    if stripped[:1] == "{" and '"log"' in text:
+        errors: list[str] = []
+        streamed = har.stream_har(text, errors)
+        if streamed is not None:
+            return ImportResult(streamed, tuple(errors), "har")
     if stripped[:1] in ("{", "["):
         try:
-            document: object = json.loads(text)
+            document: object = json.loads(text, parse_int=json_int)
         except RecursionError:
-            return ImportResult(errors=("not JSON, HAR or curl (JSON nested too deeply)",))
+            return _deep_json(text, raw, default_path)
         except ValueError as exc:
             ndjson = _ndjson(text)
             if ndjson is not None:
@@ -170,12 +186,12 @@ def import_text(
             return ImportResult(errors=(f"not valid JSON: {exc}",))
         return _from_document(document, text, raw, default_path)
     if curl.looks_like_curl(text):
-        errors: list[str] = []
+        problems: list[str] = []
         try:
-            found = curl.parse_curl(text, errors)
+            found = curl.parse_curl(text, problems)
         except FormatError as exc:
             return ImportResult(errors=(str(exc),), format="curl")
-        return ImportResult(tuple(found), tuple(errors), "curl")
+        return ImportResult(tuple(found), tuple(problems), "curl")
     return ImportResult(errors=("not JSON, HAR or curl",))
 
 
@@ -201,6 +217,11 @@ def _from_document(
         ndjson = _ndjson(text)  # a one-line NDJSON export
         if ndjson is not None:
             return ndjson
+    return _json_payload(text, raw, default_path)
+
+
+def _json_payload(text: str, raw: bytes | None, default_path: str) -> ImportResult:
+    """Any other JSON document: one POST with the file's exact bytes."""
     body = raw if raw is not None else text.encode("utf-8")
     request = CapturedRequest(
         method="POST",
@@ -213,6 +234,15 @@ def _from_document(
     return ImportResult((request,), (), "json")
 
 
+def _deep_json(text: str, raw: bytes | None, default_path: str) -> ImportResult:
+    """JSON nested deeper than `json.loads` goes: none of our formats, so when it is valid it is
+    a payload (stored as one POST; what can be derived from it is derived when it is stored)."""
+    problem = json_problem(text)
+    if problem is not None:
+        return ImportResult(errors=(f"not valid JSON: {problem}",))
+    return _json_payload(text, raw, default_path)
+
+
 def _ndjson(text: str) -> ImportResult | None:
     """Our NDJSON export, or None when the first object line is not one of our requests."""
     found: list[CapturedRequest] = []
@@ -222,7 +252,7 @@ def _ndjson(text: str) -> ImportResult | None:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json.loads(line, parse_int=json_int)
         except (ValueError, RecursionError) as exc:
             if not seen:
                 return None

@@ -237,6 +237,14 @@ REPLAY = "replay"
 FORWARD = "forward"
 
 
+def target_path_qs(target: str) -> str:
+    """The raw path and query of a replay target URL: everything from the first "/" after
+    the authority (a "#" there is part of the captured path, not a fragment)."""
+    rest = target.partition("://")[2]
+    start = rest.find("/")
+    return rest[start:] if start >= 0 else "/"
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayAttempt:
     """One re-send of a stored request (kind 'replay') or one live forward (kind 'forward'),
@@ -259,6 +267,9 @@ class ReplayAttempt:
     """SHA-256 of the body bytes handed to the connection; empty when nothing was sent."""
     expected_sha256: str = ""
     """SHA-256 of the body meant to be sent: the stored body's, or the edited body's."""
+    sent_target: str = field(default="", compare=False)
+    """The path and query written on the request line; empty when not known (it is not
+    stored: attempts read back from the store have it empty, so it is left out of ==)."""
     status: int | None = None
     response_headers: tuple[Header, ...] = ()
     response_body: bytes = b""
@@ -275,7 +286,9 @@ class ReplayAttempt:
 
     @property
     def fidelity_ok(self) -> bool | None:
-        """Were exactly the intended body bytes sent? None when no body was sent at all."""
+        """Were exactly the intended body bytes sent, to exactly the intended path and query?
+        None when no body was sent at all."""
         if not self.sent_sha256:
             return None
-        return self.sent_sha256 == self.expected_sha256
+        same_target = not self.sent_target or self.sent_target == target_path_qs(self.target)
+        return same_target and self.sent_sha256 == self.expected_sha256

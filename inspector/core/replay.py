@@ -11,7 +11,9 @@ and capped.
 Every attempt becomes a `ReplayAttempt`: the target's status, headers and (capped) body with
 the latency, or an error in plain words ("connection refused: nothing is listening on
 127.0.0.1:3000"). The SHA-256 of the body bytes handed to the connection is compared with the
-stored one (`ReplayAttempt.fidelity_ok`).
+stored one, and the request target written on the request line with the intended one
+(`ReplayAttempt.fidelity_ok`). A `#` in a captured path is part of the path (the receiver
+captured it so), never a URL fragment: it is sent as it was received (see `target_url`).
 
 Limit: aiohttp writes header text as UTF-8, so a header value whose raw bytes are not valid
 UTF-8 goes out as the UTF-8 encoding of its Latin-1 text (values that are valid UTF-8, i.e.
@@ -38,7 +40,14 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from inspector.core import signatures
-from inspector.core.models import FORWARD, REPLAY, CapturedRequest, Header, ReplayAttempt
+from inspector.core.models import (
+    FORWARD,
+    REPLAY,
+    CapturedRequest,
+    Header,
+    ReplayAttempt,
+    target_path_qs,
+)
 from inspector.core.providers import answer_deadline, deadlines, too_slow_for
 
 if TYPE_CHECKING:
@@ -60,6 +69,7 @@ __all__ = [
     "prepare",
     "provider_timeout",
     "slow_warning",
+    "target_url",
     "too_slow_for",
 ]
 
@@ -143,6 +153,18 @@ def join_target(target: str, path: str, query: str) -> str:
     final_query = url.raw_query_string or query
     base = f"{url.scheme.lower()}://{url.raw_authority}{final_path}"
     return f"{base}?{final_query}" if final_query else base
+
+
+def target_url(text: str) -> URL:
+    """The URL `join_target` built, read without re-encoding anything and without taking a
+    `#` as the start of a fragment (see `target_path_qs`); the query starts at the first "?",
+    as the receiver splits a request line."""
+    scheme, _, rest = text.partition("://")
+    path, _, query = target_path_qs(text).partition("?")
+    authority = rest.partition("/")[0]
+    return URL.build(
+        scheme=scheme, authority=authority, path=path, query_string=query, encoded=True
+    )
 
 
 def _shown(text: str) -> str:
@@ -235,7 +257,7 @@ def prepare(
     _check_request_line(base.method, base.path, base.query)
     check_headers(base.headers)
     url_text = join_target(target, base.path, base.query)
-    url = URL(url_text, encoded=True)
+    url = target_url(url_text)
     host = url.host_port_subcomponent or url.raw_host or ""
     headers = _transport_headers(base.headers, host, keep_host)
     if resign is not None or wrong_signature:
@@ -372,10 +394,12 @@ class _Probe:
 
     def __init__(self) -> None:
         self.headers: tuple[Header, ...] | None = None
+        self.target = ""
         self._hash = hashlib.sha256()
 
-    def headers_sent(self, headers: CIMultiDict[str]) -> None:
+    def headers_sent(self, url: URL, headers: CIMultiDict[str]) -> None:
         self.headers = tuple((k, _from_wire(v)) for k, v in headers.items())
+        self.target = url.raw_path_qs
         self._hash = hashlib.sha256()
 
     def chunk_sent(self, chunk: bytes) -> None:
@@ -412,7 +436,7 @@ async def _on_headers_sent(
 ) -> None:
     probe = ctx.trace_request_ctx
     if isinstance(probe, _Probe):
-        probe.headers_sent(params.headers)
+        probe.headers_sent(params.url, params.headers)
 
 
 async def _on_chunk_sent(
@@ -450,6 +474,14 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[byte
         size += len(chunk)
     body = b"".join(chunks)
     return body[:cap], size > cap
+
+
+def _target_changed(url: str, sent: str) -> str | None:
+    """Plain words when the request line did not carry the intended path and query."""
+    meant = target_path_qs(url)
+    if not sent or sent == meant:
+        return None
+    return f"sent to {sent!r} instead of {meant!r}: the path or query changed on the way"
 
 
 def _same_host(a: URL, b: URL) -> bool:
@@ -573,6 +605,7 @@ class Replayer:
         first = _Probe()
         answer = await self._exchange(outgoing, first, follow_redirects)
         latency = (time.perf_counter() - started) * 1000
+        answer.error = answer.error or _target_changed(outgoing.url, first.target)
         return ReplayAttempt(
             request_id=request_id,
             target=outgoing.url,
@@ -584,6 +617,7 @@ class Replayer:
             sent_body=outgoing.body if outgoing.edited else None,
             sent_sha256=first.sha256,
             expected_sha256=outgoing.body_sha256,
+            sent_target=first.target,
             status=answer.status,
             response_headers=answer.headers,
             response_body=answer.body,
@@ -595,7 +629,7 @@ class Replayer:
     async def _exchange(self, outgoing: Outgoing, probe: _Probe, follow: bool) -> _Answer:
         """One request, and the redirects it may follow (same host only)."""
         method, url, headers, body = (
-            outgoing.method, URL(outgoing.url, encoded=True), outgoing.headers, outgoing.body
+            outgoing.method, target_url(outgoing.url), outgoing.headers, outgoing.body
         )  # fmt: skip
         answer = _Answer()
         for hop in range(MAX_REDIRECTS + 1):

@@ -5,8 +5,9 @@ any chunking and gives the same events for every chunking of the same stream. Th
 one source connected: no total timeout (a stream is meant to stay open), a stall timeout instead
 (nothing at all, not even a keepalive comment, for `stall_timeout` seconds means the connection
 is dead), reconnects with exponential backoff and jitter (the server's `retry:` is the base
-delay) and sends `Last-Event-ID`. Every event is stored through `ingest` as a captured request,
-shaped by the source's format (`generic`, `wsapi`, `smee`, `inspector`).
+delay, at least `SERVER_RETRY_FLOOR`) and sends `Last-Event-ID`. Every event is stored through
+`ingest` as a captured request, shaped by the source's format (`generic`, `wsapi`, `smee`,
+`inspector`).
 
 Header values of a source (API keys, bearer tokens) and the URL's query and user info are never
 logged nor shown in a state: `redacted_url` is what appears.
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MAX_EVENT",
+    "SERVER_RETRY_FLOOR",
     "SOURCE_FORMATS",
     "LastIds",
     "SourceState",
@@ -349,6 +351,9 @@ def _smee_request(
 CONNECTING = "connecting"
 LIVE = "live"
 RETRYING = "retrying"
+SERVER_RETRY_FLOOR = 0.5
+"""Seconds: a server's `retry:` below this counts as this (`retry: 0` would otherwise make the
+client reconnect many times a second to a server that closes at once)."""
 STOPPED = "stopped"
 
 
@@ -520,7 +525,9 @@ class SseClient:
     def _next_delay(self) -> float:
         """Exponential backoff from the base delay (the server's `retry:` when given), with
         jitter; the first retry after a live connection waits just about the base delay."""
-        base = self.retry_ms / 1000 if self.retry_ms is not None else self.source.retry_initial
+        base = self.source.retry_initial
+        if self.retry_ms is not None:
+            base = max(self.retry_ms / 1000, SERVER_RETRY_FLOOR)
         base = max(base, 0.05)
         delay = min(self.source.retry_max, base * 2.0 ** min(self._failures, 16))
         self._failures += 1

@@ -205,7 +205,7 @@ class ImportJob(QObject):
         total, done = self.request_count, 0
         outcomes: list[FileOutcome] = []
         for path, result in zip(self.paths, self.results, strict=True):
-            requests: list[CapturedRequest] = list(result.requests)
+            requests: Sequence[CapturedRequest] = result.requests  # HAR: read chunk by chunk
             if result.format == "json":
                 requests = [replace(r, path=payload_path) for r in requests]
             stored, errors = 0, list(result.errors)

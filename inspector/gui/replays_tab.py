@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from yarl import URL
 
-from inspector.core.models import FORWARD, ReplayAttempt, StoredRequest
+from inspector.core.models import FORWARD, ReplayAttempt, StoredRequest, target_path_qs
 from inspector.core.store import Store, StoreError
 from inspector.gui.compare import CompareDialog
 from inspector.gui.replay_dialog import AnswerView, body_text, display_header, latency_text
@@ -60,7 +59,9 @@ def fidelity_tooltip(attempt: ReplayAttempt) -> str:
     if ok is None:
         return "Nothing was sent."
     if ok:
-        return "Exactly the intended body bytes were sent."
+        return "Exactly the intended body bytes were sent, to the intended path and query."
+    if attempt.sent_sha256 == attempt.expected_sha256:
+        return f"The request line carried {attempt.sent_target!r}, not the intended path and query."
     return (
         "The body bytes sent differ from the body meant to be sent "
         f"(sent SHA-256 {attempt.sent_sha256[:16]}…, meant {attempt.expected_sha256[:16]}…)."
@@ -69,12 +70,12 @@ def fidelity_tooltip(attempt: ReplayAttempt) -> str:
 
 def sent_request(original: StoredRequest, attempt: ReplayAttempt) -> StoredRequest:
     """What an attempt sent, as a stored request (to compare with the original)."""
-    url = URL(attempt.target, encoded=True)
+    path, _, query = target_path_qs(attempt.target).partition("?")
     request = replace(
         original.request,
         method=attempt.sent_method or original.request.method,
-        path=url.raw_path or "/",
-        query=url.raw_query_string,
+        path=path,
+        query=query,
         headers=attempt.sent_headers,
         body=attempt.sent_body if attempt.sent_body is not None else original.request.body,
     )

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -101,8 +105,15 @@ def test_curl_file_with_several_commands_and_a_bad_one() -> None:
         ("curl --frobnicate http://x/", "unknown option --frobnicate"),
         ("curl -Z http://x/", "unknown option -Z"),
         ("curl -d @body.json http://x/", "reads a file"),
-        ("curl -F a=b http://x/", "multipart"),
-        ("curl -G -d a=1 http://x/", "-G/--get"),
+        ("curl -F a=@photo.png http://x/", "reads a file"),
+        ("curl -F 'a=<body.txt' http://x/", "reads a file"),
+        ("curl -F a http://x/", "name=content"),
+        ("curl -F a=1 -d b=2 http://x/", "cannot be mixed with -d"),
+        ("curl -G -F a=1 http://x/", "cannot be mixed with -G"),
+        ("curl -F 'a=1;encoder=base64' http://x/", "encoder"),
+        ("curl --he x http://x/", "ambiguous"),
+        ("curl --no-header x http://x/", "only an option without a value"),
+        ("curl -T f http://x/", "-T/--upload-file"),
         ("curl ftp://x/", "not http or https"),
         ("wget http://x/", "`wget` is not a curl command"),
         ("cat f | curl http://x/ --data-binary @-", "`cat` cannot be piped"),
@@ -125,6 +136,7 @@ def test_quoting_and_options() -> None:
     assert request.method == "PATCH"
     assert request.headers == (
         ("Host", "h"),
+        ("Accept-Encoding", "deflate, gzip"),
         ("A", '"q" $x'),
         ("Empty", ""),
         ("User-Agent", "agent"),
@@ -164,3 +176,114 @@ def test_looks_like_curl() -> None:
     assert looks_like_curl("printf %s QQ== | base64 -d | curl http://x/")
     assert not looks_like_curl("hello curl")
     assert not looks_like_curl('{"curl": 1}')
+
+
+# --- what real curl sends (when curl is installed) -------------------------------------------
+
+needs_curl = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
+                                reason="needs curl and bash")  # fmt: skip
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Records method, raw target, headers and body of every request; answers 204."""
+
+    seen: list[tuple[str, str, list[tuple[str, str]], bytes]]
+
+    def _record(self) -> None:
+        size = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(size)
+        self.seen.append((self.command, self.path, list(self.headers.items()), body))
+        self.send_response(204)
+        self.end_headers()
+
+    do_GET = do_POST = do_PUT = do_HEAD = _record
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def curl_target() -> Iterator[tuple[str, list[tuple[str, str, list[tuple[str, str]], bytes]]]]:
+    seen: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+    handler = type("Handler", (Recorder,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def run_shell(command: str) -> None:
+    subprocess.run(["bash", "-c", command], check=True, capture_output=True, timeout=30)
+
+
+def test_to_curl_adds_globoff_only_for_url_patterns() -> None:
+    pattern = to_curl(CapturedRequest("GET", "/glob/[1-3]", "x={a,b}"), "http://h")
+    assert pattern == "curl -X GET 'http://h/glob/[1-3]?x={a,b}' --globoff"
+    [back] = parse_curl(pattern)
+    assert (back.path, back.query) == ("/glob/[1-3]", "x={a,b}")
+    assert "--globoff" not in to_curl(CapturedRequest("GET", "/plain"), "http://h")
+
+
+@needs_curl
+def test_exported_pattern_url_is_one_request(curl_target) -> None:  # type: ignore[no-untyped-def]
+    url, seen = curl_target
+    run_shell(to_curl(CapturedRequest("GET", "/glob/[1-3]", "x={a,b}"), url) + " -s -o /dev/null")
+    assert [(method, path) for method, path, _, _ in seen] == [("GET", "/glob/[1-3]?x={a,b}")]
+
+
+FORM_ARGS = (
+    "-F a=1 -F 'b=\"q;x\\\"y\";type=text/plain; charset=utf-8' "
+    "-F 'c= v ;filename=x.txt;headers=X-A: 1' -F 'na\"me=z;foo=bar' -F '=nameless' "
+    "--form-string 'lit=@x;type=y' -F 'e=;filename=a.png' -F 'f=caf\u00e9'"
+)
+
+
+def _boundary(content_type: str) -> str:
+    return content_type.split("boundary=", 1)[1]
+
+
+@needs_curl
+def test_form_is_built_as_curl_builds_it(curl_target) -> None:  # type: ignore[no-untyped-def]
+    url, seen = curl_target
+    run_shell(f"curl -s -o /dev/null {FORM_ARGS} {url}/form")
+    [(method, path, headers, body)] = seen
+    [ours] = parse_curl(f"curl {FORM_ARGS} {url}/form")
+    theirs_type = dict(headers)["Content-Type"]
+    our_type = ours.header("content-type") or ""
+    assert re.fullmatch(r"multipart/form-data; boundary=-{24}[A-Za-z0-9]{22}", our_type)
+    assert our_type.replace(_boundary(our_type), _boundary(theirs_type)) == theirs_type
+    assert ours.body.replace(_boundary(our_type).encode(), _boundary(theirs_type).encode()) == body
+    assert (ours.method, ours.path) == (method, path)
+
+
+@needs_curl
+@pytest.mark.parametrize(
+    "args",
+    ["-G -d a=1 -d b=x%20y /g?q=0", "-G --data-urlencode 'm=a b' /g", "--url-query 'm=a b&c' "
+     "--url-query +raw=%41 /u?q=0", "-G -d x=1 --url-query dropped=1 /g", "-I -G -d a=1 /h",
+     "--get /g"],
+)  # fmt: skip
+def test_get_and_url_query_match_curl(curl_target, args: str) -> None:  # type: ignore[no-untyped-def]
+    url, seen = curl_target
+    options, target = args.rsplit(" ", 1)
+    run_shell(f"curl -s -o /dev/null {options} {url}{target}")
+    [(method, path, _, body)] = seen
+    [ours] = parse_curl(f"curl {options} {url}{target}")
+    assert (ours.method, ours.target, ours.body) == (method, path, body)
+
+
+def test_compressed_prefixes_and_no_flags() -> None:
+    text = ("curl --sil --no-location --compressed --no-progress-meter --data-b x "
+            "-H 'Accept-Encoding: br' --no-compressed http://h/")  # fmt: skip
+    [request] = parse_curl(text)
+    assert request.headers == (
+        ("Host", "h"), ("Accept-Encoding", "br"),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    )  # fmt: skip
+    assert request.body == b"x"
+    [compressed] = parse_curl("curl --compressed --url=http://h/")
+    assert compressed.headers == (("Host", "h"), ("Accept-Encoding", "deflate, gzip"))
+    [no_head] = parse_curl("curl -I --no-head http://h/")
+    assert no_head.method == "GET"

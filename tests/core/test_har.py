@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.core.formats import FormatError
-from inspector.core.har import is_har, read_har, write_har
+from inspector.core.har import HarRequests, is_har, read_har, stream_har, write_har
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 
 FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
@@ -139,3 +139,58 @@ def test_bad_base64_is_an_entry_error() -> None:
     errors: list[str] = []
     assert read_har(json.dumps(document), errors) == []
     assert errors[0].startswith("entry 1: postData.text is not valid base64")
+
+
+# --- streamed import ---------------------------------------------------------------------------
+
+FIELDS = ("method", "scheme", "path", "query", "headers", "body", "http_version", "received_at_ns")
+
+
+def fields(requests: list[CapturedRequest]) -> list[tuple[object, ...]]:
+    return [tuple(getattr(r, f) for f in FIELDS) for r in requests]
+
+
+def test_stream_har_reads_what_read_har_reads() -> None:
+    text = (FORMATS / "browser.har").read_text("utf-8")
+    errors: list[str] = []
+    streamed = stream_har(text, errors)
+    assert isinstance(streamed, HarRequests)
+    assert errors == ["entry 4: request.url is not text"]
+    assert fields(list(streamed)) == fields(read_har(text, []))
+    assert len(streamed) == 3
+    assert fields(streamed[1:]) == fields([streamed[1], streamed[-1]])
+
+
+@given(st.lists(requests, max_size=4))
+def test_our_har_streams_back_exactly(items: list[CapturedRequest]) -> None:
+    out = io.StringIO()
+    write_har(out, (stored(r) for r in items), keep_credentials=True)
+    streamed = stream_har(out.getvalue(), [])
+    assert streamed is not None
+    assert fields(list(streamed)) == fields(read_har(out.getvalue()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"log": {"entries": [{"request": {}}]', '{"format": "x", "log": {"entries": []}}',
+     '{"log": {"pages": []}}', '{"log": {"entries": {}}}', '{"log": {"entries": []}} x',
+     "[1]", '{"log": {"entries": [' + "[" * 5000 + "]" * 5000 + "]}}"],
+    ids=["truncated", "format-key", "no-entries", "entries-not-a-list", "extra-data",
+         "array", "deep-entry"],
+)  # fmt: skip
+def test_stream_har_leaves_other_documents_to_the_whole_reader(text: str) -> None:
+    assert stream_har(text, []) is None
+
+
+def test_entries_are_read_again_only_when_used(monkeypatch) -> None:
+    entry = {"request": {"method": "POST", "url": "http://h/x", "headers": []}}
+    text = json.dumps({"log": {"version": "1.2", "entries": [entry] * 5, "pages": []}})
+    streamed = stream_har(text, [])
+    assert streamed is not None
+    built: list[object] = []
+    from inspector.core import har
+
+    real = har._entry_request
+    monkeypatch.setattr(har, "_entry_request", lambda e: built.append(e) or real(e))
+    assert [r.path for r in streamed[1:3]] == ["/x", "/x"]
+    assert len(built) == 2

@@ -143,7 +143,8 @@ def test_huge_file_is_refused_before_reading(tmp_path: Path, monkeypatch) -> Non
         (b"hello world\n", "not JSON, HAR or curl"),
         (b"  \n", "the file is empty"),
         (b'{"a": ', "not valid JSON"),
-        (b"[" * 100_000, "not JSON, HAR or curl (JSON nested too deeply)"),
+        (b"[" * 100_000, "not valid JSON: expected a value (char 100000)"),
+        (b"[" * 100_000 + b"]" * 99_999, "not valid JSON: expected ',' or ']' (char 199999)"),
     ],
 )
 def test_junk_is_refused_clearly(tmp_path: Path, data: bytes, message: str) -> None:
@@ -151,3 +152,54 @@ def test_junk_is_refused_clearly(tmp_path: Path, data: bytes, message: str) -> N
     path.write_bytes(data)
     [error] = import_file(path).errors
     assert error.startswith(message)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+     b'{"n": ' + b"7" * 100_000 + b"}", b"[" + b"9" * 100_000 + b", -1" + b"0" * 100_000 + b"]",
+     b'{"log": {"entries": [' + b"[" * 5000 + b"]" * 5000 + b"]}}"],
+    ids=["deep-arrays", "deep-objects", "100k-digit-number", "two-huge-numbers", "deep-har"],
+)  # fmt: skip
+def test_valid_json_beyond_the_parser_limits_is_one_post(tmp_path: Path, body: bytes) -> None:
+    path = tmp_path / "big.json"
+    path.write_bytes(body)
+    result = import_file(path)
+    assert (result.format, result.errors) == ("json", ())
+    [request] = result.requests
+    assert (request.method, request.path, request.body) == ("POST", "/import", body)
+
+
+async def test_deep_json_import_is_stored_and_derived(tmp_path: Path) -> None:
+    from inspector.core.config import Settings
+    from inspector.core.service import InspectorService
+
+    body = b'{"event": "message", "session": "s", "payload": ' + b"[" * 100_000 + b"]" * 100_000
+    body += b"}"
+    [request] = importing.import_bytes(body).requests
+    service = InspectorService(Settings(db_path=tmp_path / "h.db", port=0))
+    await service.start(listen=False)
+    try:
+        await service.ingest(request)
+        await service.settled()
+        assert service.store is not None
+        [stored] = service.store.iter_all()
+    finally:
+        await service.stop()
+    assert stored.request.body == body
+    assert stored.derived.provider == "generic"
+
+
+def test_a_har_is_never_parsed_as_one_document(tmp_path: Path, monkeypatch) -> None:
+    entry = {"request": {"method": "POST", "url": "http://h/x", "headers": [],
+                         "postData": {"mimeType": "application/json", "text": "{}"}}}  # fmt: skip
+    path = tmp_path / "many.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry] * 1000}}))
+
+    def whole(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the whole HAR was parsed at once")
+
+    monkeypatch.setattr(importing.json, "loads", whole)
+    result = import_file(path)
+    assert (result.format, len(result.requests), result.errors) == ("har", 1000, ())
+    assert [r.body for r in result.requests[998:]] == [b"{}", b"{}"]

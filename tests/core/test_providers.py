@@ -625,6 +625,42 @@ def test_meta_errors_and_other_fields() -> None:
     ]
 
 
+def test_meta_calls_echoes_and_user_preferences() -> None:
+    metadata = {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"}
+    calls = [
+        {"id": "wacid.ABC", "to": "15550783881", "from": "16505551234", "event": "connect",
+         "timestamp": "1700000000", "direction": "USER_INITIATED",
+         "session": {"sdp_type": "offer", "sdp": "v=0"}},
+        {"id": "wacid.ABC", "to": "15550783881", "from": "16505551234", "event": "terminate",
+         "timestamp": "1700000033", "direction": "USER_INITIATED", "status": "COMPLETED",
+         "duration": 33},
+    ]  # fmt: skip
+    echoes = [{"from": "15550783881", "to": "16505551234", "id": "wamid.ECHO", "timestamp": "1",
+               "type": "text", "text": {"body": "We ship tomorrow"}}]  # fmt: skip
+    contacts = [{"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}]
+    preferences = [{"wa_id": "16505551234", "detail": "User requested to stop marketing messages",
+                    "category": "marketing_messages", "value": "stop", "timestamp": 1700000000}]
+    body = _meta_body(
+        {"field": "calls", "value": {"metadata": metadata, "calls": calls}},
+        {"field": "smb_message_echoes", "value": {"metadata": metadata, "message_echoes": echoes}},
+        {"field": "user_preferences",
+         "value": {"metadata": metadata, "contacts": contacts, "user_preferences": preferences}},
+    )  # fmt: skip
+    provider, events = detect(request(body, JSON_CT))
+    assert_well_formed(provider, events)
+    assert [(e.event_type, e.summary) for e in events] == [
+        ("calls.connect", "call connect from 16505551234 to 15550783881"),
+        ("calls.terminate", "call terminate from 16505551234 to 15550783881 (COMPLETED, 33 s)"),
+        ("message_echoes.text", "echo: text sent to 16505551234: We ship tomorrow"),
+        ("user_preferences.stop", "16505551234 (Sheena Nelson): stop marketing messages: "
+                                  "User requested to stop marketing messages"),
+    ]  # fmt: skip
+    assert [(e.event_id, e.chat) for e in events[:3]] == [
+        ("wacid.ABC:connect", "16505551234"), ("wacid.ABC:terminate", "16505551234"),
+        ("wamid.ECHO", "16505551234"),
+    ]  # fmt: skip
+
+
 def test_meta_without_changes_still_gives_one_event() -> None:
     body = b'{"object":"whatsapp_business_account","entry":[]}'
     provider, events = detect(request(body, JSON_CT))
@@ -665,6 +701,47 @@ def test_waha_session_status_and_old_acks_differ_by_level() -> None:
 
     assert ack(2).summary == "ack DEVICE for true_1@c.us_AAA"
     assert ack(2).event_id != ack(3).event_id
+
+
+def test_waha_ack_without_payload_says_so() -> None:
+    for body in (b'{"event":"message.ack","session":"default","payload":null}',
+                 b'{"event":"message.ack","session":"default","payload":{}}'):  # fmt: skip
+        event = detect(request(body, JSON_CT))[1][0]
+        assert event.summary == (
+            "message.ack (session default): no payload (no message id or ack state)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("payload", "summary"),
+    [
+        ({"media": {"mimetype": "image/jpeg", "url": "http://x/f"}, "body": ""},
+         "image from 1@c.us: image/jpeg"),
+        ({"media": None, "body": "", "_data": {"type": "ptt"}}, "audio from 1@c.us"),
+        ({"body": "look", "_data": {"type": "image"}}, "image from 1@c.us: look"),
+        ({"body": "", "_data": {"message": {"videoMessage": {"seconds": 3}}}},
+         "video from 1@c.us"),
+        ({"body": "hi", "_data": {"type": "chat"}}, "text from 1@c.us: hi"),
+    ],
+    ids=["media-object", "webjs-ptt", "webjs-image", "noweb-video", "text"],
+)  # fmt: skip
+def test_waha_media_without_has_media(payload: dict[str, Any], summary: str) -> None:
+    payload = {"id": "false_1@c.us_AAA", "from": "1@c.us", **payload}
+    body = json.dumps({"event": "message", "session": "default", "payload": payload})
+    assert detect(request(body.encode(), JSON_CT))[1][0].summary == summary
+
+
+def test_github_security_advisory() -> None:
+    advisory = {"ghsa_id": "GHSA-abcd-1234-efgh", "cve_id": "CVE-2026-0001", "severity": "high",
+                "summary": "Heap overflow in libfoo", "vulnerabilities": []}  # fmt: skip
+    body = json.dumps({"action": "published", "security_advisory": advisory}).encode()
+    headers = (("X-GitHub-Event", "security_advisory"), ("X-GitHub-Delivery", "d1"))
+    provider, events = detect(request(body, JSON_CT, *headers))
+    assert provider == "github"
+    assert events[0].summary == (
+        "security_advisory.published GHSA-abcd-1234-efgh CVE-2026-0001 (high): "
+        "Heap overflow in libfoo"
+    )
 
 
 def test_waha_group_participants_and_wahooks_scheme() -> None:

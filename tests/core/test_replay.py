@@ -229,6 +229,47 @@ async def test_target_path_and_query(echo: RawServer, replayer: Replayer, target
     assert echo.received[0].request_line == line
 
 
+@pytest.fixture
+async def path_recorder() -> AsyncIterator[tuple[str, list[str]]]:
+    """An aiohttp server recording the raw path (request target) of each request."""
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.raw_path)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    runner, url = await run_app(app)
+    yield url, seen
+    await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [("/frag#x", "y"), ("/frag#", ""), ("/a", "b#c"), ("/#?#", "?#")],
+    ids=["hash-in-path", "trailing-hash", "hash-in-query", "hashes-everywhere"],
+)
+async def test_a_hash_in_the_captured_target_is_sent_as_captured(
+    path_recorder: tuple[str, list[str]], replayer: Replayer, path: str, query: str
+) -> None:
+    url, seen = path_recorder
+    attempt = await replayer.send(CapturedRequest("POST", path, query, body=b"{}"), url)
+    raw = f"{path}?{query}" if query else path
+    assert seen == [raw]
+    assert attempt.status == 200
+    assert attempt.error is None
+    assert attempt.sent_target == raw
+    assert attempt.fidelity_ok is True
+
+
+def test_a_changed_request_line_is_a_fidelity_mismatch() -> None:
+    sent = ReplayAttempt(1, "http://h:1/frag#x?y", 0, sent_sha256="a" * 64,
+                         expected_sha256="a" * 64, sent_target="/frag")  # fmt: skip
+    assert sent.fidelity_ok is False
+    assert replace(sent, sent_target="/frag#x?y").fidelity_ok is True
+
+
 def test_join_target_keeps_raw_paths_unencoded() -> None:
     assert join_target("http://h:1", "/a%2F b/..", "q=%41") == "http://h:1/a%2F b/..?q=%41"
     assert join_target("HTTPS://H:1/x", "/a", "") == "https://h:1/x"

@@ -210,6 +210,19 @@ def test_stale_timestamp_is_expired_and_says_old(scheme: str) -> None:
     assert "old" in result.reason
 
 
+@pytest.mark.parametrize(
+    ("age", "said"),
+    [(720, "720 s (12 min) old"), (5 * 3600 + 59, "5 h old"),
+     (12 * 86400 + 5, "12 days old"), (NOW - 1, "53.9 years old"), (-NOW, "53.9 years in")],
+    ids=["minutes", "hours", "days", "years", "years-ahead"],
+)  # fmt: skip
+def test_expired_ages_are_said_in_sensible_units(age: float, said: str) -> None:
+    result = check(signed("standard"), "standard", now=NOW + age)
+    assert result.status is SigStatus.EXPIRED
+    assert said in result.reason
+    assert "min old" not in result.reason.replace("min) old", "")
+
+
 @pytest.mark.parametrize("scheme", TIMESTAMPED)
 def test_future_timestamp_is_expired_and_says_future(scheme: str) -> None:
     result = check(signed(scheme), scheme, now=NOW - 400)
@@ -331,6 +344,29 @@ def test_standard_published_vector() -> None:
     )
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     assert check(request, "standard", secret, now=1614265330).status is SigStatus.VALID
+
+
+# The Standard Webhooks Python library's test_signature_verification_with_unpadded_secret:
+# secrets that need one and two "=" of padding; each signature is the HMAC of the published
+# vector's message with the key the padded secret decodes to (23 and 25 bytes).
+UNPADDED_VECTORS = [
+    ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", "LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk="),
+    ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr", "yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg="),
+]
+
+
+@pytest.mark.parametrize("prefix", ["whsec_", ""])
+@pytest.mark.parametrize(("secret", "signature"), UNPADDED_VECTORS, ids=["one-pad", "two-pads"])
+def test_standard_unpadded_secret_vectors(prefix: str, secret: str, signature: str) -> None:
+    request = vector_request(
+        b'{"test": 2432232314}',
+        ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+        ("webhook-timestamp", "1614265330"),
+        ("webhook-signature", "v1," + signature),
+    )
+    result = check(request, "standard", prefix + secret, now=1614265330)
+    assert result.status is SigStatus.VALID
+    assert "not base64" not in result.reason
 
 
 def test_standard_vector_with_svix_headers() -> None:

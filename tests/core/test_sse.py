@@ -19,6 +19,7 @@ from inspector.core.models import CapturedRequest
 from inspector.core.service import InspectorService
 from inspector.core.sse import (
     NOTE_HEADER,
+    SERVER_RETRY_FLOOR,
     LastIds,
     SourceState,
     SseClient,
@@ -393,6 +394,16 @@ async def test_drop_mid_event_resumes_with_last_event_id_without_gap_or_duplicat
             assert "Last-Event-ID" not in server.requests[0]
             assert server.requests[1]["Last-Event-ID"] == "2"
             assert any(s.state == "retrying" for s in h.states)
+
+
+async def test_a_zero_retry_from_the_server_waits_at_least_the_floor() -> None:
+    async with ScriptedServer(stream(b"retry: 0\n\n", drop=True)) as server:
+        async with Harness(fast(server.url, retry_max=60.0)) as h:
+            await until(lambda: any(s.state == "retrying" for s in h.states))
+            assert h.client.retry_ms == 0
+            retrying = next(s for s in h.states if s.state == "retrying")
+            waited = float(retrying.detail.removeprefix("retrying in ").removesuffix("s"))
+            assert waited >= round(SERVER_RETRY_FLOOR * 0.75, 1)  # the floor, less the jitter
 
 
 async def test_204_stops_for_good() -> None:

@@ -110,6 +110,8 @@ def test_sent_request_uses_the_target_path() -> None:
     original = StoredRequest(CapturedRequest("POST", "/a", body=b"x", id=1), Derived())
     sent = sent_request(original, attempt(1, target="http://h:1/b?c=d"))
     assert (sent.request.path, sent.request.query, sent.request.body) == ("/b", "c=d", b"x")
+    sent = sent_request(original, attempt(1, target="http://h:1/frag#x?y"))
+    assert (sent.request.path, sent.request.query) == ("/frag#x", "y")
 
 
 def test_no_attempts_shows_a_hint(qtbot, store: Store) -> None:

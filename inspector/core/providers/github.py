@@ -51,8 +51,18 @@ def _github_event(parsed: object, form: dict[str, str], request: CapturedRequest
             summary = _said(summary, f"#{_s(item, 'number')} {_s(item, 'title')}".strip())
         elif _obj(body, "release"):
             summary = _said(summary, _s(body, "release", "tag_name"))
+        elif _obj(body, "security_advisory"):
+            summary = _github_advisory(etype, _obj(body, "security_advisory"))
     event_id = _header(request, "x-github-delivery")
     return _event("github", etype, summary, event_id, repo, login)
+
+
+def _github_advisory(etype: str, advisory: dict[str, object]) -> str:
+    """A global security advisory event: its GHSA id (and CVE), severity and summary."""
+    ids = " ".join(i for i in (_s(advisory, "ghsa_id"), _s(advisory, "cve_id")) if i)
+    severity = _s(advisory, "severity")
+    head = f"{etype} {ids or '?'}" + (f" ({severity})" if severity else "")
+    return _said(head, _s(advisory, "summary"))
 
 
 def _from_headers(parsed: object, form: dict[str, str], request: CapturedRequest) -> Event | None:

@@ -67,6 +67,9 @@ def _meta_change(field: str, value: dict[str, object]) -> Iterator[Event]:
     for status in _list(value, "statuses"):
         emitted = True
         yield _meta_status(_obj(status))
+    for event in _meta_more(value, names):
+        emitted = True
+        yield event
     for error in _list(value, "errors"):
         emitted = True
         code, title = _s(error, "code"), _first(_s(error, "title"), _s(error, "message"))
@@ -127,6 +130,55 @@ def _meta_message(message: dict[str, object], names: dict[str, str], only_name: 
         summary = _said(f"{mtype} from {who}", f"{code} {detail}".strip())
     chat = _first(_s(message, "group_id"), sender)
     return _event("meta", f"message.{mtype}", summary, _s(message, "id"), chat, sender)
+
+
+def _meta_more(value: dict[str, object], names: dict[str, str]) -> Iterator[Event]:
+    """Events of the `calls`, `smb_message_echoes` and `user_preferences` fields."""
+    for call in _list(value, "calls"):
+        yield _meta_call(_obj(call))
+    for echo in _list(value, "message_echoes"):
+        yield _meta_echo(_obj(echo), names)
+    for preference in _list(value, "user_preferences"):
+        yield _meta_preference(_obj(preference), names)
+
+
+def _meta_call(call: dict[str, object]) -> Event:
+    """A WhatsApp Calling API call event: connect or terminate (with status and duration)."""
+    event = _s(call, "event") or "unknown"
+    caller, callee = _s(call, "from"), _s(call, "to")
+    outcome = ", ".join(p for p in (_s(call, "status"), _s(call, "duration")) if p)
+    if _s(call, "duration"):
+        outcome += " s"
+    summary = f"call {event} from {caller or '?'} to {callee or '?'}"
+    summary += f" ({outcome})" if outcome else ""
+    user = callee if _s(call, "direction").upper() == "BUSINESS_INITIATED" else caller
+    event_id = f"{_s(call, 'id')}:{event}" if _s(call, "id") else ""
+    return _event("meta", f"calls.{event}", summary, event_id, user, caller)
+
+
+def _meta_echo(message: dict[str, object], names: dict[str, str]) -> Event:
+    """A message the business sent from the WhatsApp Business app, echoed (coexistence)."""
+    mtype = _s(message, "type") or "unknown"
+    recipient = _s(message, "to")
+    part = _obj(message, mtype)
+    detail = _first(_s(part, "body"), _s(part, "caption"), _s(part, "filename"),
+                    _s(part, "emoji"))  # fmt: skip
+    summary = _said(f"echo: {mtype} sent to {_who(recipient, names.get(recipient, ''))}", detail)
+    return _event(
+        "meta", f"message_echoes.{mtype}", summary, _s(message, "id"), recipient,
+        _s(message, "from"),
+    )  # fmt: skip
+
+
+def _meta_preference(preference: dict[str, object], names: dict[str, str]) -> Event:
+    """A user stopping or resuming a category of messages (marketing messages)."""
+    wa_id, value = _s(preference, "wa_id"), _s(preference, "value") or "changed"
+    category = (_s(preference, "category") or "preferences").replace("_", " ")
+    summary = _said(f"{_who(wa_id, names.get(wa_id, ''))}: {value} {category}",
+                    _s(preference, "detail"))  # fmt: skip
+    parts = (wa_id, _s(preference, "category"), value, _s(preference, "timestamp"))
+    event_id = ":".join(parts) if wa_id else ""
+    return _event("meta", f"user_preferences.{value}", summary, event_id, wa_id, wa_id)
 
 
 def _meta_status(status: dict[str, object]) -> Event:

@@ -77,14 +77,10 @@ def _waha_events(body: dict[str, object], request: CapturedRequest) -> Iterator[
     fallback = f"{etype} (session {session})" if session else etype
     summary = fallback
     if event in ("message", "message.any") and payload:
-        media = _obj(payload, "media")
-        if payload.get("hasMedia") is True or media:
-            mime = _s(media, "mimetype")
-            kind = _media_kind(mime)
-            detail = _first(_s(payload, "body"), _s(media, "filename"), mime)
-        else:
-            kind, detail = "text", _s(payload, "body")
+        kind, detail = _waha_content(payload)
         summary = _said(f"{kind} from {from_ or '?'}", detail)
+    elif ack and not payload:
+        summary = f"{fallback}: no payload (no message id or ack state)"
     elif ack:
         summary = f"ack {ack} for {pid or '?'}"
     elif event == "message.reaction":
@@ -128,6 +124,31 @@ def _waha_events(body: dict[str, object], request: CapturedRequest) -> Iterator[
     elif event == "engine.event":
         summary = f"engine.event {_s(payload, 'event')}".strip() + f" (session {session})"
     return iter((_event("waha", etype, summary, event_id, chat, sender),))
+
+
+_WAHA_DATA_KINDS = {"image": "image", "video": "video", "audio": "audio", "ptt": "audio",
+                    "document": "document", "sticker": "sticker"}  # fmt: skip
+"""WEBJS `_data.type` of media messages, as the kind shown."""
+_WAHA_BAILEYS_KINDS = {"imageMessage": "image", "videoMessage": "video",
+                       "audioMessage": "audio", "documentMessage": "document",
+                       "stickerMessage": "sticker"}  # fmt: skip
+"""NOWEB (Baileys) `_data.message` keys of media messages, as the kind shown."""
+
+
+def _waha_content(payload: dict[str, object]) -> tuple[str, str]:
+    """(kind, detail) of a WAHA message: media is recognised by `hasMedia`, a `media` object, or
+    (when `hasMedia` is left out) the engine's raw `_data`."""
+    media = _obj(payload, "media")
+    mime = _s(media, "mimetype")
+    raw_kind = _WAHA_DATA_KINDS.get(_s(payload, "_data", "type"), "")
+    raw_message = _obj(payload, "_data", "message")
+    raw_kind = raw_kind or next(
+        (kind for key, kind in _WAHA_BAILEYS_KINDS.items() if key in raw_message), ""
+    )
+    if payload.get("hasMedia") is True or media or raw_kind:
+        kind = _media_kind(mime) if mime else raw_kind or "media"
+        return kind, _first(_s(payload, "body"), _s(media, "filename"), mime)
+    return "text", _s(payload, "body")
 
 
 def _is_waha(body: dict[str, object]) -> bool:

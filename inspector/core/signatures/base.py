@@ -94,7 +94,18 @@ def _now_text(now: float | None, unit: int) -> str:
     return str(max(0, int((time.time() if now is None else now) * unit)))
 
 
+_LONG_AGES = ((2 * 365 * 86400, 365.25 * 86400, "years"), (2 * 86400, 86400, "days"),
+              (2 * 3600, 3600, "h"))  # fmt: skip
+"""(from, size, name): an age of at least `from` seconds is said in that unit alone."""
+
+
 def _duration(seconds: float) -> str:
+    """An age as "95 s", "720 s (12 min)" (seconds, to compare with a limit in seconds), or
+    beyond two hours in the largest sensible unit: "5 h", "12 days", "53.9 years"."""
+    for start, size, name in _LONG_AGES:
+        if seconds >= start:
+            amount = seconds / size
+            return f"{amount:.1f} {name}" if name == "years" else f"{int(amount)} {name}"
     whole = int(seconds)
     return f"{whole} s ({whole // 60} min)" if whole >= 120 else f"{whole} s"
 

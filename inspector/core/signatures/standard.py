@@ -76,9 +76,10 @@ def _standard_family(request: CapturedRequest) -> str:
 
 
 def _standard_key(secret: str) -> bytes | None:
-    """The key bytes of a whsec_<base64> secret, or None when it is not base64."""
+    """The key bytes of a whsec_<base64> secret, or None when it is not base64. Missing
+    "=" padding is added, as the Standard Webhooks libraries do."""
     text = secret.removeprefix("whsec_")
     try:
-        return base64.b64decode(text, validate=True)
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except ValueError:
         return None
