@@ -330,6 +330,12 @@ def quarantine(path: Path, reason: str) -> Quarantine:
     return Quarantine(target, reason)
 
 
+def _clamped(size: int | None) -> int | None:
+    """A declared size SQLite can hold: a Content-Length up to 2^64-1 is kept as INT64_MAX
+    (the refusal reason keeps the exact figure as text)."""
+    return None if size is None else max(0, min(size, INT64_MAX))
+
+
 # --- the store ------------------------------------------------------------------------------
 
 
@@ -439,7 +445,7 @@ class Store:
                 req.received_at_ns or time.time_ns(), req.method, req.path, req.query,
                 req.http_version, req.scheme, req.remote, headers_to_json(req.headers),
                 req.body, len(req.body), req.body_sha256, req.content_type, req.source,
-                req.refused, req.declared_size, record.response_status,
+                req.refused, _clamped(req.declared_size), record.response_status,
                 _response_headers_json(record.response_headers), record.response_body,
             ),
         )  # fmt: skip

@@ -218,6 +218,15 @@ class GroupWriter:
         futures = self._batches.popleft()
         if kind == "error":
             _fail(futures, StoreError(value))
+        elif kind == "rows":  # some rows stored, some not: each future gets its own answer
+            for future, answer in zip(futures, value, strict=True):
+                if isinstance(answer, str):
+                    _fail([future], StoreError(answer))
+                else:
+                    _resolve(future, answer)
+            stored = [answer for answer in value if not isinstance(answer, str)]
+            if self._on_committed is not None and stored:
+                self._on_committed(stored)
         else:
             for future, request_id in zip(futures, value, strict=True):
                 if not future.done():
@@ -228,7 +237,7 @@ class GroupWriter:
 
     def _dispatch(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if kind in ("ids", "error"):
+        if kind in ("ids", "error", "rows"):
             self._answered(kind, message[1])
         elif kind == "analysed":
             self._on_stored(message[1])
@@ -389,6 +398,14 @@ def writer_main(conn: Connection, path: str, durable: bool, derive: Derive) -> N
         writer.close()
 
 
+def _why(exc: Exception) -> str:
+    """Why a row was not stored, for the sender's 503 (a bug is logged with its traceback)."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    log.error("insert failed", exc_info=exc)
+    return f"cannot store request: {exc}"
+
+
 def _record(wire: WireRecord) -> Record:
     fields, status, headers, body = wire
     return Record(CapturedRequest(*fields), None, status, headers, body)
@@ -494,26 +511,36 @@ class _ChildWriter:
         return True
 
     def insert(self, batches: list[list[WireRecord]]) -> None:
-        """Commit these batches in one transaction, then answer each with its ids."""
+        """Commit these batches in one transaction, then answer each with its ids. When that
+        fails, each row is tried in its own transaction: one bad row fails alone."""
+        records = [_record(wire) for wire in itertools.chain(*batches)]
         try:
-            ids = self.store.insert_many([_record(wire) for wire in itertools.chain(*batches)])
-        except StoreError as exc:
-            self._answer_all(batches, ("error", str(exc)))
-            return
+            results: list[int | str] = list(self.store.insert_many(records))
         except Exception as exc:
-            log.exception("insert failed")
-            self._answer_all(batches, ("error", f"cannot store request: {exc}"))
-            return
+            results = self._insert_one_by_one(records) if len(records) > 1 else [_why(exc)]
         start = 0
         for batch in batches:
-            self.send(("ids", ids[start : start + len(batch)]))
+            answers = results[start : start + len(batch)]
             start += len(batch)
-        self.work = True
-        self.last_capture = time.monotonic()
+            if all(isinstance(answer, int) for answer in answers):
+                self.send(("ids", answers))
+            elif all(isinstance(answer, str) for answer in answers):
+                self.send(("error", answers[0]))
+            else:
+                self.send(("rows", answers))
+        if any(isinstance(answer, int) for answer in results):
+            self.work = True
+            self.last_capture = time.monotonic()
 
-    def _answer_all(self, batches: list[list[WireRecord]], answer: tuple[str, str]) -> None:
-        for _ in batches:
-            self.send(answer)
+    def _insert_one_by_one(self, records: list[Record]) -> list[int | str]:
+        """Each record in its own transaction: its id, or why it cannot be stored."""
+        results: list[int | str] = []
+        for record in records:
+            try:
+                results.append(self.store.insert_many([record])[0])
+            except Exception as exc:
+                results.append(_why(exc))
+        return results
 
     last_analysis = 0.0
     analysed_at = 0.0
