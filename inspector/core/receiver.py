@@ -124,6 +124,8 @@ class Receiver:
         self.port: int | None = None
         self.host: str | None = None
         self.extra_routes: list[tuple[str, str, Handler]] = []
+        self.problem: Callable[[], str | None] = lambda: None
+        """Why capture does not work right now (health then answers 503), or None."""
         self.before_stop: list[Callable[[], Awaitable[None]]] = []
         """Called at the start of `stop()` (e.g. to end long-lived streams, which would
         otherwise hold the shutdown for aiohttp's shutdown timeout)."""
@@ -174,6 +176,9 @@ class Receiver:
     async def _health(self, request: web.Request) -> web.Response:
         if not self.host_allowed(request):
             return _json_response(403, {"error": "foreign Host refused"})
+        problem = self.problem()
+        if problem is not None:
+            return _json_response(503, {"ok": False, "error": problem, "version": __version__})
         return _json_response(200, {"ok": True, "version": __version__})
 
     def host_allowed(self, request: web.Request) -> bool:

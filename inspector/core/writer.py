@@ -60,6 +60,12 @@ BUSY_WINDOW = 0.2
 MIN_ANALYSIS_INTERVAL = 0.01
 BUSY_RATIO = 4.0
 """While capture is busy, analysis waits this many times as long as its last batch took."""
+RESTARTS = 3
+RESTART_WINDOW = 60.0
+"""A writer process that dies is started again, unless it died RESTARTS times within
+RESTART_WINDOW seconds (then something is wrong with the database: capture stays at 503)."""
+RESTART_DELAY = 1.0
+"""Seconds between a writer process dying and the next one starting."""
 STOP_WAIT = 60.0
 """Seconds a child process gets to finish its work when told to stop."""
 T = TypeVar("T")
@@ -119,11 +125,37 @@ class GroupWriter:
         self._drained.set()
         self._settles: deque[asyncio.Future[None]] = deque()
         self._stopped: asyncio.Future[None] | None = None
-        self._ready: asyncio.Future[None] | None = None
+        self._ready: asyncio.Future[str | None] | None = None
         self._dead: str | None = None
+        self._generation = 0
+        """Counts writer processes: messages and losses of an earlier one are ignored."""
+        self._restarting: asyncio.Task[None] | None = None
+        self._restarts: deque[float] = deque(maxlen=RESTARTS)
+        """When the last RESTARTS restarts happened."""
+        self._closing = False
+
+    @property
+    def problem(self) -> str | None:
+        """Why nothing can be stored right now (the process died, is starting again...)."""
+        return self._dead
+
+    @property
+    def restarts(self) -> int:
+        """How many times the writer process was started again after it died."""
+        return self._count_restarts
+
+    _count_restarts = 0
 
     async def start(self) -> None:
         """Start the writer process (it finishes rows a previous run left unanalysed)."""
+        error = await self._spawn()
+        if error is not None:
+            self._dead = error
+            raise StoreError(error)
+
+    async def _spawn(self) -> str | None:
+        """Start a writer process and wait until it has opened the store; returns why it
+        could not (None: it is ready)."""
         context = multiprocessing.get_context("spawn")
         parent_end, child_end = context.Pipe(duplex=True)
         self._process = context.Process(
@@ -135,14 +167,22 @@ class GroupWriter:
         self._process.start()
         child_end.close()
         self._connection = parent_end
-        self._ready = asyncio.get_running_loop().create_future()
-        self._wire = await connect_pipe(parent_end, self._dispatch, self._lost)
-        await self._ready  # the process has opened the store: the first request waits no more
-        if self._dead is not None:
-            raise StoreError(self._dead)
+        self._generation += 1
+        generation = self._generation
+        ready = self._ready = asyncio.get_running_loop().create_future()
+        self._wire = await connect_pipe(
+            parent_end,
+            lambda message: self._dispatch(message) if generation == self._generation else None,
+            lambda exc: self._lost(exc) if generation == self._generation else None,
+        )
+        error: str | None = await ready  # the store is open: the first request waits no more
+        return error
 
     async def close(self) -> None:
         """Commit and analyse what is queued, then stop the writer process."""
+        self._closing = True
+        if self._restarting is not None:
+            await self._restarting
         await self._all_sent()
         if self._wire is not None and self._dead is None:
             self._stopped = asyncio.get_running_loop().create_future()
@@ -254,9 +294,42 @@ class GroupWriter:
     def _died(self, reason: str) -> None:
         if self._stopped is not None and self._stopped.done():
             return  # an orderly stop
+        starting = self._ready is not None and not self._ready.done()
+        if self._ready is not None:
+            _resolve(self._ready, reason)
+        if self._dead is not None or starting:
+            return  # start() or the restart in progress reports it
         self._dead = reason
         log.error(reason)
-        error = StoreError(reason)
+        self._fail_waiting(StoreError(reason))
+        if not self._closing:
+            self._restarting = asyncio.get_running_loop().create_task(self._restart())
+
+    async def _restart(self) -> None:
+        """Start the writer process again after it died (at most RESTARTS times in
+        RESTART_WINDOW seconds; RESTART_DELAY apart): requests get 503 meanwhile."""
+        reason = self._dead or ""
+        await end_child("writer process", None, self._process, self._wire, self._connection)
+        while not self._closing:
+            now = time.monotonic()
+            if len(self._restarts) == RESTARTS and now - self._restarts[0] < RESTART_WINDOW:
+                self._dead = f"{reason}; not started again ({RESTARTS} restarts in a row)"
+                log.error(self._dead)
+                return
+            self._restarts.append(now)
+            self._dead = f"{reason}; starting it again"
+            await asyncio.sleep(RESTART_DELAY)
+            error = await self._spawn()
+            if error is None:
+                self._dead = None
+                self._count_restarts += 1
+                log.warning("the store writer process was started again")
+                return
+            await end_child("writer process", None, self._process, self._wire, self._connection)
+            reason = error
+
+    def _fail_waiting(self, error: StoreError) -> None:
+        """Every request and settle waiting for the writer gets `error`."""
         for futures in self._batches:
             _fail(futures, error)
         _fail([future for _, future in self._outbox], error)
@@ -265,9 +338,8 @@ class GroupWriter:
         for future in self._settles:
             if not future.done():
                 future.set_exception(error)
-        for waiting in (self._stopped, self._ready):
-            if waiting is not None:
-                _resolve(waiting, None)
+        if self._stopped is not None:
+            _resolve(self._stopped, None)
         self._drained.set()
 
 
