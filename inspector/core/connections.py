@@ -56,6 +56,8 @@ class ConnectionLimit:
         self.limit = limit
         self.open = 0
         self.turned_away = 0
+        self.none_open = asyncio.Event()
+        self.none_open.set()
         self._said = False
 
     def admit(self) -> bool:
@@ -69,10 +71,13 @@ class ConnectionLimit:
                 )  # fmt: skip
             return False
         self.open += 1
+        self.none_open.clear()
         return True
 
     def release(self) -> None:
         self.open -= 1
+        if not self.open:
+            self.none_open.set()
         if self.open < self.limit:
             self._said = False
 

@@ -7,6 +7,7 @@ in order with duplicates. A 2xx goes out only after the request is committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import logging
@@ -41,6 +42,8 @@ PARSER_LIMITS = {"max_headers": 16384, "max_field_size": 65536, "max_line_size":
 (a request beyond these is still answered 400 by the HTTP parser)."""
 SHUTDOWN_WAIT = 5.0
 """On stop, requests in progress get this many seconds to finish (aiohttp's default: 60)."""
+DRAIN_SECONDS = 0.5
+"""On stop, at most this long new requests are answered 503 before the port closes."""
 BACKLOG = 128
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 READ_CHUNK = 64 * 1024
@@ -138,6 +141,8 @@ class Receiver:
         """Open connections; new ones beyond its limit are closed at once."""
         self._listener: asyncio.Server | None = None
         self._refusals: set[asyncio.Task[Any]] = set()
+        self.stopping = False
+        """Set while `stop` drains: new requests are answered 503."""
         self.problem: Callable[[], str | None] = lambda: None
         """Why capture does not work right now (health then answers 503), or None."""
         self.before_stop: list[Callable[[], Awaitable[None]]] = []
@@ -159,6 +164,7 @@ class Receiver:
         return app
 
     async def start(self, host: str, port: int) -> None:
+        self.stopping = False
         self._runner = web.AppRunner(
             self.make_app(), handle_signals=False, shutdown_timeout=SHUTDOWN_WAIT
         )
@@ -188,6 +194,7 @@ class Receiver:
         for hook in self.before_stop:
             await hook()
         if self._listener is not None:
+            await self._drain()
             self._listener.close()
             self._listener = None
         if self._runner is not None:
@@ -195,6 +202,15 @@ class Receiver:
             self._runner = None
         if self._refusals:
             await asyncio.wait(set(self._refusals))
+
+    async def _drain(self) -> None:
+        """Before the port closes: new requests are answered 503 (closing their connection),
+        requests in progress finish; up to DRAIN_SECONDS while connections are open. A sender
+        whose connection would otherwise be reset (with its request unanswered) gets an answer
+        and stops sending here."""
+        self.stopping = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connections.none_open.wait(), DRAIN_SECONDS)
 
     def _refused(self, record: CapturedRequest) -> None:
         """Store the record of a request the HTTP parser refused (answered 400 meanwhile);
@@ -240,6 +256,8 @@ class Receiver:
         return None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.stopping:
+            return _json_response(503, {"error": "shutting down, not stored"}, Connection="close")
         if request.path.startswith(RESERVED_PREFIX):
             return _json_response(404, {"error": f"unknown endpoint {request.path}"})
         settings = self._settings()
