@@ -298,7 +298,9 @@ class Receiver:
             await self._capture(captured, 413, headers, body)
         except StoreError as exc:
             log.error("refusal not recorded: %s", exc)
-        return web.Response(status=413, body=body, headers=CIMultiDict(headers))
+        response = web.Response(status=413, body=body, headers=CIMultiDict(headers))
+        response.force_close()  # after at most LINGER_SECONDS of draining what is still sent
+        return response
 
 
 def host_name(host: str) -> str:

@@ -10,7 +10,7 @@ import aiohttp
 
 from inspector.core.service import InspectorService
 
-from .conftest import StartService
+from .conftest import StartService, raw_exchange
 
 NORMAL = 400
 HUGE = (2**63, 2**64 - 1, 2**64 - 2, 2**63 + 12345)
@@ -27,16 +27,6 @@ async def post_all(url: str, count: int) -> list[tuple[int, str]]:
                 return response.status, f"/normal/{n}"
 
         return await asyncio.gather(*(one(n) for n in range(count)))
-
-
-async def answer_head(port: int, data: bytes) -> bytes:
-    """Send `data`; the status line and headers of the answer (the body is never finished)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(data)
-        return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
-    finally:
-        writer.close()
 
 
 def huge_request(size: int) -> bytes:
@@ -58,9 +48,10 @@ async def test_huge_content_length_is_413_with_a_record_and_neighbours_are_store
     assert svc.receiver is not None
     assert svc.receiver.port is not None
     port = svc.receiver.port
-    huge = [answer_head(port, huge_request(size)) for size in HUGE for _ in range(2)]
+    huge = [raw_exchange(port, huge_request(size)) for size in HUGE for _ in range(2)]
     normal, *answers = await asyncio.gather(post_all(svc.url or "", NORMAL), *huge)
     await svc.settled()
+    # answered, then the connection closed (raw_exchange reads until the server closes)
     assert all(answer.startswith(b"HTTP/1.1 413 ") for answer in answers), answers
     assert [status for status, _ in normal] == [200] * NORMAL
     rows = stored_paths(svc)
