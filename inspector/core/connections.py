@@ -94,6 +94,7 @@ class ReceiverProtocol(web.RequestHandler):
         self._admitted = False
         self._head = bytearray()
         self._refusing = False
+        self._lingering: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if not self._limit.admit():
@@ -128,7 +129,14 @@ class ReceiverProtocol(web.RequestHandler):
         self.close()  # whatever still arrives is ignored
         if transport.can_write_eof():
             transport.write_eof()
+        self._lingering = transport
         asyncio.get_running_loop().call_later(LINGER, transport.close)
+
+    def force_close(self) -> None:
+        """Also ends a lingering close at once (the receiver is stopping)."""
+        super().force_close()
+        if self._lingering is not None:
+            self._lingering.close()
 
     def handle_error(
         self,
