@@ -42,7 +42,7 @@ PARSER_LIMITS = {"max_headers": 16384, "max_field_size": 65536, "max_line_size":
 (a request beyond these is still answered 400 by the HTTP parser)."""
 SHUTDOWN_WAIT = 5.0
 """On stop, requests in progress get this many seconds to finish (aiohttp's default: 60)."""
-DRAIN_SECONDS = 0.5
+DRAIN_SECONDS = 1.0
 """On stop, at most this long new requests are answered 503 before the port closes."""
 BACKLOG = 128
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
