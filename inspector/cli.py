@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from inspector import __version__
 from inspector.core.config import (
@@ -28,24 +28,62 @@ from inspector.core.config import (
 def parse_size(text: str) -> int:
     """'10M', '512k', '1048576' -> bytes."""
     units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    shown = text
     text = text.strip().lower().removesuffix("b").removesuffix("i")
+    unit = units.get(text[-1:], 1)
     try:
-        if text and text[-1] in units:
-            return int(float(text[:-1]) * units[text[-1]])
-        return int(text)
+        size = int(float(text[:-1]) * unit) if unit > 1 else int(text)
+    except (ValueError, OverflowError):  # OverflowError: 1e400M is infinite
+        raise argparse.ArgumentTypeError(f"not a size: {shown!r} (try 10M or 512k)") from None
+    if not 1 <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"{shown!r} is out of range (from 1 byte to {MAX_SIZE // 1024**4} TiB)"
+        )
+    return size
+
+
+MAX_SIZE = 1024**5
+"""The largest size option accepted (1 PiB: far beyond any body, far below SQLite's limit)."""
+
+
+def parse_port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: pick a free one)."""
+    try:
+        port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 10M or 512k)") from None
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is out of range (0 to 65535; 0 picks a free one)")
+    return port
 
 
 def _secret(text: str) -> object:
+    from inspector.core.signatures import SCHEMES, get_scheme
+
     try:
-        return parse_secret_option(text)
+        rule = parse_secret_option(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    try:
+        get_scheme(rule.scheme)
+    except ValueError:
+        # the scheme is not named: a mistyped option may have the secret where the scheme goes
+        raise argparse.ArgumentTypeError(
+            f"unknown signature scheme for {rule.path_prefix} (known: {', '.join(SCHEMES)}, or a "
+            "custom hmac:header=NAME;... spec)"
+        ) from None
+    return rule
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line (the option and what is wrong), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="webhook-inspector",
         description="Catch, inspect, verify and replay webhooks. Without a command: the app.",
     )
@@ -66,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser("serve", help="capture webhooks headless (no window)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--port", type=parse_port, help="port (default 8080; 0 picks a free one)")
     serve.add_argument("--db", type=Path, dest="serve_db", help="SQLite file")
     serve.add_argument("--max-body", type=parse_size, help="body size limit (default 10M)")
     serve.add_argument("--secret", type=_secret, action="append", default=[],
@@ -216,6 +254,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"webhook-inspector: {exc}", file=sys.stderr)
         return 2
+    from inspector.core.store import StoreError
+
+    try:
+        return _run(args, settings)
+    except StoreError as exc:  # e.g. --db names a directory, a device, a read-only place
+        print(f"webhook-inspector: --db: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return run_serve(args, settings)
     if args.command == "export":
@@ -277,6 +325,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
     from inspector.core.receiver import ReceiverError
     from inspector.core.service import ForwardDone, InspectorService, RequestsStored, StoreState
+    from inspector.core.store import StoreError
 
     problem = publish_problem(settings)
     if problem:
@@ -305,6 +354,9 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
         print(f"webhook-inspector: {exc}", file=sys.stderr)
         await service.stop()
         return 1
+    except StoreError:
+        await service.stop()
+        raise
     if service.quarantined:
         q = service.quarantined
         print(f"warning: {q.reason}; moved it aside to {q.moved_to} and started a fresh one",

@@ -86,8 +86,8 @@ def parse_secret_option(text: str) -> SecretRule:
     path, sep, rest = text.partition("=")
     scheme, sep2, secret = rest.partition(":")
     if not sep or not sep2 or not path.startswith("/") or not scheme or not secret:
-        raise ValueError(
-            f"expected PATH=SCHEME:SECRET, e.g. /webhook=meta:app-secret (got {text!r})"
+        raise ValueError(  # never repeats the text: it may hold the secret
+            "expected PATH=SCHEME:SECRET, e.g. /webhook=meta:app-secret (PATH starts with /)"
         )
     if scheme.startswith("hmac"):  # a generic spec contains ':' itself: hmac:header=...:SECRET
         spec, _, secret = rest.rpartition(":")

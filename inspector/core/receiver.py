@@ -7,18 +7,26 @@ in order with duplicates. A 2xx goes out only after the request is committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from inspector import __version__
 from inspector.core.config import Settings
+from inspector.core.connections import (
+    IDLE_TIMEOUT,
+    ConnectionLimit,
+    ReceiverProtocol,
+    max_connections,
+)
 from inspector.core.derive import handshake_answer, meta_handshake
 from inspector.core.models import CapturedRequest, Header, ResponseSpec
 from inspector.core.store import StoreError
@@ -32,6 +40,11 @@ LINGER_SECONDS = 1.0
 PARSER_LIMITS = {"max_headers": 16384, "max_field_size": 65536, "max_line_size": 65536}
 """aiohttp refuses more than 128 headers or 8 KiB lines by default: capture them instead
 (a request beyond these is still answered 400 by the HTTP parser)."""
+SHUTDOWN_WAIT = 5.0
+"""On stop, requests in progress get this many seconds to finish (aiohttp's default: 60)."""
+DRAIN_SECONDS = 1.0
+"""On stop, at most this long new requests are answered 503 before the port closes."""
+BACKLOG = 128
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 READ_CHUNK = 64 * 1024
 
@@ -124,6 +137,14 @@ class Receiver:
         self.port: int | None = None
         self.host: str | None = None
         self.extra_routes: list[tuple[str, str, Handler]] = []
+        self.connections = ConnectionLimit(max_connections())
+        """Open connections; new ones beyond its limit are closed at once."""
+        self._listener: asyncio.Server | None = None
+        self._refusals: set[asyncio.Task[Any]] = set()
+        self.stopping = False
+        """Set while `stop` drains: new requests are answered 503."""
+        self.problem: Callable[[], str | None] = lambda: None
+        """Why capture does not work right now (health then answers 503), or None."""
         self.before_stop: list[Callable[[], Awaitable[None]]] = []
         """Called at the start of `stop()` (e.g. to end long-lived streams, which would
         otherwise hold the shutdown for aiohttp's shutdown timeout)."""
@@ -143,37 +164,75 @@ class Receiver:
         return app
 
     async def start(self, host: str, port: int) -> None:
+        self.stopping = False
         self._runner = web.AppRunner(
-            self.make_app(),
-            access_log=None,  # the default access log prints query strings (tokens)
-            auto_decompress=False,  # store gzip bodies as received
-            handle_signals=False,
-            max_headers=PARSER_LIMITS["max_headers"],
-            max_field_size=PARSER_LIMITS["max_field_size"],
-            max_line_size=PARSER_LIMITS["max_line_size"],
-            lingering_time=LINGER_SECONDS,
+            self.make_app(), handle_signals=False, shutdown_timeout=SHUTDOWN_WAIT
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        server, loop = self._runner.server, asyncio.get_running_loop()
+        assert server is not None
+        options = {
+            "loop": loop,
+            "access_log": None,  # the default access log prints query strings (tokens)
+            "auto_decompress": False,  # store gzip bodies as received
+            "keepalive_timeout": IDLE_TIMEOUT,
+            "lingering_time": LINGER_SECONDS,
+            **PARSER_LIMITS,
+        }
         try:
-            await site.start()
-        except OSError as exc:
+            self._listener = await loop.create_server(
+                lambda: ReceiverProtocol(server, limit=self.connections, refused=self._refused,
+                                         **options),
+                host, port, reuse_address=True, backlog=BACKLOG,
+            )  # fmt: skip
+        except (OSError, OverflowError) as exc:
             await self.stop()
             raise ReceiverError(_bind_error(host, port, exc)) from exc
-        self.host, self.port = host, int(self._runner.addresses[0][1])
+        self.host, self.port = host, int(self._listener.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
         for hook in self.before_stop:
             await hook()
+        if self._listener is not None:
+            await self._drain()
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._refusals:
+            await asyncio.wait(set(self._refusals))
+
+    async def _drain(self) -> None:
+        """Before the port closes: new requests are answered 503 (closing their connection),
+        requests in progress finish; up to DRAIN_SECONDS while connections are open. A sender
+        whose connection would otherwise be reset (with its request unanswered) gets an answer
+        and stops sending here."""
+        self.stopping = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connections.none_open.wait(), DRAIN_SECONDS)
+
+    def _refused(self, record: CapturedRequest) -> None:
+        """Store the record of a request the HTTP parser refused (answered 400 meanwhile);
+        `stop` waits for these."""
+        task = asyncio.get_running_loop().create_task(self._store_refusal(record))
+        self._refusals.add(task)
+        task.add_done_callback(self._refusals.discard)
+
+    async def _store_refusal(self, record: CapturedRequest) -> None:
+        try:
+            await self._capture(record, 400, (("Connection", "close"),), b"")
+        except StoreError as exc:
+            log.error("refusal not recorded: %s", exc)
 
     # handlers
 
     async def _health(self, request: web.Request) -> web.Response:
         if not self.host_allowed(request):
             return _json_response(403, {"error": "foreign Host refused"})
+        problem = self.problem()
+        if problem is not None:
+            return _json_response(503, {"ok": False, "error": problem, "version": __version__})
         return _json_response(200, {"ok": True, "version": __version__})
 
     def host_allowed(self, request: web.Request) -> bool:
@@ -197,6 +256,8 @@ class Receiver:
         return None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.stopping:
+            return _json_response(503, {"error": "shutting down, not stored"}, Connection="close")
         if request.path.startswith(RESERVED_PREFIX):
             return _json_response(404, {"error": f"unknown endpoint {request.path}"})
         settings = self._settings()
@@ -237,7 +298,9 @@ class Receiver:
             await self._capture(captured, 413, headers, body)
         except StoreError as exc:
             log.error("refusal not recorded: %s", exc)
-        return web.Response(status=413, body=body, headers=CIMultiDict(headers))
+        response = web.Response(status=413, body=body, headers=CIMultiDict(headers))
+        response.force_close()  # after at most LINGER_SECONDS of draining what is still sent
+        return response
 
 
 def host_name(host: str) -> str:
@@ -247,7 +310,9 @@ def host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def _bind_error(host: str, port: int, exc: OSError) -> str:
+def _bind_error(host: str, port: int, exc: OSError | OverflowError) -> str:
+    if isinstance(exc, OverflowError):
+        return f"port {port} is out of range (0 to 65535)"
     if exc.errno == errno.EADDRINUSE:
         return (
             f"port {port} on {host} is already in use: stop the other program, "

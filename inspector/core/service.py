@@ -175,6 +175,7 @@ class InspectorService:
         )
         await self.writer.start()
         self.receiver = Receiver(lambda: self.settings, self._capture)
+        self.receiver.problem = lambda: self.writer.problem if self.writer else "not started"
         self.publisher = StreamPublisher(lambda: self.settings, self._require_store, self.subscribe)
         self.publisher.install(self.receiver)
         await self._sync_sources()

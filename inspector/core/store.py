@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -256,6 +257,29 @@ def _connect(path: Path, *, durable: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def not_a_file(path: Path) -> str | None:
+    """Why `path` can never hold a database (a directory, a device, a FIFO, a socket...), or
+    None for a regular file or a path that does not exist yet. Such a path is never moved."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{path} cannot be used as the database: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    return f"{path} is {_file_kind(mode)}, not a database file"
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    )  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
 def check_file(path: Path) -> str | None:
     """Why `path` is not a usable database of ours, or None when it is (or does not exist)."""
     if not path.exists() or path.stat().st_size == 0:
@@ -286,7 +310,11 @@ def _check_connection(conn: sqlite3.Connection, path: Path) -> str | None:
 
 
 def quarantine(path: Path, reason: str) -> Quarantine:
-    """Move `path` and its -wal/-shm aside under a timestamped name. Never deletes anything."""
+    """Move `path` and its -wal/-shm aside under a timestamped name. Never deletes anything,
+    and only ever moves a regular file (anything else raises StoreError)."""
+    problem = not_a_file(path) or (None if path.is_file() else f"{path} does not exist")
+    if problem is not None:
+        raise StoreError(problem)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     counter = 1
@@ -300,6 +328,12 @@ def quarantine(path: Path, reason: str) -> Quarantine:
             os.replace(side, Path(str(target) + suffix))
     log.warning("database %s moved aside to %s: %s", path, target, reason)
     return Quarantine(target, reason)
+
+
+def _clamped(size: int | None) -> int | None:
+    """A declared size SQLite can hold: a Content-Length up to 2^64-1 is kept as INT64_MAX
+    (the refusal reason keeps the exact figure as text)."""
+    return None if size is None else max(0, min(size, INT64_MAX))
 
 
 # --- the store ------------------------------------------------------------------------------
@@ -323,12 +357,21 @@ class Store:
         """Open (creating or migrating) the database at `path`. A corrupt or foreign file is
         quarantined and a fresh one started; `store.quarantined` says where the old one went."""
         store = cls(Path(path), durable=durable)
-        store.path.parent.mkdir(parents=True, exist_ok=True)
+        problem = not_a_file(store.path)
+        if problem is not None:
+            raise StoreError(problem)
+        try:
+            store.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {store.path.parent}: {exc.strerror or exc}") from exc
         reason = check_file(store.path)
         if reason is not None:
             store.quarantined = quarantine(store.path, reason)
         try:
             migrate(store.writer())
+        except sqlite3.OperationalError as exc:  # cannot open or write: nothing to move aside
+            store.close()
+            raise StoreError(f"cannot open {store.path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             store.close()
             store.quarantined = quarantine(store.path, f"unreadable database: {exc}")
@@ -402,7 +445,7 @@ class Store:
                 req.received_at_ns or time.time_ns(), req.method, req.path, req.query,
                 req.http_version, req.scheme, req.remote, headers_to_json(req.headers),
                 req.body, len(req.body), req.body_sha256, req.content_type, req.source,
-                req.refused, req.declared_size, record.response_status,
+                req.refused, _clamped(req.declared_size), record.response_status,
                 _response_headers_json(record.response_headers), record.response_body,
             ),
         )  # fmt: skip

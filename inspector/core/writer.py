@@ -60,6 +60,12 @@ BUSY_WINDOW = 0.2
 MIN_ANALYSIS_INTERVAL = 0.01
 BUSY_RATIO = 4.0
 """While capture is busy, analysis waits this many times as long as its last batch took."""
+RESTARTS = 3
+RESTART_WINDOW = 60.0
+"""A writer process that dies is started again, unless it died RESTARTS times within
+RESTART_WINDOW seconds (then something is wrong with the database: capture stays at 503)."""
+RESTART_DELAY = 1.0
+"""Seconds between a writer process dying and the next one starting."""
 STOP_WAIT = 60.0
 """Seconds a child process gets to finish its work when told to stop."""
 T = TypeVar("T")
@@ -119,11 +125,37 @@ class GroupWriter:
         self._drained.set()
         self._settles: deque[asyncio.Future[None]] = deque()
         self._stopped: asyncio.Future[None] | None = None
-        self._ready: asyncio.Future[None] | None = None
+        self._ready: asyncio.Future[str | None] | None = None
         self._dead: str | None = None
+        self._generation = 0
+        """Counts writer processes: messages and losses of an earlier one are ignored."""
+        self._restarting: asyncio.Task[None] | None = None
+        self._restarts: deque[float] = deque(maxlen=RESTARTS)
+        """When the last RESTARTS restarts happened."""
+        self._closing = False
+
+    @property
+    def problem(self) -> str | None:
+        """Why nothing can be stored right now (the process died, is starting again...)."""
+        return self._dead
+
+    @property
+    def restarts(self) -> int:
+        """How many times the writer process was started again after it died."""
+        return self._count_restarts
+
+    _count_restarts = 0
 
     async def start(self) -> None:
         """Start the writer process (it finishes rows a previous run left unanalysed)."""
+        error = await self._spawn()
+        if error is not None:
+            self._dead = error
+            raise StoreError(error)
+
+    async def _spawn(self) -> str | None:
+        """Start a writer process and wait until it has opened the store; returns why it
+        could not (None: it is ready)."""
         context = multiprocessing.get_context("spawn")
         parent_end, child_end = context.Pipe(duplex=True)
         self._process = context.Process(
@@ -135,14 +167,22 @@ class GroupWriter:
         self._process.start()
         child_end.close()
         self._connection = parent_end
-        self._ready = asyncio.get_running_loop().create_future()
-        self._wire = await connect_pipe(parent_end, self._dispatch, self._lost)
-        await self._ready  # the process has opened the store: the first request waits no more
-        if self._dead is not None:
-            raise StoreError(self._dead)
+        self._generation += 1
+        generation = self._generation
+        ready = self._ready = asyncio.get_running_loop().create_future()
+        self._wire = await connect_pipe(
+            parent_end,
+            lambda message: self._dispatch(message) if generation == self._generation else None,
+            lambda exc: self._lost(exc) if generation == self._generation else None,
+        )
+        error: str | None = await ready  # the store is open: the first request waits no more
+        return error
 
     async def close(self) -> None:
         """Commit and analyse what is queued, then stop the writer process."""
+        self._closing = True
+        if self._restarting is not None:
+            await self._restarting
         await self._all_sent()
         if self._wire is not None and self._dead is None:
             self._stopped = asyncio.get_running_loop().create_future()
@@ -218,6 +258,15 @@ class GroupWriter:
         futures = self._batches.popleft()
         if kind == "error":
             _fail(futures, StoreError(value))
+        elif kind == "rows":  # some rows stored, some not: each future gets its own answer
+            for future, answer in zip(futures, value, strict=True):
+                if isinstance(answer, str):
+                    _fail([future], StoreError(answer))
+                else:
+                    _resolve(future, answer)
+            stored = [answer for answer in value if not isinstance(answer, str)]
+            if self._on_committed is not None and stored:
+                self._on_committed(stored)
         else:
             for future, request_id in zip(futures, value, strict=True):
                 if not future.done():
@@ -228,7 +277,7 @@ class GroupWriter:
 
     def _dispatch(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if kind in ("ids", "error"):
+        if kind in ("ids", "error", "rows"):
             self._answered(kind, message[1])
         elif kind == "analysed":
             self._on_stored(message[1])
@@ -245,9 +294,42 @@ class GroupWriter:
     def _died(self, reason: str) -> None:
         if self._stopped is not None and self._stopped.done():
             return  # an orderly stop
+        starting = self._ready is not None and not self._ready.done()
+        if self._ready is not None:
+            _resolve(self._ready, reason)
+        if self._dead is not None or starting:
+            return  # start() or the restart in progress reports it
         self._dead = reason
         log.error(reason)
-        error = StoreError(reason)
+        self._fail_waiting(StoreError(reason))
+        if not self._closing:
+            self._restarting = asyncio.get_running_loop().create_task(self._restart())
+
+    async def _restart(self) -> None:
+        """Start the writer process again after it died (at most RESTARTS times in
+        RESTART_WINDOW seconds; RESTART_DELAY apart): requests get 503 meanwhile."""
+        reason = self._dead or ""
+        await end_child("writer process", None, self._process, self._wire, self._connection)
+        while not self._closing:
+            now = time.monotonic()
+            if len(self._restarts) == RESTARTS and now - self._restarts[0] < RESTART_WINDOW:
+                self._dead = f"{reason}; not started again ({RESTARTS} restarts in a row)"
+                log.error(self._dead)
+                return
+            self._restarts.append(now)
+            self._dead = f"{reason}; starting it again"
+            await asyncio.sleep(RESTART_DELAY)
+            error = await self._spawn()
+            if error is None:
+                self._dead = None
+                self._count_restarts += 1
+                log.warning("the store writer process was started again")
+                return
+            await end_child("writer process", None, self._process, self._wire, self._connection)
+            reason = error
+
+    def _fail_waiting(self, error: StoreError) -> None:
+        """Every request and settle waiting for the writer gets `error`."""
         for futures in self._batches:
             _fail(futures, error)
         _fail([future for _, future in self._outbox], error)
@@ -256,9 +338,8 @@ class GroupWriter:
         for future in self._settles:
             if not future.done():
                 future.set_exception(error)
-        for waiting in (self._stopped, self._ready):
-            if waiting is not None:
-                _resolve(waiting, None)
+        if self._stopped is not None:
+            _resolve(self._stopped, None)
         self._drained.set()
 
 
@@ -389,6 +470,14 @@ def writer_main(conn: Connection, path: str, durable: bool, derive: Derive) -> N
         writer.close()
 
 
+def _why(exc: Exception) -> str:
+    """Why a row was not stored, for the sender's 503 (a bug is logged with its traceback)."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    log.error("insert failed", exc_info=exc)
+    return f"cannot store request: {exc}"
+
+
 def _record(wire: WireRecord) -> Record:
     fields, status, headers, body = wire
     return Record(CapturedRequest(*fields), None, status, headers, body)
@@ -494,26 +583,36 @@ class _ChildWriter:
         return True
 
     def insert(self, batches: list[list[WireRecord]]) -> None:
-        """Commit these batches in one transaction, then answer each with its ids."""
+        """Commit these batches in one transaction, then answer each with its ids. When that
+        fails, each row is tried in its own transaction: one bad row fails alone."""
+        records = [_record(wire) for wire in itertools.chain(*batches)]
         try:
-            ids = self.store.insert_many([_record(wire) for wire in itertools.chain(*batches)])
-        except StoreError as exc:
-            self._answer_all(batches, ("error", str(exc)))
-            return
+            results: list[int | str] = list(self.store.insert_many(records))
         except Exception as exc:
-            log.exception("insert failed")
-            self._answer_all(batches, ("error", f"cannot store request: {exc}"))
-            return
+            results = self._insert_one_by_one(records) if len(records) > 1 else [_why(exc)]
         start = 0
         for batch in batches:
-            self.send(("ids", ids[start : start + len(batch)]))
+            answers = results[start : start + len(batch)]
             start += len(batch)
-        self.work = True
-        self.last_capture = time.monotonic()
+            if all(isinstance(answer, int) for answer in answers):
+                self.send(("ids", answers))
+            elif all(isinstance(answer, str) for answer in answers):
+                self.send(("error", answers[0]))
+            else:
+                self.send(("rows", answers))
+        if any(isinstance(answer, int) for answer in results):
+            self.work = True
+            self.last_capture = time.monotonic()
 
-    def _answer_all(self, batches: list[list[WireRecord]], answer: tuple[str, str]) -> None:
-        for _ in batches:
-            self.send(answer)
+    def _insert_one_by_one(self, records: list[Record]) -> list[int | str]:
+        """Each record in its own transaction: its id, or why it cannot be stored."""
+        results: list[int | str] = []
+        for record in records:
+            try:
+                results.append(self.store.insert_many([record])[0])
+            except Exception as exc:
+                results.append(_why(exc))
+        return results
 
     last_analysis = 0.0
     analysed_at = 0.0

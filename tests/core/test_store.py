@@ -341,3 +341,13 @@ def test_get_many_keeps_the_order_asked_and_skips_missing_ids(store: Store) -> N
     found = store.get_many([ids[2], 999, ids[0]])
     assert [s.id for s in found] == [ids[2], ids[0]]
     assert [s.derived.events[0].event_id for s in found] == ["wamid.2", "wamid.0"]
+
+
+def test_a_declared_size_beyond_int64_is_kept_capped(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "h.db")
+    request = CapturedRequest("POST", "/huge", refused="too large", declared_size=2**64 - 1)
+    (request_id,) = store.insert_many([Record(request, None, 413)])
+    stored = store.get(request_id)
+    assert stored is not None
+    assert stored.request.declared_size == 2**63 - 1
+    store.close()

@@ -6,6 +6,7 @@ from pathlib import Path
 from inspector.core.models import CapturedRequest, Derived, Event
 from inspector.core.store import Record, Store
 from inspector.core.writer import GroupWriter, Stored
+from tests import polling
 
 
 def derive_path(request: CapturedRequest) -> Derived:
@@ -97,5 +98,21 @@ async def test_durable_writer_groups_waiting_batches_and_answers_each(tmp_path: 
     assert sorted(ids) == list(range(1, 501))
     paths = dict(store.reader().execute("SELECT id, path FROM requests").fetchall())
     assert all(paths[i] == r.path for i, r in zip(ids, requests, strict=True))
+    await writer.close()
+    store.close()
+
+
+async def test_a_killed_writer_process_is_started_again_and_reaped(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "w.db")
+    writer = GroupWriter(store, derive_path, lambda items: None)
+    await writer.start()
+    old = writer._process
+    old.kill()
+    await polling.until(lambda: writer.problem is not None, 30)  # the loss is noticed
+    assert "stopped unexpectedly" in (writer.problem or "")
+    await polling.until(lambda: writer.problem is None, 60)  # started again
+    assert writer.restarts == 1
+    assert old.exitcode is not None  # joined: no zombie left
+    assert await writer.submit(CapturedRequest("POST", "/again")) >= 1
     await writer.close()
     store.close()
