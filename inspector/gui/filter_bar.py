@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from inspector.core import filters
 from inspector.gui.request_model import Where
 from inspector.gui.text import plain_label
+from inspector.gui.widgets import HINT_STYLE
 
 DEBOUNCE_MS = 200
 PROVIDER_CHIPS = (("meta", "Meta"), ("waha", "WAHA"), ("wsapi", "WSAPI"), ("gowa", "GOWA"),
@@ -88,7 +89,7 @@ class FilterBar(QWidget):
         self.sig_chips = self._chips(chips, SIG_CHIPS, "signature")
         chips.addStretch(1)
         self.shown = plain_label(parent=self.chips_bar)
-        self.shown.setStyleSheet("color:palette(placeholder-text);")
+        self.shown.setStyleSheet(HINT_STYLE)
         chips.addWidget(self.shown)
         self.stale = False
         self._setup_completer()
@@ -101,9 +102,10 @@ class FilterBar(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         # style sheets resolve palette() once: re-apply them when the theme changes
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             for button in (*self.provider_chips.values(), *self.sig_chips.values()):
                 button.setStyleSheet(CHIP_STYLE)
+            self.shown.setStyleSheet(HINT_STYLE)
         super().changeEvent(event)
 
     # chips

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 from inspector.gui.text import plain_label
 from inspector.gui.theme import banner_colours
 
+HINT_STYLE = "color:palette(placeholder-text);"
+
 
 class Banner(QFrame):
     """A coloured strip with a plain-text message, an optional action and a close button.
@@ -128,13 +130,20 @@ class EmptyState(QWidget):
         drop = plain_label("You can also drop exported JSON/NDJSON, HAR or curl files on this "
                            "window (or use File > Import…) to load them.", box)  # fmt: skip
         drop.setWordWrap(True)
-        drop.setStyleSheet("color:palette(placeholder-text);")
+        drop.setStyleSheet(HINT_STYLE)
+        self.drop_hint = drop
         layout.addWidget(drop)
         row = QHBoxLayout()
         row.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addLayout(row)
         outer.addStretch(2)
         self.set_url("")
+
+    def changeEvent(self, event: QEvent) -> None:
+        # style sheets resolve palette() once: re-apply the hint's when the theme changes
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.drop_hint.setStyleSheet(HINT_STYLE)
+        super().changeEvent(event)
 
     def _url_row(self, parent: QWidget) -> QHBoxLayout:
         row = QHBoxLayout()
