@@ -84,7 +84,8 @@ class StatusPanel(QObject):
         if rate:
             text += f" · {rate:.1f}/s"
         self.counts.setText(text)
-        self.invalid_label.setText(f"{self.invalid:,} invalid signatures")
+        signatures = "signature" if self.invalid == 1 else "signatures"
+        self.invalid_label.setText(f"{self.invalid:,} invalid {signatures}")
         self.invalid_label.setStyleSheet(f"color:{RED};" if self.invalid else "")
         self.invalid_label.setVisible(bool(self.invalid))
 

@@ -193,7 +193,7 @@ def test_follow_on_shows_the_newest_in_the_detail_pane_once_rows_settle(
 def test_status_counts_invalid_signatures(qtbot, seeded: MainWindow, bridge) -> None:
     assert seeded.status.total == 5
     assert seeded.status.invalid == 1
-    assert seeded.status.invalid_label.text() == "1 invalid signatures"
+    assert seeded.status.invalid_label.text() == "1 invalid signature"
     bridge.counted.emit(3, 2)
     qtbot.waitUntil(lambda: seeded.status.invalid == 3)
     assert seeded.status.total == 8
