@@ -72,6 +72,7 @@ FOLLOW_DETAIL_DELAY_MS = 300
 arriving for this long."""
 UNDO_MS = 10_000
 """How long deleted requests can be brought back (they are removed from the store after)."""
+DELETE_CHUNK = 500
 
 
 class RequestTable(QTableView):
@@ -445,20 +446,27 @@ class MainWindow(QMainWindow):
     def _recount(self) -> None:
         store = self.bridge.store
         if store is not None:
-            kept, params = self._kept()
-            invalid = " AND ".join(c for c in ("sig_status = 'invalid'", kept) if c)
-            self.status.set_totals(store.count(kept, params), store.count(invalid, params))
+            invalid = "sig_status = 'invalid'"
+            self.status.set_totals(self._count_kept(""), self._count_kept(invalid))
             flt = self.model.filter
-            where = " AND ".join(c for c in (flt.where and f"({flt.where})", kept) if c)
-            self._filtered_count = store.count(where, (*flt.params, *params))
+            self._filtered_count = self._count_kept(flt.where, tuple(flt.params))
         self._show_shown()
         self._update_page()
 
-    def _kept(self) -> tuple[str, tuple[int, ...]]:
-        """A condition leaving out the requests deleted but still undoable."""
-        if not self._deleting:
-            return "", ()
-        return f"id NOT IN ({','.join('?' * len(self._deleting))})", tuple(self._deleting)
+    def _count_kept(self, where: str, params: tuple[object, ...] = ()) -> int:
+        """Requests matching `where`, less those deleted but still undoable (counted by
+        chunks: a select-all delete can hold more ids than SQLite takes parameters)."""
+        store = self.bridge.store
+        assert store is not None
+        count = store.count(where, params)
+        pending = self._deleting
+        for start in range(0, len(pending), DELETE_CHUNK):
+            chunk = pending[start : start + DELETE_CHUNK]
+            condition = f"id IN ({','.join('?' * len(chunk))})"
+            if where:
+                condition = f"({where}) AND {condition}"
+            count -= store.count(condition, (*params, *chunk))
+        return count
 
     def _show_shown(self) -> None:
         """ "N of M shown" when a filter is on."""
@@ -523,14 +531,15 @@ class MainWindow(QMainWindow):
 
     def _select_ids(self, ids: list[int]) -> None:
         """Select these requests (those shown) without it counting as the user's choice."""
-        rows = [r for r in (self.model.row_of(i) for i in ids) if r is not None]
+        rows = sorted(r for r in (self.model.row_of(i) for i in ids) if r is not None)
+        wanted = QItemSelection()
+        for first, last in _runs(rows):
+            wanted.select(self.model.index(first, 0), self.model.index(last, 0))
         selection = self.table.selectionModel()
         flag = selection.SelectionFlag
         self._auto_selecting = True
         try:
-            selection.clearSelection()
-            for row in rows:
-                selection.select(self.model.index(row, 0), flag.Select | flag.Rows)
+            selection.select(wanted, flag.ClearAndSelect | flag.Rows)
             if rows:
                 selection.setCurrentIndex(self.model.index(rows[0], 0), flag.Current | flag.Rows)
         finally:
@@ -1076,6 +1085,17 @@ async def _apply_receiver(bridge: CoreBridge, new: object, *, listening: bool) -
             await service.restart_receiver()
     except ReceiverError:
         pass
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]: ascending rows as contiguous ranges."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def _ids_text(ids: list[int]) -> str:

@@ -201,12 +201,16 @@ class RequestTableModel(QAbstractTableModel):
         low, high = min(ids), max(ids)
         matching = set(self._store.ids_after(low - 1, flt.where, flt.params, up_to=high))
         oldest = self._oldest_read if not self._exhausted else 0
-        for request_id in sorted(matching & set(ids), reverse=True):
-            if oldest <= request_id <= self._after and self.row_of(request_id) is None:
-                row = bisect.bisect_left(self._ids, -request_id, key=operator.neg)
-                self.beginInsertRows(QModelIndex(), row, row)
-                self._ids.insert(row, request_id)
-                self.endInsertRows()
+        back = [i for i in sorted(matching & set(ids), reverse=True)
+                if oldest <= i <= self._after and self.row_of(i) is None]  # fmt: skip
+        runs: dict[int, list[int]] = {}  # insertion row -> ids going there, newest first
+        for request_id in back:
+            row = bisect.bisect_left(self._ids, -request_id, key=operator.neg)
+            runs.setdefault(row, []).append(request_id)
+        for row in sorted(runs, reverse=True):  # from the bottom: rows above stay valid
+            self.beginInsertRows(QModelIndex(), row, row + len(runs[row]) - 1)
+            self._ids[row:row] = runs[row]
+            self.endInsertRows()
 
     def id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None

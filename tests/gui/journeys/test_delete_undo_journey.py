@@ -88,3 +88,27 @@ def test_rows_deleted_and_not_undone_are_removed_when_the_window_closes(
     assert window.model.rowCount() == 4
     window.close()
     assert bridge.store.count() == 4
+
+
+def test_select_all_delete_of_more_rows_than_sqlite_takes_parameters(
+    qtbot, window: MainWindow, bridge
+) -> None:
+    import sqlite3
+
+    from PySide6.QtCore import QModelIndex
+
+    insert(bridge, [make_record(f"/bulk/{n}") for n in range(1200)])
+    window.filter_bar.provider_chips["meta"].click()  # reload: 1,204 meta rows
+    while window.model.canFetchMore(QModelIndex()):  # scrolled to the bottom
+        window.model.fetchMore(QModelIndex())
+    assert window.model.rowCount() == 1204
+    bridge.store.reader().setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # a strict build
+    focus_table(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_A, CTRL)
+    qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    assert window.undo_banner.text() == "Deleted 1,204 requests."
+    assert window.status.total == 1
+    assert window.filter_bar.shown.text() == "0 of 1 shown"
+    qtbot.keyClick(window.table, Qt.Key.Key_Z, CTRL)
+    assert window.status.total == 1205
+    assert window.filter_bar.shown.text() == "1,204 of 1,205 shown"
