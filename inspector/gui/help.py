@@ -6,6 +6,8 @@ the two drift apart.
 
 from __future__ import annotations
 
+import textwrap
+
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from inspector.gui.widgets import fixed_font
@@ -64,11 +66,16 @@ FILTER_TERMS: tuple[tuple[str, str], ...] = (
 TOPICS = {"shortcuts": "Keyboard shortcuts", "filter": "Filter language"}
 
 
+WIDTH = 96
+"""Characters a line of help holds (the dialog is sized for it)."""
+
+
 def help_text(topic: str) -> str:
     """The plain text of a help topic ("shortcuts" or "filter")."""
     if topic == "shortcuts":
         return _columns(SHORTCUTS)
-    return f"{_plain(FILTER_INTRO)}\n\n{_columns(FILTER_TERMS)}"
+    intro = textwrap.fill(_plain(FILTER_INTRO), WIDTH)
+    return f"{intro}\n\n{_columns(FILTER_TERMS)}"
 
 
 def _plain(text: str) -> str:
@@ -76,8 +83,19 @@ def _plain(text: str) -> str:
 
 
 def _columns(rows: tuple[tuple[str, str], ...]) -> str:
-    width = max(len(_plain(left)) for left, _ in rows)
-    return "\n".join(f"{_plain(left):<{width}}  {_plain(right)}" for left, right in rows)
+    """Two columns, the second wrapped; a left cell too long for a column gets its own line
+    with the text indented below it."""
+    width = min(max(len(_plain(left)) for left, _ in rows), 24)
+    lines: list[str] = []
+    for left, right in rows:
+        left = _plain(left)
+        if len(left) > width:
+            lines.append(left)
+            left = ""
+        wrapped = textwrap.wrap(_plain(right), WIDTH - width - 2) or [""]
+        lines.append(f"{left:<{width}}  {wrapped[0]}")
+        lines += [f"{'':<{width}}  {more}" for more in wrapped[1:]]
+    return "\n".join(lines)
 
 
 def show_help(parent: QWidget, topic: str) -> QDialog:
@@ -95,6 +113,6 @@ def show_help(parent: QWidget, topic: str) -> QDialog:
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
     buttons.rejected.connect(dialog.close)
     layout.addWidget(buttons)
-    dialog.resize(820, 460)
+    dialog.resize(view.fontMetrics().horizontalAdvance("x") * (WIDTH + 6), 520)
     dialog.show()
     return dialog

@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 
 COLUMN_WIDTHS = {
-    cols.TIME: 76, cols.METHOD: 64, cols.PATH: 190, cols.PROVIDER: 82, cols.EVENT: 170,
+    cols.TIME: 76, cols.METHOD: 64, cols.PATH: 190, cols.PROVIDER: 82, cols.EVENT: 200,
     cols.SUMMARY: 380, cols.SIGNATURE: 100, cols.SIZE: 70, cols.STATUS: 56, cols.SOURCE: 60,
     cols.FORWARD: 90,
 }  # fmt: skip

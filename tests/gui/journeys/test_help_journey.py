@@ -43,7 +43,7 @@ def menu_action(window: MainWindow, menu_title: str, text: str):
 
 @pytest.mark.parametrize(("entry", "topic", "expected"), [
     ("Keyboard shortcuts", "shortcuts", ["Ctrl+Z", "End", "Del", "right click"]),
-    ("Filter language", "filter", ["provider:meta", "status>=400", "quoted phrases"]),
+    ("Filter language", "filter", ["provider:meta", "status>=400", "parentheses combine"]),
 ])  # fmt: skip
 def test_help_menu_opens_plain_text(qtbot, bridge, entry, topic, expected) -> None:
     window = open_window(qtbot, bridge)
