@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
         self._selection = []
         self._update_selection_state()
         if previous:
-            QTimer.singleShot(0, lambda: self._select_ids(previous))
+            QTimer.singleShot(0, self, lambda: self._select_ids(previous))
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         ids = self.selected_ids()
