@@ -108,7 +108,7 @@ class FilterBar(QWidget):
             self.shown.setStyleSheet(HINT_STYLE)
         super().changeEvent(event)
 
-    # chips
+    # keys and counts
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Let window shortcuts through the line edit, and Ctrl+C with nothing selected
@@ -135,6 +135,8 @@ class FilterBar(QWidget):
         else:
             text = f"{shown:,} of {total:,} shown"
         self.shown.setText(text)
+
+    # chips
 
     def _chips(
         self, layout: QHBoxLayout, chips: Sequence[tuple[str, str]], what: str,

@@ -469,7 +469,7 @@ class MainWindow(QMainWindow):
         return count
 
     def _show_shown(self) -> None:
-        """ "N of M shown" when a filter is on."""
+        """Show "N of M shown" in the filter bar when a filter is on."""
         filtered = bool(self.model.filter.where)
         self.filter_bar.set_shown(self._filtered_count if filtered else None, self.status.total)
 
