@@ -176,16 +176,45 @@ class Derived:
     verification: Verification = field(default_factory=lambda: Verification(SigStatus.UNSIGNED))
 
     @property
+    def lead(self) -> Event | None:
+        """The event a batch is labelled by: its first message (or other non-status event),
+        else its first event. A status receipt arriving first never hides a message."""
+        if not self.events:
+            return None
+        return next((e for e in self.events if not is_status(e.event_type)), self.events[0])
+
+    @property
     def event_type(self) -> str:
-        return self.events[0].event_type if self.events else ""
+        """The lead's type; a mixed batch also says what else it holds, e.g.
+        "message.text + 3 statuses" (a batch of one type is that type: shown with ×N)."""
+        lead = self.lead
+        if lead is None:
+            return ""
+        if len({e.event_type for e in self.events}) == 1:
+            return lead.event_type
+        others = [e for e in self.events if e is not lead]
+        if all(is_status(e.event_type) for e in others):
+            noun = "status" if len(others) == 1 else "statuses"
+        else:
+            noun = "more"
+        return f"{lead.event_type} + {len(others)} {noun}"
 
     @property
     def summary(self) -> str:
-        if not self.events:
+        lead = self.lead
+        if lead is None:
             return ""
-        first = self.events[0].summary
         more = len(self.events) - 1
-        return f"{first} (+{more} more)" if more else first
+        return f"{lead.summary} (+{more} more)" if more else lead.summary
+
+
+STATUS_TYPES = ("statuses.", "status.")
+"""Event types that are delivery receipts (sent, delivered, read...) rather than content."""
+
+
+def is_status(event_type: str) -> bool:
+    """Whether `event_type` is a delivery receipt (Meta statuses.*, Twilio status.*, acks)."""
+    return event_type.startswith(STATUS_TYPES) or event_type.endswith((".ack", "_ack"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -11,11 +12,11 @@ from pathlib import Path
 from types import TracebackType
 
 import qasync
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import inspector
-from inspector.core.config import Settings
+from inspector.core.config import HOME_ENV, Settings, config_dir
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
 
@@ -26,8 +27,20 @@ APP_NAME = "Webhook Inspector"
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
 
 
+def keep_qt_settings_home() -> None:
+    """With WEBHOOK_INSPECTOR_HOME set, every QSettings file (ours: theme, geometry, import
+    folder, export choices; Qt's own QtProject.conf: file dialog state) lives in its config
+    folder, never in the user's ~/.config. Called before the QApplication exists."""
+    if not os.environ.get(HOME_ENV):
+        return
+    folder = str(config_dir())
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, folder)
+
+
 def make_application() -> QApplication:
     """The QApplication (reused when one exists, as under tests), with names set."""
+    keep_qt_settings_home()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])

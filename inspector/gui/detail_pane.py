@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -269,6 +270,9 @@ class FormTab(QWidget):
 
     def add_row(self, name: str, *, wrap: bool = True, mono: bool = False) -> QLabel:
         value = selectable(plain_label(parent=self), wrap=wrap)
+        # a long value (an unbreakable token, a long reason) is wrapped or cut: it never
+        # makes the window wider than the screen
+        value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         if mono:
             value.setFont(fixed_font())
         label = muted(plain_label(f"{name}:", self))
@@ -403,6 +407,9 @@ class RequestHeader(QFrame):
         self.signature = plain_label(parent=self)
         self.warning = selectable(plain_label(parent=self), wrap=True)
         coloured(self.warning, REFUSED_COLOUR)
+        for label in (self.line, self.facts, self.summary, self.warning):
+            # long request lines and unbreakable words are cut, never widen the window
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.line, 1)
         top.addWidget(self.signature)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCompleter,
     QFrame,
     QHBoxLayout,
     QLineEdit,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 from inspector.core import filters, providers
 from inspector.gui.request_model import Where
 from inspector.gui.text import plain_label
+from inspector.gui.widgets import HINT_STYLE
 
 DEBOUNCE_MS = 200
 PROVIDER_CHIPS = providers.chips()
@@ -34,14 +37,26 @@ QToolButton:checked { background:palette(highlight); color:palette(highlighted-t
 """
 
 
+PASSED_ON = ("Ctrl+E",)
+"""Window shortcuts the line edit would otherwise take for itself (Ctrl+E: end of line)."""
+
+
 class FilterBar(QWidget):
     """Emits `filterChanged(Where)` after the user stops typing or toggles a chip.
 
+    The chips and "N of M shown" are in `chips_bar`, which the window lays out on a row of
+    its own under the line edit, so that neither makes the window wide.
+
     Signals:
         filterChanged(object): the combined condition (a `Where`) to show.
+        staleChanged(bool): the typed filter has an error, so the table still shows the
+            results of the last good one (True), or not any more (False).
+        copyRequested(): Ctrl+C with no text selected in the box (copy the request).
     """
 
     filterChanged = Signal(object)
+    staleChanged = Signal(bool)
+    copyRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,15 +70,27 @@ class FilterBar(QWidget):
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Filter  (e.g. provider:meta sig:invalid text)   Ctrl+F")
         self.edit.setClearButtonEnabled(True)
-        self.edit.setMinimumWidth(360)
+        self.edit.setMinimumWidth(240)
+        self.edit.installEventFilter(self)
         layout.addWidget(self.edit, 1)
         self.error = plain_label(parent=self)  # own line: a long message never widens the bar
         self.error.setStyleSheet("color:#d32f2f;")
         self.error.setWordWrap(True)
+        self.error.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.error.hide()
         outer.addWidget(self.error)
-        self.provider_chips = self._chips(layout, PROVIDER_CHIPS, "provider")
-        self.sig_chips = self._chips(layout, SIG_CHIPS, "signature")
+        self.chips_bar = QWidget(self)
+        chips = QHBoxLayout(self.chips_bar)
+        chips.setContentsMargins(0, 0, 0, 0)
+        chips.setSpacing(4)
+        outer.addWidget(self.chips_bar)  # until the window places it
+        self.provider_chips = self._chips(chips, PROVIDER_CHIPS, "provider", first=True)
+        self.sig_chips = self._chips(chips, SIG_CHIPS, "signature")
+        chips.addStretch(1)
+        self.shown = plain_label(parent=self.chips_bar)
+        self.shown.setStyleSheet(HINT_STYLE)
+        chips.addWidget(self.shown)
+        self.stale = False
         self._setup_completer()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -74,23 +101,54 @@ class FilterBar(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         # style sheets resolve palette() once: re-apply them when the theme changes
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             for button in (*self.provider_chips.values(), *self.sig_chips.values()):
                 button.setStyleSheet(CHIP_STYLE)
+            self.shown.setStyleSheet(HINT_STYLE)
         super().changeEvent(event)
+
+    # keys and counts
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Let window shortcuts through the line edit, and Ctrl+C with nothing selected
+        copy the request (the table's Ctrl+C), as if the table had focus."""
+        if watched is self.edit and isinstance(event, QKeyEvent):
+            pressed = QKeySequence(event.keyCombination())
+            copy = event.matches(QKeySequence.StandardKey.Copy) and not self.edit.hasSelectedText()
+            passed = any(pressed.matches(QKeySequence(key)) == QKeySequence.SequenceMatch.ExactMatch
+                         for key in PASSED_ON)  # fmt: skip
+            if event.type() == QEvent.Type.ShortcutOverride and (passed or copy):
+                event.ignore()  # not taken by the edit: window shortcuts may have it
+                return True
+            if event.type() == QEvent.Type.KeyPress and copy:
+                self.copyRequested.emit()
+                return True
+        return super().eventFilter(watched, event)
+
+    def set_shown(self, shown: int | None, total: int) -> None:
+        """Say how many requests the filter shows ("N of M shown"); None: no filter on."""
+        if self.stale:
+            text = "Stale: rows of the last valid filter"
+        elif shown is None:
+            text = ""
+        else:
+            text = f"{shown:,} of {total:,} shown"
+        self.shown.setText(text)
 
     # chips
 
     def _chips(
-        self, layout: QHBoxLayout, chips: Sequence[tuple[str, str]], what: str
-    ) -> dict[str, QToolButton]:
-        separator = QFrame(self)
-        separator.setFrameShape(QFrame.Shape.VLine)
-        separator.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(separator)
+        self, layout: QHBoxLayout, chips: Sequence[tuple[str, str]], what: str,
+        *, first: bool = False,
+    ) -> dict[str, QToolButton]:  # fmt: skip
+        if not first:
+            separator = QFrame(self.chips_bar)
+            separator.setFrameShape(QFrame.Shape.VLine)
+            separator.setFrameShadow(QFrame.Shadow.Sunken)
+            layout.addWidget(separator)
         buttons: dict[str, QToolButton] = {}
         for value, label in chips:
-            button = QToolButton(self)
+            button = QToolButton(self.chips_bar)
             button.setText(label)
             button.setCheckable(True)
             button.setStyleSheet(CHIP_STYLE)
@@ -127,8 +185,10 @@ class FilterBar(QWidget):
         except filters.FilterError as exc:
             self._show_error(exc)
             typed = self._last_good
+            self._set_stale(True)
         else:
             self._hide_error()
+            self._set_stale(False)
             typed = Where(compiled.where, tuple(compiled.params), text) if compiled else Where()
             self._last_good = typed
         clauses, params = self.chip_condition()
@@ -139,6 +199,11 @@ class FilterBar(QWidget):
         if combined[:2] != self._current[:2]:
             self._current = combined
             self.filterChanged.emit(combined)
+
+    def _set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self.staleChanged.emit(stale)
 
     def _show_error(self, exc: Exception) -> None:
         position = getattr(exc, "position", None)

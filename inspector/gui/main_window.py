@@ -6,11 +6,12 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -20,10 +21,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -44,6 +47,7 @@ from inspector.gui.bridge import CoreBridge
 from inspector.gui.detail_pane import DetailPane
 from inspector.gui.export import ExportDialog, ExportJob, progress_dialog
 from inspector.gui.filter_bar import FilterBar
+from inspector.gui.help import show_help
 from inspector.gui.import_dialog import FileOutcome, ImportRunner, summary_text
 from inspector.gui.replay_dialog import ReplayDialog, TargetCombo, attempt_summary
 from inspector.gui.request_model import IdRole, RequestTableModel
@@ -58,7 +62,7 @@ log = logging.getLogger(__name__)
 
 
 COLUMN_WIDTHS = {
-    cols.TIME: 76, cols.METHOD: 64, cols.PATH: 190, cols.PROVIDER: 82, cols.EVENT: 170,
+    cols.TIME: 76, cols.METHOD: 64, cols.PATH: 190, cols.PROVIDER: 82, cols.EVENT: 200,
     cols.SUMMARY: 380, cols.SIGNATURE: 100, cols.SIZE: 70, cols.STATUS: 56, cols.SOURCE: 60,
     cols.FORWARD: 90,
 }  # fmt: skip
@@ -66,6 +70,9 @@ EMPTY_PAGE, TABLE_PAGE = 0, 1
 FOLLOW_DETAIL_DELAY_MS = 300
 """With "follow newest" on, the detail pane shows the newest request after rows have stopped
 arriving for this long."""
+UNDO_MS = 10_000
+"""How long deleted requests can be brought back (they are removed from the store after)."""
+DELETE_CHUNK = 500
 
 
 class RequestTable(QTableView):
@@ -73,9 +80,18 @@ class RequestTable(QTableView):
 
     Signals:
         openRequested(): Enter/Return was pressed on a row.
+        followRequested(): End was pressed (go back to following the newest request).
+        menuRequested(QPoint): a context menu was asked for at this global position.
     """
 
     openRequested = Signal()
+    followRequested = Signal()
+    menuRequested = Signal(QPoint)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if self.indexAt(self.viewport().mapFromGlobal(event.globalPos())).isValid():
+            self.menuRequested.emit(event.globalPos())
+            event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         keys = {Qt.Key.Key_J: Qt.Key.Key_Down, Qt.Key.Key_K: Qt.Key.Key_Up}
@@ -86,6 +102,8 @@ class RequestTable(QTableView):
             super().keyPressEvent(moved)
         elif plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.openRequested.emit()
+        elif plain and event.key() == Qt.Key.Key_End:
+            self.followRequested.emit()
         else:
             super().keyPressEvent(event)
 
@@ -132,12 +150,14 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(8, 6, 8, 0)
         layout.setSpacing(6)
         layout.addLayout(self._build_top_bar())
+        layout.addWidget(self.filter_bar.chips_bar)
         self.receiver_banner = Banner("error", "Change port…", central)
         self.store_banner = Banner("error", parent=central)
         self.quarantine_banner = Banner("warning", parent=central)
         self.info_banner = Banner("info", parent=central)
+        self.undo_banner = Banner("info", "Undo", central)
         for banner in (self.receiver_banner, self.store_banner, self.quarantine_banner,
-                       self.info_banner):  # fmt: skip
+                       self.info_banner, self.undo_banner):  # fmt: skip
             layout.addWidget(banner)
         self.stack = QStackedWidget(central)
         self.empty = EmptyState(self.stack)
@@ -148,6 +168,11 @@ class MainWindow(QMainWindow):
         self._auto_selecting = False
         self._selection: list[int] = []
         """The ids selected at the last selection change."""
+        self._deleting: list[int] = []
+        """Ids deleted in the table but kept in the store until the undo time is over."""
+        self._undo_timer = QTimer(self, singleShot=True)
+        self._undo_timer.timeout.connect(self.purge_deleted)
+        self._filtered_count = 0
         self._detail_timer = QTimer(self, singleShot=True, interval=FOLLOW_DETAIL_DELAY_MS)
         self._detail_timer.timeout.connect(self._show_current)
         self.splitter.addWidget(self.table)
@@ -168,14 +193,22 @@ class MainWindow(QMainWindow):
         self.follow_button.setCheckable(True)
         self.follow_button.setChecked(True)
         self.follow_button.setToolTip("Select and scroll to each new request as it arrives")
+        self.follow_button.setToolTip(
+            "Select and scroll to each new request as it arrives. Selecting another request "
+            "stops following; End or this button resumes."
+        )
         row.addWidget(self.follow_button, 0, Qt.AlignmentFlag.AlignTop)
         self.compare_button = QToolButton(self)
         self.compare_button.setText("Compare")
         self.compare_button.setEnabled(False)
-        self.compare_button.setToolTip("Select two requests to compare them")
         row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
         self.target_combo = TargetCombo(self.bridge.service.settings, self)
         self.target_combo.setToolTip("Where R (Replay) sends requests; recent targets are kept")
+        # a long URL must not widen the window: the combo shows about 24 characters
+        self.target_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.target_combo.setMinimumContentsLength(24)
         row.addWidget(self.target_combo, 0, Qt.AlignmentFlag.AlignTop)
         return row
 
@@ -191,6 +224,7 @@ class MainWindow(QMainWindow):
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setMinimumWidth(200)
         vertical = table.verticalHeader()
         vertical.hide()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -235,9 +269,14 @@ class MainWindow(QMainWindow):
         self.follow_action.toggled.connect(self.follow_button.setChecked)
         self.follow_button.toggled.connect(self.follow_action.setChecked)
         self.compare_action = self._action("Compare selected", self.compare_selected)
+        self.compare_action.setIconText("Compare")  # the toolbar button keeps its short label
+        self.compare_action.setToolTip("Select two requests to compare them")
         self.compare_action.setEnabled(False)
         self.compare_button.setDefaultAction(self.compare_action)
-        self.compare_button.setText("Compare")
+        self.undo_delete_action = self._action("Undo delete", self.undo_delete, std.Undo)
+        self.undo_delete_action.setEnabled(False)
+        self.copy_body_action = self._action("Copy body", self.copy_body)
+        self.export_selected_action = self._action("Export selected…", self.export_selected)
         self.replay_action = self._action("Replay", self.replay_selected, "R", table_only=True)
         self.replay_action.setToolTip("Send the selected requests again, as captured")
         self.edit_replay_action = self._action("Edit and resend…", self.edit_and_resend, "E",
@@ -255,8 +294,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit = bar.addMenu("&Edit")
-        for action in (self.copy_action, self.delete_action, self.clear_action, None,
-                       self.compare_action, self.find_action):  # fmt: skip
+        for action in (self.undo_delete_action, None, self.copy_action, self.copy_body_action,
+                       self.delete_action, self.clear_action, None, self.compare_action,
+                       self.find_action):  # fmt: skip
             edit.addSeparator() if action is None else edit.addAction(action)
         request_menu = bar.addMenu("&Request")
         request_menu.addAction(self.replay_action)
@@ -266,6 +306,13 @@ class MainWindow(QMainWindow):
         self.sources_action = view.addAction("Event-stream sources…", self.show_sources)
         self._build_theme_menu(view.addMenu("Theme"))
         help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = help_menu.addAction(
+            "Keyboard shortcuts", lambda: show_help(self, "shortcuts")
+        )
+        self.filter_help_action = help_menu.addAction(
+            "Filter language", lambda: show_help(self, "filter")
+        )
+        help_menu.addSeparator()
         help_menu.addAction("About Webhook Inspector", self.about)
 
     def _build_theme_menu(self, menu: object) -> None:
@@ -292,7 +339,16 @@ class MainWindow(QMainWindow):
         bridge.pruned.connect(self._on_pruned)
         self.samples_menu.sampleChosen.connect(self.send_sample)
         self.empty.sample_button.setMenu(self.samples_menu)
-        self.filter_bar.filterChanged.connect(self.model.set_filter)
+        self.filter_bar.filterChanged.connect(self.set_filter)
+        self.filter_bar.copyRequested.connect(self.copy_as_curl)
+        self.filter_bar.staleChanged.connect(self._on_filter_stale)
+        self.follow_button.toggled.connect(self._on_follow_toggled)
+        self.table.followRequested.connect(lambda: self.follow_button.setChecked(True))
+        self.table.menuRequested.connect(self.show_row_menu)
+        self.undo_banner.actionClicked.connect(self.undo_delete)
+        self.empty.copied.connect(
+            lambda text: self.statusBar().showMessage(f"Copied {text} to the clipboard", 5000)
+        )
         self.model.flushed.connect(self._on_rows_arrived)
         self.model.modelReset.connect(self._on_reset)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
@@ -355,6 +411,7 @@ class MainWindow(QMainWindow):
 
     def _on_counted(self, count: int, invalid: int) -> None:
         self.status.add(count, invalid)
+        self._show_shown()
         self._update_page()
 
     def _on_rederived(self, _count: int) -> None:
@@ -389,22 +446,57 @@ class MainWindow(QMainWindow):
     def _recount(self) -> None:
         store = self.bridge.store
         if store is not None:
-            self.status.set_totals(store.count(), store.count("sig_status = 'invalid'"))
+            invalid = "sig_status = 'invalid'"
+            self.status.set_totals(self._count_kept(""), self._count_kept(invalid))
+            flt = self.model.filter
+            self._filtered_count = self._count_kept(flt.where, tuple(flt.params))
+        self._show_shown()
         self._update_page()
+
+    def _count_kept(self, where: str, params: tuple[object, ...] = ()) -> int:
+        """Requests matching `where`, less those deleted but still undoable (counted by
+        chunks: a select-all delete can hold more ids than SQLite takes parameters)."""
+        store = self.bridge.store
+        assert store is not None
+        count = store.count(where, params)
+        pending = self._deleting
+        for start in range(0, len(pending), DELETE_CHUNK):
+            chunk = pending[start : start + DELETE_CHUNK]
+            condition = f"id IN ({','.join('?' * len(chunk))})"
+            if where:
+                condition = f"({where}) AND {condition}"
+            count -= store.count(condition, (*params, *chunk))
+        return count
+
+    def _show_shown(self) -> None:
+        """Show "N of M shown" in the filter bar when a filter is on."""
+        filtered = bool(self.model.filter.where)
+        self.filter_bar.set_shown(self._filtered_count if filtered else None, self.status.total)
+
+    def _on_filter_stale(self, stale: bool) -> None:
+        """While the typed filter has an error the rows are those of the last valid filter:
+        they are greyed and the filter bar says so."""
+        self.table.setStyleSheet("QTableView { color: palette(placeholder-text); }"
+                                 if stale else "")  # fmt: skip
+        self._show_shown()
+
+    def set_filter(self, flt: object) -> None:
+        """Show the rows matching `flt`; the detail pane never keeps a request the filter
+        now leaves out."""
+        self.model.set_filter(flt)  # type: ignore[arg-type]
+        self._recount()
 
     def _update_page(self) -> None:
         empty = self.status.total == 0 and self.model.rowCount() == 0
         self.stack.setCurrentIndex(EMPTY_PAGE if empty else TABLE_PAGE)
 
     def _on_rows_arrived(self, count: int) -> None:
+        if self.model.filter.where:
+            self._filtered_count += count
+            self._show_shown()
         self._update_page()
         if self.follow_button.isChecked():
-            self._auto_selecting = True
-            try:
-                self.table.selectRow(0)
-            finally:
-                self._auto_selecting = False
-            self.table.scrollToTop()
+            self._follow_newest()
             return
         scroll = self.table.verticalScrollBar()
         if scroll.value() > 0:  # keep the rows the user is looking at in place
@@ -425,9 +517,44 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         return ids[0] if ids else None
 
+    def _follow_newest(self) -> None:
+        self._auto_selecting = True
+        try:
+            self.table.selectRow(0)
+        finally:
+            self._auto_selecting = False
+        self.table.scrollToTop()
+
+    def _on_follow_toggled(self, on: bool) -> None:
+        if on and self.model.rowCount():
+            self._follow_newest()
+
+    def _select_ids(self, ids: list[int]) -> None:
+        """Select these requests (those shown) without it counting as the user's choice."""
+        rows = sorted(r for r in (self.model.row_of(i) for i in ids) if r is not None)
+        wanted = QItemSelection()
+        for first, last in _runs(rows):
+            wanted.select(self.model.index(first, 0), self.model.index(last, 0))
+        selection = self.table.selectionModel()
+        flag = selection.SelectionFlag
+        self._auto_selecting = True
+        try:
+            selection.select(wanted, flag.ClearAndSelect | flag.Rows)
+            if rows:
+                selection.setCurrentIndex(self.model.index(rows[0], 0), flag.Current | flag.Rows)
+        finally:
+            self._auto_selecting = False
+        self._detail_timer.stop()
+        self._show_current()
+
     def _on_reset(self) -> None:
+        """The rows were reloaded (a new filter): keep the selection where it is still shown,
+        and never show a request the table does not."""
+        previous = self._selection
         self._selection = []
         self._update_selection_state()
+        if previous:
+            QTimer.singleShot(0, self, lambda: self._select_ids(previous))
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         ids = self.selected_ids()
@@ -439,9 +566,11 @@ class MainWindow(QMainWindow):
             # following a burst: render the newest request once rows stop arriving for a
             # moment, not on every flush (formatting a body each time stalled the window)
             self._detail_timer.start()
-        else:
-            self._detail_timer.stop()
-            self._show_current()
+            return
+        self._detail_timer.stop()
+        if ids and ids != [self.model.id_at(0)]:
+            self.follow_button.setChecked(False)  # the user is reading another request
+        self._show_current()
 
     def _update_selection_state(self) -> None:
         count = len(self.table.selectionModel().selectedRows())
@@ -491,26 +620,97 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setText(to_curl(stored.request, self.base_url()))
             self.statusBar().showMessage(f"Copied request #{stored.id} as a curl command", 3000)
 
+    def copy_body(self) -> None:
+        request_id = self.current_id()
+        stored = self._get(request_id) if request_id is not None else None
+        if stored is None:
+            return
+        body = stored.request.body
+        try:
+            QGuiApplication.clipboard().setText(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            self.statusBar().showMessage(
+                f"The body of #{stored.id} is not UTF-8 text: export it instead", 5000
+            )
+            return
+        self.statusBar().showMessage(f"Copied the body of #{stored.id} ({len(body):,} bytes)",
+                                     3000)  # fmt: skip
+
+    def show_row_menu(self, position: QPoint) -> None:
+        """The right-click menu of the table's rows."""
+        menu = QMenu(self)
+        self.row_menu = menu
+        for action in (self.replay_action, self.edit_replay_action, None, self.copy_action,
+                       self.copy_body_action, self.export_selected_action, None,
+                       self.compare_action, None, self.delete_action):  # fmt: skip
+            menu.addSeparator() if action is None else menu.addAction(action)
+        menu.exec(position)
+        self.row_menu = None
+        menu.deleteLater()
+
+    row_menu: QMenu | None = None
+    """The row menu while it is open."""
+
+    # --- delete with undo --------------------------------------------------------------------
+    # Deleting is frequent while developing a webhook handler, so Del acts at once and offers
+    # Undo for UNDO_MS instead of asking every time: the rows leave the table (and the
+    # counts), the store keeps them untouched until the time is over, so Undo brings back
+    # exactly what was there.
+
     def delete_selected(self) -> None:
         ids = self.selected_ids()
         if not ids or self.bridge.store is None:
             return
+        self.purge_deleted()
         next_row = min(self.model.row_of(i) or 0 for i in ids)
-
-        def done(_count: int) -> None:
-            self._deleted(ids, next_row)
-
-        self.bridge.run(self.bridge.service.delete(ids), done, self._failed("Delete"))
-
-    def _deleted(self, ids: list[int], next_row: int) -> None:
-        self.model.remove_ids(ids)
+        self._deleting = list(ids)
+        self.model.hide_ids(ids)
         self._recount()
         if self.model.rowCount():
-            self.table.selectRow(min(next_row, self.model.rowCount() - 1))
+            newest = self.model.id_at(min(next_row, self.model.rowCount() - 1))
+            self._select_ids([newest] if newest is not None else [])
+        else:
+            self.detail.show_request(None)
+        noun = "request" if len(ids) == 1 else "requests"
+        self.undo_banner.show_message(f"Deleted {len(ids):,} {noun}.")
+        self.undo_delete_action.setEnabled(True)
+        self._undo_timer.start(UNDO_MS)
+
+    def undo_delete(self) -> None:
+        """Bring back the requests of the last delete (while the undo time lasts)."""
+        ids, self._deleting = self._deleting, []
+        self._end_undo()
+        if not ids:
+            return
+        self.model.unhide_ids(ids)
+        self._recount()
+        self._select_ids(ids)
+        noun = "request" if len(ids) == 1 else "requests"
+        self.statusBar().showMessage(f"Restored {len(ids):,} {noun}", 5000)
+
+    def purge_deleted(self, *, wait: bool = False) -> None:
+        """Remove the deleted requests from the store for good (the undo time is over)."""
+        ids, self._deleting = self._deleting, []
+        self._end_undo()
+        if not ids:
+            return
+        recount = None if wait else lambda _count: self._recount()
+        future = self.bridge.run(self.bridge.service.delete(ids), recount, self._failed("Delete"))
+        if wait:
+            try:
+                future.result(timeout=10)
+            except Exception:  # closing anyway: the rows stay in the store, nothing is lost
+                log.exception("deleting %d requests at exit failed", len(ids))
+
+    def _end_undo(self) -> None:
+        self._undo_timer.stop()
+        self.undo_banner.hide()
+        self.undo_delete_action.setEnabled(False)
 
     def clear_all(self) -> None:
         if self.bridge.store is None:
             return
+        self.purge_deleted()
         answer = QMessageBox.question(
             self, "Clear all requests",
             f"Delete all {self.status.total:,} stored requests? This cannot be undone.",
@@ -755,15 +955,21 @@ class MainWindow(QMainWindow):
 
     # --- export ----------------------------------------------------------------------------
 
-    def export(self, *, filtered: bool | None = None, ndjson: bool | None = None) -> None:
+    def export_selected(self) -> None:
+        self.export(scope="selected")
+
+    def export(self, *, filtered: bool | None = None, ndjson: bool | None = None,
+               scope: str = "") -> None:  # fmt: skip
         """Ask what to export (selected / filtered / all, format, masking), then where."""
         store = self.bridge.store
         if store is None or self._export is not None:
             return
+        self.purge_deleted(wait=True)  # what is exported is what the table shows
         flt = self.model.filter
         counts = {"selected": len(self.selected_ids()), "all": store.count(),
                   "filtered": store.count(flt.where, flt.params)}  # fmt: skip
-        scope = "" if filtered is None else "filtered" if filtered else "all"
+        if not scope:
+            scope = "" if filtered is None else "filtered" if filtered else "all"
         dialog = ExportDialog(counts, getattr(flt, "text", "") or "", self, scope=scope)
         if ndjson is not None:
             dialog.format.setCurrentIndex(dialog.format.findData("ndjson" if ndjson else "json"))
@@ -857,6 +1063,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        self.purge_deleted(wait=True)
         if self._export is not None:
             self._export.cancel()
         if self._import is not None:
@@ -878,6 +1085,17 @@ async def _apply_receiver(bridge: CoreBridge, new: object, *, listening: bool) -
             await service.restart_receiver()
     except ReceiverError:
         pass
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)]: ascending rows as contiguous ranges."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def _ids_text(ids: list[int]) -> str:

@@ -88,6 +88,8 @@ class RequestTableModel(QAbstractTableModel):
         self._filter: SqlFilter = Where()
         self._ids: list[int] = []  # newest first: always in descending order
         self._cache: dict[int, RowSummary | None] = {}
+        self._hidden: set[int] = set()  # deleted in the view, still undoable
+        self._oldest_read = 0  # the oldest id paged in (hidden ones included)
         self._after = 0  # newest id already considered
         self._exhausted = True
         self._pending = False
@@ -122,6 +124,7 @@ class RequestTableModel(QAbstractTableModel):
         """Forget everything and load the newest page again."""
         self.beginResetModel()
         self._ids, self._cache, self._exhausted = [], {}, True
+        self._oldest_read = 0
         self._pending = False
         self._timer.stop()
         self._after = 0
@@ -166,6 +169,7 @@ class RequestTableModel(QAbstractTableModel):
         flt = self._filter
         new_ids = self._store.ids_after(self._after, flt.where, flt.params, up_to=watermark)
         self._after = watermark
+        new_ids = [i for i in new_ids if i not in self._hidden]
         if not new_ids:
             return 0
         new_ids.reverse()
@@ -184,6 +188,31 @@ class RequestTableModel(QAbstractTableModel):
                 self._cache.pop(request_id, None)
             del self._ids[first : last + 1]
             self.endRemoveRows()
+
+    def hide_ids(self, ids: Sequence[int]) -> None:
+        """Remove these rows and keep them out (reloads too) until `unhide_ids`."""
+        self._hidden.update(ids)
+        self.remove_ids(ids)
+
+    def unhide_ids(self, ids: Sequence[int]) -> None:
+        """Show these requests again where the filter and the loaded pages place them."""
+        self._hidden.difference_update(ids)
+        if not ids or self._store is None:
+            return
+        flt = self._filter
+        low, high = min(ids), max(ids)
+        matching = set(self._store.ids_after(low - 1, flt.where, flt.params, up_to=high))
+        oldest = self._oldest_read if not self._exhausted else 0
+        back = [i for i in sorted(matching & set(ids), reverse=True)
+                if oldest <= i <= self._after and self.row_of(i) is None]  # fmt: skip
+        runs: dict[int, list[int]] = {}  # insertion row -> ids going there, newest first
+        for request_id in back:
+            row = bisect.bisect_left(self._ids, -request_id, key=operator.neg)
+            runs.setdefault(row, []).append(request_id)
+        for row in sorted(runs, reverse=True):  # from the bottom: rows above stay valid
+            self.beginInsertRows(QModelIndex(), row, row + len(runs[row]) - 1)
+            self._ids[row:row] = runs[row]
+            self.endInsertRows()
 
     def id_at(self, row: int) -> int | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
@@ -248,8 +277,11 @@ class RequestTableModel(QAbstractTableModel):
     def fetchMore(self, parent: Index) -> None:
         if parent.isValid() or self._exhausted or self._store is None:
             return
-        before = self._ids[-1] if self._ids else self._after + 1
+        before = self._oldest_read if self._oldest_read else self._after + 1
         page = self._page(before)
+        if page:
+            self._oldest_read = page[-1].id
+        page = [summary for summary in page if summary.id not in self._hidden]
         if not page:
             return
         first = len(self._ids)
@@ -317,9 +349,12 @@ class RequestTableModel(QAbstractTableModel):
 
     def _add_page(self, page: list[RowSummary]) -> None:
         self._trim_cache(len(page))
+        if page:
+            self._oldest_read = page[-1].id
         for summary in page:
-            self._ids.append(summary.id)
-            self._cache[summary.id] = summary
+            if summary.id not in self._hidden:
+                self._ids.append(summary.id)
+                self._cache[summary.id] = summary
 
     def _fetch_around(self, row: int) -> None:
         assert self._store is not None
@@ -359,7 +394,7 @@ DERIVED_COLUMNS = (PROVIDER, EVENT, SUMMARY, SIGNATURE)
 def event_text(row: RowSummary) -> str:
     """Event type, with the duplicate and batch size when there is one."""
     text = "refused" if row.refused else row.event_type or "—"
-    if row.event_count > 1:
+    if row.event_count > 1 and " + " not in text:  # a mixed batch says what it holds
         text += f" ×{row.event_count}"
     if row.duplicate_of is not None:
         text += f" (dup of #{row.duplicate_of})"

@@ -6,10 +6,10 @@ import time
 from collections import deque
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QStatusBar
+from PySide6.QtWidgets import QSizePolicy, QStatusBar
 
 from inspector.gui.icons import dot_icon
-from inspector.gui.text import plain_label
+from inspector.gui.text import plain_label, plain_tooltip
 
 RATE_WINDOW = 5.0
 """Seconds over which the requests-per-second figure is averaged."""
@@ -29,6 +29,9 @@ class StatusPanel(QObject):
         self.counts = plain_label(parent=bar)
         self.invalid_label = plain_label(parent=bar)
         self.store = plain_label(parent=bar)
+        # a long error must not widen the window: the label is cut, its tooltip has it all
+        self.receiver.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.receiver.setMinimumWidth(120)
         bar.addWidget(self.dot)
         bar.addWidget(self.receiver, 1)
         for label in (self.store, self.invalid_label, self.counts):
@@ -48,7 +51,7 @@ class StatusPanel(QObject):
         else:
             self.receiver.setText(f"Not listening: {error}" if error else "Not listening")
             self._set_dot(RED if error else GREY)
-        self.receiver.setToolTip("")
+        self.receiver.setToolTip(plain_tooltip(self.receiver.text()))
 
     def set_store(self, ok: bool, message: str = "") -> None:
         self.store.setText("" if ok else "Store failing")
@@ -81,7 +84,8 @@ class StatusPanel(QObject):
         if rate:
             text += f" · {rate:.1f}/s"
         self.counts.setText(text)
-        self.invalid_label.setText(f"{self.invalid:,} invalid signatures")
+        signatures = "signature" if self.invalid == 1 else "signatures"
+        self.invalid_label.setText(f"{self.invalid:,} invalid {signatures}")
         self.invalid_label.setStyleSheet(f"color:{RED};" if self.invalid else "")
         self.invalid_label.setVisible(bool(self.invalid))
 

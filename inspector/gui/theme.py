@@ -36,6 +36,44 @@ def apply_theme(theme: str) -> None:
     app.setPalette(dark_palette() if theme == "dark" else light_palette())
 
 
+ACCENTS = {"error": "#d32f2f", "warning": "#ef8a00", "info": "#1e73d2"}
+"""The hue of each kind of banner; its colours are mixed from it and the current palette."""
+
+
+def banner_colours(kind: str, palette: QPalette | None = None) -> tuple[QColor, QColor, QColor]:
+    """Background, text and border of a `kind` banner in `palette` (default: the app's):
+    a tint of the accent over the base colour, with the palette's own text colour, so the
+    text stays readable in light and dark themes alike."""
+    palette = palette or QGuiApplication.palette()
+    window = palette.color(QPalette.ColorRole.Base)
+    text = palette.color(QPalette.ColorRole.Text)
+    accent = QColor(ACCENTS[kind])
+    background = mix(window, accent, 0.16)
+    if contrast_ratio(text, background) < 4.5:  # an odd palette: fall back to black or white
+        text = QColor("#000000" if background.lightness() >= 128 else "#ffffff")
+    return background, text, mix(window, accent, 0.5)
+
+
+def mix(base: QColor, other: QColor, amount: float) -> QColor:
+    """`base` moved `amount` (0..1) of the way towards `other`."""
+    return QColor.fromRgbF(*(a + (b - a) * amount for a, b in zip(
+        base.getRgbF()[:3], other.getRgbF()[:3], strict=True)))  # fmt: skip
+
+
+def contrast_ratio(first: QColor, second: QColor) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21; 4.5 is enough for body text)."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: QColor) -> float:
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(c) for c in colour.getRgbF()[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
 def is_dark() -> bool:
     """Whether the window background is currently dark."""
     return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from inspector.gui.text import plain_label
+from inspector.gui.theme import banner_colours
 
-BANNER_STYLES = {
-    "error": "background:#fdecea; color:#8a1c1c; border:1px solid #f5c2c0;",
-    "warning": "background:#fff4e5; color:#6b4100; border:1px solid #ffd8a8;",
-    "info": "background:#e8f1fb; color:#0d3c61; border:1px solid #b6d4f2;",
-}
+HINT_STYLE = "color:palette(placeholder-text);"
 
 
 class Banner(QFrame):
@@ -34,14 +32,16 @@ class Banner(QFrame):
 
     def __init__(self, kind: str, action: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.kind = kind
         self.setObjectName(f"banner-{kind}")
-        self.setStyleSheet(f"#banner-{kind} {{ {BANNER_STYLES[kind]} border-radius:4px; }}")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         self.label = plain_label(parent=self)
-        self.label.setWordWrap(True)
+        self.label.setObjectName("banner-text")
+        self.label.setWordWrap(True)  # an unbreakable word is cut, never widens the window
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setStyleSheet("background:transparent; border:none;")
+        self._restyle()
         layout.addWidget(self.label, 1)
         self.action = QPushButton(action, self)
         self.action.setVisible(bool(action))
@@ -55,8 +55,28 @@ class Banner(QFrame):
         layout.addWidget(close)
         self.hide()
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._restyle()  # the theme changed
+        super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        """Colours from the current palette (text contrast >= 4.5 in light and dark)."""
+        background, text, border = (c.name() for c in banner_colours(self.kind))
+        sheet = (f"#banner-{self.kind} {{ background:{background}; border:1px solid {border};"
+                 f" border-radius:4px; }} #banner-text {{ color:{text}; background:transparent;"
+                 " border:none; }")  # fmt: skip
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+
+    def colours(self) -> tuple[str, str]:
+        """The background and text colours in use (names like #rrggbb)."""
+        background, text, _ = banner_colours(self.kind)
+        return background.name(), text.name()
+
     def show_message(self, text: str) -> None:
         """Show `text` (plain) and make the banner visible."""
+        self._restyle()
         self.label.setText(text)
         self.show()
 
@@ -65,14 +85,20 @@ class Banner(QFrame):
 
 
 class EmptyState(QWidget):
-    """What the window shows before the first request: where to send, and how."""
+    """What the window shows before the first request: where to send, and how.
+
+    Signals:
+        copied(str): this text was put on the clipboard.
+    """
+
+    copied = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         box = QWidget(self)
-        box.setMinimumWidth(620)
+        box.setMinimumWidth(520)
         box.setMaximumWidth(760)
         layout = QVBoxLayout(box)
         title = plain_label("Waiting for webhooks", box)
@@ -104,13 +130,20 @@ class EmptyState(QWidget):
         drop = plain_label("You can also drop exported JSON/NDJSON, HAR or curl files on this "
                            "window (or use File > Import…) to load them.", box)  # fmt: skip
         drop.setWordWrap(True)
-        drop.setStyleSheet("color:palette(placeholder-text);")
+        drop.setStyleSheet(HINT_STYLE)
+        self.drop_hint = drop
         layout.addWidget(drop)
         row = QHBoxLayout()
         row.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addLayout(row)
         outer.addStretch(2)
         self.set_url("")
+
+    def changeEvent(self, event: QEvent) -> None:
+        # style sheets resolve palette() once: re-apply the hint's when the theme changes
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.drop_hint.setStyleSheet(HINT_STYLE)
+        super().changeEvent(event)
 
     def _url_row(self, parent: QWidget) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -137,6 +170,7 @@ class EmptyState(QWidget):
     def copy_url(self) -> None:
         if self._url:
             QGuiApplication.clipboard().setText(f"{self._url}/webhook")
+            self.copied.emit(f"{self._url}/webhook")
 
 
 def curl_example(url: str) -> str:

@@ -69,3 +69,35 @@ def test_meta_handshake_is_a_verification_event() -> None:
 def test_post_with_hub_query_is_not_a_handshake() -> None:
     request = CapturedRequest("POST", "/w", query="hub.mode=subscribe")
     assert meta_handshake(request) is None
+
+
+def meta_batch(*values: dict[str, object]) -> bytes:
+    import json
+
+    changes = [{"field": "messages", "value": value} for value in values]
+    return json.dumps({"object": "whatsapp_business_account",
+                       "entry": [{"id": "1", "changes": changes}]}).encode()  # fmt: skip
+
+
+def status(state: str) -> dict[str, object]:
+    return {"statuses": [{"id": f"wamid.{state}", "status": state, "recipient_id": "155"}]}
+
+
+def test_a_mixed_meta_batch_is_labelled_by_its_message_not_its_first_status() -> None:
+    message = {"contacts": [{"wa_id": "155", "profile": {"name": "Ann"}}],
+               "messages": [{"from": "155", "id": "wamid.M", "type": "text",
+                             "text": {"body": "hello there"}}]}  # fmt: skip
+    body = meta_batch(status("sent"), status("delivered"), status("read"), message)
+    derived = derive(meta_request(body), Settings())
+    assert derived.events[0].event_type == "statuses.sent"
+    assert derived.event_type == "message.text + 3 statuses"
+    assert derived.summary.startswith(derived.events[3].summary)
+    assert "hello there" in derived.summary
+    assert derived.summary.endswith("(+3 more)")
+
+
+def test_a_batch_of_one_type_keeps_that_type() -> None:
+    derived = derive(meta_request(meta_batch(status("sent"), status("sent"))), Settings())
+    assert derived.event_type == "statuses.sent"
+    statuses = derive(meta_request(meta_batch(status("sent"), status("read"))), Settings())
+    assert statuses.event_type == "statuses.sent + 1 status"

@@ -242,7 +242,7 @@ def test_event_tab_batch_and_duplicate(qtbot, pane: DetailPane) -> None:
     assert pane.tabs.tabText(EVENT) == "Events (3)"
     values = pane.event_tab.values
     assert values["Provider"].text() == "meta"
-    assert values["Event type"].text() == "status.sent"
+    assert values["Event type"].text() == "status.sent + 2 statuses"
     assert values["Summary"].text() == "message sent (+2 more)"
     assert values["Duplicate"].text() == "duplicate of #3"
     assert pane.event_tab.form.isRowVisible(values["Duplicate"])

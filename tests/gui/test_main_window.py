@@ -170,7 +170,10 @@ def test_rows_arriving_above_the_selection_do_not_render_it_again(
 
 
 def test_follow_on_selects_the_newest(qtbot, seeded: MainWindow, bridge) -> None:
-    select_rows(seeded, 2)
+    select_rows(seeded, 2)  # the user reads an older request: following stops
+    assert not seeded.follow_button.isChecked()
+    seeded.follow_button.click()  # and resumes
+    assert seeded.selected_ids() == [5]
     insert(bridge, [make_record("/new")])
     bridge.stored.emit([6])
     qtbot.waitUntil(lambda: seeded.model.rowCount() == 6)
@@ -190,7 +193,7 @@ def test_follow_on_shows_the_newest_in_the_detail_pane_once_rows_settle(
 def test_status_counts_invalid_signatures(qtbot, seeded: MainWindow, bridge) -> None:
     assert seeded.status.total == 5
     assert seeded.status.invalid == 1
-    assert seeded.status.invalid_label.text() == "1 invalid signatures"
+    assert seeded.status.invalid_label.text() == "1 invalid signature"
     bridge.counted.emit(3, 2)
     qtbot.waitUntil(lambda: seeded.status.invalid == 3)
     assert seeded.status.total == 8
@@ -256,8 +259,10 @@ def test_delete_key_deletes_selected(qtbot, seeded: MainWindow, bridge) -> None:
     qtbot.keyClick(seeded.table, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: seeded.model.rowCount() == 3)
     assert row_ids(seeded) == [5, 2, 1]
-    assert bridge.store.count() == 3
     assert seeded.status.total == 3
+    assert seeded.undo_banner.text() == "Deleted 2 requests."
+    seeded.purge_deleted()  # the undo time is over
+    qtbot.waitUntil(lambda: bridge.store.count() == 3)
 
 
 def test_ctrl_shift_del_clears_after_confirmation(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 
-from inspector.core.models import SigStatus
+from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
 from inspector.core.store import Record, Store
 from inspector.gui import request_model as rm
 from inspector.gui.request_model import IdRole, RequestTableModel, Where
@@ -308,3 +308,28 @@ def test_row_of_finds_rows_after_inserts_pages_and_removals(store: Store) -> Non
     assert all(model.row_of(model.id_at(r)) == r for r in range(model.rowCount()))
     assert model.row_of(10**9) is None
     assert model.row_of(0) is None
+
+
+def test_hidden_rows_stay_out_of_pages_and_come_back_in_place(qtmodeltester, store: Store) -> None:
+    ids = fill(store, 450)
+    model = RequestTableModel(store)
+    hidden = ids[-rm.PAGE_SIZE - 10 :]  # the whole first page and more: paging goes on
+    model.hide_ids(hidden)
+    model.set_filter(None)  # a reload keeps them out
+    qtmodeltester.check(model)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert model.rowCount() == 450 - len(hidden)
+    model.unhide_ids(hidden[:3] + hidden[-2:])
+    shown_ids = [model.id_at(r) for r in range(model.rowCount())]
+    assert shown_ids == sorted(shown_ids, reverse=True)
+    assert set(hidden[:3] + hidden[-2:]) <= set(shown_ids)
+
+
+def test_a_mixed_batch_label_has_no_count_suffix(store: Store) -> None:
+    events = (Event("meta", "statuses.sent", "sent"), Event("meta", "message.text", "Ann: hi"))
+    derived = Derived("meta", events, Verification(SigStatus.VALID))
+    store.insert_many([Record(CapturedRequest("POST", "/m", body=b"{}"), derived, 200)])
+    model = RequestTableModel(store)
+    assert shown(model, 0, rm.EVENT) == "message.text + 1 status"
+    assert shown(model, 0, rm.SUMMARY) == "Ann: hi (+1 more)"

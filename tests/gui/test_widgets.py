@@ -44,4 +44,6 @@ def test_info_banner(qtbot) -> None:
     banner = Banner("info")
     qtbot.addWidget(banner)
     banner.show_message("Deleted 3 old requests")
-    assert "#e8f1fb" in banner.styleSheet()
+    background, text = banner.colours()
+    assert f"background:{background}" in banner.styleSheet()
+    assert f"color:{text}" in banner.styleSheet()
