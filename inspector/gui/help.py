@@ -10,6 +10,7 @@ import textwrap
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
 
+from inspector.core.providers import PROVIDERS
 from inspector.gui.widgets import fixed_font
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -43,8 +44,7 @@ FILTER_TERMS: tuple[tuple[str, str], ...] = (
     ("`path:/webhook*`", "path glob (`*`, `?`); without a wildcard a prefix"),
     (
         "`provider:meta`",
-        "detected provider (meta, waha, wsapi, gowa, evolution, greenapi, github, stripe,"
-        " slack, shopify, standard, twilio, generic)",
+        f"detected provider ({', '.join(PROVIDERS)})",
     ),
     (
         "`event:message.ack`",
