@@ -18,6 +18,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from inspector import __version__
+from inspector.core import redact
 from inspector.core.config import Settings
 from inspector.core.derive import handshake_answer, meta_handshake
 from inspector.core.models import CapturedRequest, Header, ResponseSpec
@@ -143,6 +144,7 @@ class Receiver:
         return app
 
     async def start(self, host: str, port: int) -> None:
+        redact.install(self._secrets)  # aiohttp logs the raw bytes of a request it refuses
         self._runner = web.AppRunner(
             self.make_app(),
             access_log=None,  # the default access log prints query strings (tokens)
@@ -161,6 +163,10 @@ class Receiver:
             await self.stop()
             raise ReceiverError(_bind_error(host, port, exc)) from exc
         self.host, self.port = host, int(self._runner.addresses[0][1])
+
+    def _secrets(self) -> tuple[str, ...]:
+        token = self._settings().token
+        return (token,) if token else ()
 
     async def stop(self) -> None:
         for hook in self.before_stop:
