@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +24,8 @@ from inspector.core.models import (
     Header,
     ReplayAttempt,
 )
-from inspector.core.receiver import LOCAL_HOSTS, Receiver, ReceiverError
+from inspector.core.own_address import is_own_address
+from inspector.core.receiver import Receiver, ReceiverError
 from inspector.core.replay import Replayer, ReplayOptions, check_target
 from inspector.core.sse import (
     REMOVED_DETAIL,
@@ -120,6 +122,10 @@ FORWARD_BACKLOG = 1000
 says so): memory stays bounded when the target is slower than the senders."""
 FORWARD_DRAIN = 5.0
 """On stop, forwards in flight get this many seconds to finish before they are cancelled."""
+FORWARD_MARKER = "X-Webhook-Inspector-Forwarded"
+"""Added to every forwarded request with this service's instance id: a request that comes back
+carrying our own id (forwarded through a proxy, or by another inspector forwarding to us) is
+stored but not forwarded again."""
 PRUNE_EVERY = 600.0
 """Seconds between retention passes (also run at start and when retention changes)."""
 
@@ -158,6 +164,8 @@ class InspectorService:
         self._sources: dict[str, tuple[SseClient, asyncio.Task[None]]] = {}
         self._source_tasks = TaskGroup()
         self._last_ids: LastIds | None = None
+        self.instance_id = secrets.token_hex(8)
+        """Identifies this service's forwards (FORWARD_MARKER)."""
 
     # lifecycle
 
@@ -251,6 +259,13 @@ class InspectorService:
             # captured live (receiver or event stream): forward it; imported files are history
             self._schedule_forward(request_id, request, self.settings.forward_to)
         return request_id
+
+    def _forwarded_by_us(self, request: CapturedRequest) -> bool:
+        marker = FORWARD_MARKER.lower()
+        return any(
+            name.lower() == marker and self.instance_id in value.replace(",", " ").split()
+            for name, value in request.headers
+        )
 
     def _set_store_ok(self, ok: bool, message: str = "") -> None:
         if ok != self._store_ok:
@@ -487,7 +502,13 @@ class InspectorService:
         if self._forward_slots is None:
             self._forward_slots = asyncio.Semaphore(FORWARD_CONCURRENCY)
         request = replace(request, id=request_id)
-        if len(self._forward_tasks) >= FORWARD_BACKLOG:
+        if self._forwarded_by_us(request):
+            reason = (
+                f"not forwarded: it came back from this inspector's own forward ({FORWARD_MARKER}"
+                " header), sending it again would loop"
+            )
+            work = self._forward_done(_unsent(request_id, target, reason, FORWARD))
+        elif len(self._forward_tasks) >= FORWARD_BACKLOG:
             reason = f"not forwarded: {FORWARD_BACKLOG} forwards are already waiting"
             work = self._forward_done(_unsent(request_id, target, reason, FORWARD))
         else:
@@ -501,12 +522,15 @@ class InspectorService:
         assert request.id is not None
         async with self._forward_slots:
             try:
-                if self._is_own_receiver(target):
+                if await self._is_own_receiver(target):
                     raise ValueError(
                         f"{target} is this inspector's own receiver (it would forward to itself "
                         "forever)"
                     )
-                attempt = await self.replayer().send(request, target, kind=FORWARD)
+                marked = replace(
+                    request, headers=(*request.headers, (FORWARD_MARKER, self.instance_id))
+                )
+                attempt = await self.replayer().send(marked, target, kind=FORWARD)
             except ValueError as exc:
                 attempt = _unsent(request.id, target, f"not forwarded: {exc}", FORWARD)
         await self._forward_done(attempt)
@@ -521,13 +545,15 @@ class InspectorService:
                         attempt.id)
         )  # fmt: skip
 
-    def _is_own_receiver(self, target: str) -> bool:
+    async def _is_own_receiver(self, target: str) -> bool:
+        """Does `target` resolve to the address and port we listen on (see core.own_address)?
+        Raises ValueError for an unusable target."""
         url = check_target(target)
         receiver = self.receiver
-        if receiver is None or receiver.port is None or url.port != receiver.port:
+        if receiver is None or receiver.port is None or url.port is None or not url.raw_host:
             return False
-        own = {host.strip("[]") for host in LOCAL_HOSTS} | {(receiver.host or "").lower()}
-        return (url.host or "").lower() in own or receiver.host in ("0.0.0.0", "::")
+        bound = receiver.host or "127.0.0.1"
+        return await is_own_address(url.raw_host, url.port, bound, receiver.port)
 
     async def forwards_settled(self) -> None:
         """Wait until every forward started so far is done and recorded (tests, shutdown)."""
