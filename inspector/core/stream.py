@@ -41,6 +41,7 @@ from inspector.core.formats import request_to_json
 from inspector.core.models import Derived, StoredRequest
 from inspector.core.receiver import LOCAL_HOSTS, RESERVED_PREFIX, Receiver, host_name
 from inspector.core.store import Store
+from inspector.core.tasks import TaskGroup
 from inspector.core.writer import Stored
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,18 @@ CORS_HEADERS = "Authorization, Last-Event-ID, Cache-Control"
 Listener = Callable[[object], None]
 
 
+WRITE_STALL = KEEPALIVE_SECONDS
+"""A client catching up whose connection takes no bytes for this long while it is more than
+QUEUE_ITEMS requests (or QUEUE_BYTES of bodies) behind our newest request is disconnected."""
+
+
 @dataclass(frozen=True, slots=True)
 class StreamLimits:
     keepalive: float = KEEPALIVE_SECONDS
     retry_ms: int = RETRY_MS
     queue_items: int = QUEUE_ITEMS
     queue_bytes: int = QUEUE_BYTES
+    write_stall: float = WRITE_STALL
 
 
 def encode_event(stored: StoredRequest) -> bytes:
@@ -93,9 +100,14 @@ def stored_request(item: Stored) -> StoredRequest:
 def read_page(store: Store, after: int) -> list[StoredRequest]:
     """Stored requests with id > after, oldest first: at most PAGE_ROWS rows and about
     PAGE_BYTES of bodies (always at least one row). Blocking: run it on a thread."""
-    rows = store.reader().execute(
-        "SELECT id, body_size FROM requests WHERE id > ? ORDER BY id LIMIT ?", (after, PAGE_ROWS)
-    ).fetchall()
+    rows = (
+        store.reader()
+        .execute(
+            "SELECT id, body_size FROM requests WHERE id > ? ORDER BY id LIMIT ?",
+            (after, PAGE_ROWS),
+        )
+        .fetchall()
+    )
     ids: list[int] = []
     size = 0
     for request_id, body_size in rows:
@@ -107,6 +119,16 @@ def read_page(store: Store, after: int) -> list[StoredRequest]:
     if not page and rows:  # every row of the page was deleted meanwhile: step over them
         return read_page(store, int(rows[-1][0]))
     return page
+
+
+def behind(store: Store, sent: int) -> tuple[int, int]:
+    """How many stored requests (and body bytes) come after id `sent`. Blocking."""
+    row = (
+        store.reader()
+        .execute("SELECT count(*), coalesce(sum(body_size), 0) FROM requests WHERE id > ?", (sent,))
+        .fetchone()
+    )
+    return int(row[0]), int(row[1])
 
 
 def last_event_id(request: web.Request) -> int | None:
@@ -184,6 +206,7 @@ class StreamPublisher:
         self.limits = limits or StreamLimits()
         self._clients: set[_Client] = set()
         self._receiver: Receiver | None = None
+        self._watchers = TaskGroup()
 
     @property
     def client_count(self) -> int:
@@ -329,12 +352,37 @@ class StreamPublisher:
         while client.closed is None:
             missed = client.missed
             page = await loop.run_in_executor(None, read_page, store, sent)
-            if page:
-                await response.write(b"".join(encode_event(s) for s in page))
-                sent = page[-1].id
-            elif client.missed == missed:
+            if not page and client.missed == missed:
                 break
+            while page and client.closed is None:  # about WRITE_BYTES per write
+                batch, size = [], 0
+                while page and size < WRITE_BYTES:
+                    batch.append(encode_event(page[0]))
+                    size += len(batch[-1])
+                    last = page.pop(0).id
+                await self._write_or_drop(client, response, b"".join(batch), store, sent)
+                sent = last
         return sent
+
+    async def _write_or_drop(
+        self, client: _Client, response: web.StreamResponse, data: bytes, store: Store, sent: int
+    ) -> None:
+        """Write `data`; while the connection takes nothing for `write_stall` seconds and the
+        client is too far behind (the live rule: queue_items requests or queue_bytes of bodies
+        after `sent`), disconnect it: a client that does not read holds no memory for long."""
+        watch = self._watchers.spawn(self._watch(client, store, sent), name="stream-stall")
+        try:
+            await response.write(data)
+        finally:
+            watch.cancel()
+
+    async def _watch(self, client: _Client, store: Store, sent: int) -> None:
+        loop = asyncio.get_running_loop()
+        while client.closed is None:
+            await asyncio.sleep(self.limits.write_stall)
+            rows, size = await loop.run_in_executor(None, behind, store, sent)
+            if rows > self.limits.queue_items or size > self.limits.queue_bytes:
+                client.close("too far behind", abort=True)
 
     async def _live(
         self, client: _Client, request: web.Request, response: web.StreamResponse, sent: int

@@ -271,6 +271,14 @@ async def test_a_client_too_far_behind_is_cut_off_but_the_backlog_just_rereads()
     assert transport.aborted
 
 
+async def test_a_reading_client_catching_up_is_not_dropped_by_the_stall_rule(relay) -> None:
+    await post_many(relay, range(30))
+    await relay.settled()
+    relay.publisher.limits = StreamLimits(queue_items=5, queue_bytes=100, write_stall=0.05)
+    events = await read_events(stream_url(relay), 30, {"Last-Event-ID": "0"})
+    assert [e.id for e in events] == [str(n) for n in range(1, 31)]
+
+
 # --- relay end to end -----------------------------------------------------------------------
 
 
