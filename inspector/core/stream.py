@@ -39,7 +39,13 @@ from aiohttp import web
 from inspector.core.config import Settings
 from inspector.core.formats import request_to_json
 from inspector.core.models import Derived, StoredRequest
-from inspector.core.receiver import LOCAL_HOSTS, RESERVED_PREFIX, Receiver, host_name
+from inspector.core.receiver import (
+    LOCAL_HOSTS,
+    RESERVED_PREFIX,
+    Receiver,
+    host_name,
+    request_hosts,
+)
 from inspector.core.store import Store
 from inspector.core.tasks import TaskGroup
 from inspector.core.writer import Stored
@@ -216,7 +222,8 @@ class StreamPublisher:
         """Add our routes to the receiver (before it starts) and end streams when it stops."""
         self._receiver = receiver
         receiver.extra_routes.append(("GET", STREAM_PATH, self.handle))
-        receiver.extra_routes.append(("OPTIONS", RESERVED_PREFIX + "{tail:.*}", self.preflight))
+        for path in (STREAM_PATH, RESERVED_PREFIX + "health"):
+            receiver.extra_routes.append(("OPTIONS", path, self.preflight))
         receiver.before_stop.append(self.close)
 
     async def close(self, grace: float = 1.0) -> None:
@@ -241,6 +248,8 @@ class StreamPublisher:
         return LOCAL_HOSTS | {h.lower() for h in self._settings().public_hosts}
 
     def _origin_allowed(self, origin: str) -> bool:
+        if self._receiver is not None:
+            return self._receiver.origin_allowed(origin)
         try:
             host = urlsplit(origin).hostname
         except ValueError:
@@ -258,7 +267,8 @@ class StreamPublisher:
         """403 for a foreign Host or Origin, or without a token configured when the stream
         could be read from elsewhere (a non-loopback address, a proxy); 401 without the right
         token; else None."""
-        if host_name(request.host or "").lower() not in self._allowed_hosts():
+        allowed = self._allowed_hosts()
+        if any(host_name(host).lower() not in allowed for host in request_hosts(request)):
             return _error(403, "foreign Host refused (add it with --public-host)")
         origin = request.headers.get("Origin")
         if origin is not None and not self._origin_allowed(origin):

@@ -162,7 +162,9 @@ async def test_foreign_host_and_origin_are_403_and_no_wildcard_cors(relay) -> No
         ({"Origin": "null"}, 403),
         ({"Host": "relay.example"}, 200),  # --public-host
         ({"Host": "RELAY.example:443", "Origin": "https://relay.example"}, 200),
-        ({"Origin": "http://localhost:3000"}, 200),
+        ({"Origin": "http://localhost:3000"}, 403),  # another port: another local app
+        ({"Origin": f"http://localhost:{relay.receiver.port}"}, 200),
+        ({"Origin": "https://relay.example:8443"}, 403),
     ]
     async with aiohttp.ClientSession() as session:
         for headers, expected in cases:
@@ -181,11 +183,15 @@ async def test_cors_preflight_answers_only_our_origins(relay) -> None:
                  "Access-Control-Request-Headers": "authorization, last-event-id"}  # fmt: skip
     async with aiohttp.ClientSession() as session:
         url = stream_url(relay)
-        local = {**preflight, "Origin": "http://localhost:5173"}
-        async with session.options(url, headers=local) as r:
+        own = f"http://localhost:{relay.receiver.port}"
+        async with session.options(url, headers={**preflight, "Origin": own}) as r:
             assert r.status == 204
-            assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+            assert r.headers["Access-Control-Allow-Origin"] == own
             assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+        async with session.options(
+            url, headers={**preflight, "Origin": "http://localhost:5173"}
+        ) as r:
+            assert r.status == 403
         foreign = {**preflight, "Origin": "https://evil.example"}
         async with session.options(url, headers=foreign) as r:
             assert r.status == 403
