@@ -170,6 +170,11 @@ def publish_problem(settings: Settings) -> str | None:
             f"--publish on {settings.host} needs --token (or ${TOKEN_ENV}): anyone who can "
             "reach the port would read every request"
         )
+    if settings.publish and not settings.token and settings.public_hosts:
+        return (
+            f"--publish with --public-host needs --token (or ${TOKEN_ENV}): through a proxy "
+            "anyone could read every request"
+        )
     return None
 
 

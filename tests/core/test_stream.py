@@ -404,6 +404,18 @@ def test_serve_refuses_to_publish_on_a_public_address_without_token(tmp_path, mo
     assert "needs --token" in capsys.readouterr().err
 
 
+def test_serve_refuses_to_publish_for_a_public_host_without_token(tmp_path, monkeypatch, capsys):
+    from inspector.cli import main
+
+    monkeypatch.delenv("WEBHOOK_INSPECTOR_TOKEN", raising=False)
+    monkeypatch.setenv("WEBHOOK_INSPECTOR_HOME", str(tmp_path))
+    args = ["serve", "--db", str(tmp_path / "x.db"), "--publish", "--public-host", "relay.example"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--publish with --public-host needs --token" in err
+
+
 class _Lines:
     """Collects a process's stdout lines on a thread (a pipe's buffered text defeats select)."""
 
