@@ -4,7 +4,6 @@ plain-Python events. Used by the CLI and, from a worker thread, by the GUI."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import secrets
@@ -30,10 +29,11 @@ from inspector.core.replay import Replayer, ReplayOptions, check_target
 from inspector.core.sse import (
     REMOVED_DETAIL,
     LastIds,
+    Position,
     SourceState,
     SseClient,
     SseSource,
-    last_ids_path,
+    legacy_last_ids,
 )
 from inspector.core.store import Quarantine, Store, StoreError
 from inspector.core.stream import StreamPublisher
@@ -247,10 +247,11 @@ class InspectorService:
         status: int | None,
         headers: tuple[Header, ...],
         body: bytes,
+        position: Position | None = None,
     ) -> int:
         assert self.writer is not None
         try:
-            request_id = await self.writer.submit(request, status, headers, body)
+            request_id = await self.writer.submit(request, status, headers, body, position)
         except StoreError as exc:
             self._set_store_ok(False, str(exc))
             raise
@@ -278,9 +279,10 @@ class InspectorService:
     def _committed(self, ids: Sequence[int]) -> None:
         self._publish(RequestsCommitted(tuple(ids)))
 
-    async def ingest(self, request: CapturedRequest) -> int:
-        """Store a request that did not come through the receiver (import, stream, sample)."""
-        return await self._capture(request, None, (), b"")
+    async def ingest(self, request: CapturedRequest, position: Position | None = None) -> int:
+        """Store a request that did not come through the receiver (import, stream, sample);
+        `position`: an event stream's position, saved in the same transaction."""
+        return await self._capture(request, None, (), b"", position)
 
     # stream sources (core.sse)
 
@@ -307,7 +309,8 @@ class InspectorService:
 
     def _start_source(self, source: SseSource) -> None:
         if self._last_ids is None:
-            self._last_ids = LastIds(last_ids_path(self.settings.db_path))
+            saved = legacy_last_ids(self.settings.db_path) | self._require_store().positions()
+            self._last_ids = LastIds(saved)
         client = SseClient(source, self.ingest, self._publish, last_ids=self._last_ids)
         task = self._source_tasks.spawn(client.run(), name=f"source-{source.name}")
         self._sources[source.name] = (client, task)
@@ -336,9 +339,6 @@ class InspectorService:
     async def _stop_sources(self) -> None:
         self._sources.clear()
         await self._source_tasks.close()
-        if self._last_ids is not None:
-            with contextlib.suppress(OSError):
-                self._last_ids.flush()
 
     async def settled(self) -> None:
         """Wait until every captured request is stored and analysed (tests, shutdown)."""

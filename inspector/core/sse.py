@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_EVENT",
     "SOURCE_FORMATS",
     "LastIds",
+    "Position",
     "SourceState",
     "SseClient",
     "SseEvent",
@@ -54,7 +55,7 @@ __all__ = [
     "SseSource",
     "SseTooLarge",
     "event_to_request",
-    "last_ids_path",
+    "legacy_last_ids",
     "parse_header_option",
     "redacted_url",
 ]
@@ -391,26 +392,21 @@ class _Retry(Exception):
     """The connection is unusable for a reason worth reporting; reconnect later."""
 
 
-Ingest = Callable[[CapturedRequest], Coroutine[Any, Any, int]]
+Position = tuple[str, str]
+"""(source key, last event id), stored with an event (store.Record.position)."""
+Ingest = Callable[[CapturedRequest, Position | None], Coroutine[Any, Any, int]]
+"""Store a request with its source's position; returns its id."""
 
 
 class LastIds:
-    """Last event id per source, kept beside the database so a restart resumes where the
-    previous run stopped (written at most once a second and on stop; after a crash the
-    events of that last second may be received again)."""
+    """Last event id per source. Each stored event carries its source's position into the
+    store, saved in the same SQLite transaction as the event (`position`; the service passes
+    it to the writer), so a restart after a crash resumes exactly after the last stored event.
+    Events that store nothing (control events, ids without data) only move the position in
+    memory: after a crash they may be received again, which stores nothing twice."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._ids: dict[str, str] = {}
-        self._dirty = False
-        self._written = 0.0
-        if path is not None and path.exists():
-            try:
-                loaded = json.loads(path.read_text("utf-8"))
-                if isinstance(loaded, dict):
-                    self._ids = {str(k): str(v) for k, v in loaded.items()}
-            except (OSError, ValueError) as exc:
-                log.warning("cannot read %s: %s", path, exc)
+    def __init__(self, saved: dict[str, str] | None = None) -> None:
+        self._ids: dict[str, str] = dict(saved or {})
 
     @staticmethod
     def key(source: SseSource) -> str:
@@ -420,28 +416,24 @@ class LastIds:
         return self._ids.get(self.key(source), "")
 
     def set(self, source: SseSource, last_id: str) -> None:
-        if self._ids.get(self.key(source)) != last_id:
-            self._ids[self.key(source)] = last_id
-            self._dirty = True
-        if time.monotonic() - self._written >= 1.0:
-            self.flush()
+        self._ids[self.key(source)] = last_id
 
-    def flush(self) -> None:
-        if not self._dirty or self.path is None:
-            return
-        self._written = time.monotonic()
-        self._dirty = False
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(self._ids), "utf-8")
-            tmp.replace(self.path)
-        except OSError as exc:
-            log.warning("cannot write %s: %s", self.path, exc)
+    def position(self, source: SseSource, last_id: str) -> Position | None:
+        """What to store with an event whose id in force is `last_id` (None: no id yet)."""
+        return (self.key(source), last_id) if last_id else None
 
 
-def last_ids_path(db_path: Path) -> Path:
-    """Where the last event id of each source is kept: beside the database."""
-    return db_path.with_name(db_path.name + ".sources.json")
+def legacy_last_ids(db_path: Path) -> dict[str, str]:
+    """Positions an older version kept beside the database (`history.db.sources.json`)."""
+    path = db_path.with_name(db_path.name + ".sources.json")
+    try:
+        loaded = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return {}
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
 class SseClient:
@@ -515,7 +507,7 @@ class SseClient:
                     self._set(RETRYING, f"retrying in {_seconds(delay)}")
                     await asyncio.sleep(delay)
         finally:
-            self._last_ids.flush()
+            self._flush_count()
 
     def _next_delay(self) -> float:
         """Exponential backoff from the base delay (the server's `retry:` when given), with
@@ -607,7 +599,8 @@ class SseClient:
             return
         size = len(request.body)
         self._pending_bytes += size
-        task = tasks.spawn(self._ingest(request), name="sse-ingest")
+        position = self._last_ids.position(self.source, item.id)
+        task = tasks.spawn(self._ingest(request, position), name="sse-ingest")
         task.add_done_callback(lambda _: self._advance(pending))
         pending.append((item.id, task, size))
 
@@ -636,8 +629,10 @@ class SseClient:
         """Wait while more than `keep` events (or IN_FLIGHT_BYTES) are in flight. Raises
         _Retry when the store failed: the reconnect resumes after the last stored event."""
         self._advance(pending)
-        while self._store_failed is None and pending and (
-            len(pending) > keep or self._pending_bytes > IN_FLIGHT_BYTES
+        while (
+            self._store_failed is None
+            and pending
+            and (len(pending) > keep or self._pending_bytes > IN_FLIGHT_BYTES)
         ):
             front = pending[0][1]
             if front is not None:
