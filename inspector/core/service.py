@@ -36,7 +36,7 @@ from inspector.core.sse import (
     legacy_last_ids,
 )
 from inspector.core.store import Quarantine, Store, StoreError
-from inspector.core.stream import StreamPublisher
+from inspector.core.stream import StreamPublisher, event_limit
 from inspector.core.tasks import TaskGroup
 from inspector.core.writer import GroupWriter, Stored
 
@@ -311,7 +311,12 @@ class InspectorService:
         if self._last_ids is None:
             saved = legacy_last_ids(self.settings.db_path) | self._require_store().positions()
             self._last_ids = LastIds(saved)
-        client = SseClient(source, self.ingest, self._publish, last_ids=self._last_ids)
+        max_event = source.max_event
+        if source.format == "inspector":  # another inspector: accept what a relay sends
+            max_event = max(max_event, event_limit(self.settings.max_body))
+        client = SseClient(
+            source, self.ingest, self._publish, last_ids=self._last_ids, max_event=max_event
+        )
         task = self._source_tasks.spawn(client.run(), name=f"source-{source.name}")
         self._sources[source.name] = (client, task)
 
@@ -323,7 +328,9 @@ class InspectorService:
         task.cancel()
         await asyncio.wait([task])
         self._publish(
-            SourceState(name, "stopped", REMOVED_DETAIL, client.events, client.last_error)
+            SourceState(
+                name, "stopped", REMOVED_DETAIL, client.events, client.last_error, client.lost
+            )
         )
 
     async def _sync_sources(self) -> None:

@@ -366,6 +366,9 @@ class SourceState:
     detail: str
     events: int = 0
     last_error: str | None = None
+    lost: int = 0
+    """Events received but not stored (too large, or not in the source's format): data loss,
+    shown in the app. Published at once when it grows."""
 
     @property
     def removed(self) -> bool:
@@ -449,14 +452,18 @@ class SseClient:
         publish: Callable[[SourceState], None],
         *,
         last_ids: LastIds | None = None,
+        max_event: int | None = None,
     ) -> None:
+        """`max_event`: the largest event accepted (default: the source's own max_event)."""
         self.source = source
+        self.max_event = max_event or source.max_event
         self._ingest = ingest
         self._publish = publish
         self._last_ids = last_ids or LastIds(None)
         self.last_event_id = self._last_ids.get(source)
         self.retry_ms: int | None = None
         self.events = 0
+        self.lost = 0
         self.last_error: str | None = None
         self.connections = 0
         self.state = SourceState(source.name, CONNECTING, CONNECTING)
@@ -472,7 +479,16 @@ class SseClient:
         if self._count_timer is not None:  # this state carries the count too
             self._count_timer.cancel()
             self._count_timer = None
-        self.state = SourceState(self.source.name, state, detail, self.events, self.last_error)
+        self.state = SourceState(
+            self.source.name, state, detail, self.events, self.last_error, self.lost
+        )
+        self._publish(self.state)
+
+    def _lose(self, message: str) -> None:
+        """An event was received and cannot be stored: record why and tell the app at once."""
+        self._error(message)
+        self.lost += 1
+        self.state = replace(self.state, events=self.events, last_error=message, lost=self.lost)
         self._publish(self.state)
 
     def _error(self, message: str) -> None:
@@ -545,7 +561,7 @@ class SseClient:
         (so they share group commits) while reading goes on; at most IN_FLIGHT_EVENTS /
         IN_FLIGHT_BYTES wait for their commit. The last event id advances only over stored
         events, so a reconnect never skips one."""
-        parser = SseParser(max_event=self.source.max_event, last_event_id=self.last_event_id)
+        parser = SseParser(max_event=self.max_event, last_event_id=self.last_event_id)
         stall = self.source.stall_timeout
         tasks = TaskGroup()
         pending: deque[tuple[str, asyncio.Task[int] | None, int]] = deque()
@@ -592,7 +608,7 @@ class SseClient:
         try:
             request = self._to_request(item)
         except ValueError as exc:
-            self._error(str(exc))
+            self._lose(str(exc))
             request = None
         if request is None:
             pending.append((item.id, None, 0))
@@ -658,7 +674,7 @@ class SseClient:
 
     def _to_request(self, item: Parsed) -> CapturedRequest | None:
         if isinstance(item, SseTooLarge):
-            self._error(item.message)
+            self._lose(item.message)
             return CapturedRequest(
                 method="SSE", path=_source_path(self.source.url),
                 headers=(("X-SSE-Event", _latin1(item.event)),

@@ -25,6 +25,7 @@ far behind is disconnected and resumes with Last-Event-ID.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hmac
 import json
@@ -82,10 +83,38 @@ class StreamLimits:
     write_stall: float = WRITE_STALL
 
 
+EVENT_OVERHEAD = 1024 * 1024
+"""What an event may hold besides its body: headers, path, query, our answer, derived fields."""
+
+
+def event_limit(max_body: int) -> int:
+    """The largest event a relay with this body limit sends (and a subscriber with the same
+    limit accepts): the body at its worst encoding, base64 (4/3), plus EVENT_OVERHEAD."""
+    return 4 * ((max_body + 2) // 3) + EVENT_OVERHEAD
+
+
 def encode_event(stored: StoredRequest) -> bytes:
-    """One SSE event for a stored request (the data is one line: JSON escapes line breaks)."""
-    data = json.dumps(request_to_json(stored, keep_credentials=True), separators=(",", ":"))
-    return f"id: {stored.id}\nevent: request\ndata: {data}\n\n".encode()
+    """One SSE event for a stored request (the data is one line: JSON escapes line breaks).
+
+    Text is written as UTF-8, not as `\\uXXXX` escapes, and a UTF-8 body whose JSON escaping
+    would be larger than base64 (control characters grow sixfold) travels as base64: the body
+    never takes more than 4/3 of its size (see event_limit)."""
+    data = request_to_json(stored, keep_credentials=True)
+    body = stored.request.body
+    if data["body_encoding"] == "utf-8" and _escaped_size(data["body"]) > _base64_size(body):
+        data["body"], data["body_encoding"] = base64.b64encode(body).decode("ascii"), "base64"
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # a lone surrogate (only possible in derived text) becomes its JSON escape again
+    line = text.encode("utf-8", "backslashreplace")
+    return b"id: %d\nevent: request\ndata: %s\n\n" % (stored.id, line)
+
+
+def _escaped_size(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
+
+
+def _base64_size(body: bytes) -> int:
+    return 4 * ((len(body) + 2) // 3)
 
 
 def stored_request(item: Stored) -> StoredRequest:
@@ -347,6 +376,16 @@ class StreamPublisher:
             log.info("stream client disconnected: %s", client.closed)
         return response
 
+    def _event(self, stored: StoredRequest) -> bytes:
+        event = encode_event(stored)
+        limit = event_limit(self._settings().max_body)
+        if len(event) > limit:  # headers beyond EVENT_OVERHEAD: say so, subscribers will
+            log.warning(
+                "event %d is %d bytes, over the %d bytes a subscriber with the same --max-body "
+                "accepts", stored.id, len(event), limit,
+            )  # fmt: skip
+        return event
+
     def _on_event(self, client: _Client, event: object) -> None:
         if isinstance(event, self._requests_stored):
             client.add(event.items)
@@ -367,7 +406,7 @@ class StreamPublisher:
             while page and client.closed is None:  # about WRITE_BYTES per write
                 batch, size = [], 0
                 while page and size < WRITE_BYTES:
-                    batch.append(encode_event(page[0]))
+                    batch.append(self._event(page[0]))
                     size += len(batch[-1])
                     last = page.pop(0).id
                 await self._write_or_drop(client, response, b"".join(batch), store, sent)
@@ -414,7 +453,7 @@ class StreamPublisher:
             for item in client.take():
                 if item.id <= sent:
                     continue  # already sent from the backlog
-                event = encode_event(stored_request(item))
+                event = self._event(stored_request(item))
                 batch.append(event)
                 size += len(event)
                 sent = item.id
