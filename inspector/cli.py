@@ -335,14 +335,15 @@ class _SourceLines:
     """One stderr line per source state change (not per event count update)."""
 
     def __init__(self) -> None:
-        self._shown: dict[str, tuple[str, str]] = {}
+        self._shown: dict[str, tuple[str, str, int]] = {}
+        self._lost: dict[str, int] = {}
 
     def wants(self, event: object) -> bool:
         from inspector.core.sse import SourceState
 
         if not isinstance(event, SourceState):
             return False
-        key = (event.state, event.detail)
+        key = (event.state, event.detail, event.lost)
         if self._shown.get(event.name) == key:
             return False
         self._shown[event.name] = key
@@ -352,6 +353,11 @@ class _SourceLines:
         from inspector.core.sse import SourceState
 
         assert isinstance(event, SourceState)
+        if event.lost > self._lost.get(event.name, 0):  # data loss: say it, with the reason
+            self._lost[event.name] = event.lost
+            return _one_line(
+                f"source {event.name}: EVENT LOST ({event.lost} so far): {event.last_error}"
+            )
         text = f"source {event.name}: {event.detail} ({event.events} events)"
         if event.last_error and event.state != "live":
             text += f"; last error: {event.last_error}"

@@ -604,3 +604,19 @@ def test_sources_and_relay_settings_round_trip_through_the_settings_file(tmp_pat
     loaded = load_settings(path)
     assert loaded.sources == (source,)
     assert (loaded.publish, loaded.token, loaded.public_hosts) == (True, "t", ("r.example",))
+
+
+def test_serve_prints_a_line_for_every_lost_event() -> None:
+    from inspector.cli import _SourceLines
+
+    lines = _SourceLines()
+    states = [
+        SourceState("relay", "live", "live", 3),
+        SourceState("relay", "live", "live", 4, "event too large (9 bytes, limit 5)", 1),
+        SourceState("relay", "live", "live", 5, "event too large (9 bytes, limit 5)", 1),
+    ]
+    shown = [lines.line(state) for state in states if lines.wants(state)]
+    assert shown == [
+        "source relay: live (3 events)",
+        "source relay: EVENT LOST (1 so far): event too large (9 bytes, limit 5)",
+    ]
