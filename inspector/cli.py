@@ -208,6 +208,11 @@ def publish_problem(settings: Settings) -> str | None:
             f"--publish on {settings.host} needs --token (or ${TOKEN_ENV}): anyone who can "
             "reach the port would read every request"
         )
+    if settings.publish and not settings.token and settings.public_hosts:
+        return (
+            f"--publish with --public-host needs --token (or ${TOKEN_ENV}): through a proxy "
+            "anyone could read every request"
+        )
     return None
 
 
@@ -382,14 +387,15 @@ class _SourceLines:
     """One stderr line per source state change (not per event count update)."""
 
     def __init__(self) -> None:
-        self._shown: dict[str, tuple[str, str]] = {}
+        self._shown: dict[str, tuple[str, str, int]] = {}
+        self._lost: dict[str, int] = {}
 
     def wants(self, event: object) -> bool:
         from inspector.core.sse import SourceState
 
         if not isinstance(event, SourceState):
             return False
-        key = (event.state, event.detail)
+        key = (event.state, event.detail, event.lost)
         if self._shown.get(event.name) == key:
             return False
         self._shown[event.name] = key
@@ -399,6 +405,11 @@ class _SourceLines:
         from inspector.core.sse import SourceState
 
         assert isinstance(event, SourceState)
+        if event.lost > self._lost.get(event.name, 0):  # data loss: say it, with the reason
+            self._lost[event.name] = event.lost
+            return _one_line(
+                f"source {event.name}: EVENT LOST ({event.lost} so far): {event.last_error}"
+            )
         text = f"source {event.name}: {event.detail} ({event.events} events)"
         if event.last_error and event.state != "live":
             text += f"; last error: {event.last_error}"

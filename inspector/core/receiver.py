@@ -11,15 +11,19 @@ import contextlib
 import errno
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from multidict import CIMultiDict
+from yarl import URL
 
 from inspector import __version__
+from inspector.core import redact
 from inspector.core.config import Settings
 from inspector.core.connections import (
     IDLE_TIMEOUT,
@@ -34,6 +38,10 @@ from inspector.core.store import StoreError
 log = logging.getLogger(__name__)
 
 RESERVED_PREFIX = "/_inspector/"
+HEALTH_PATH = RESERVED_PREFIX + "health"
+RESERVED_PATHS = frozenset({HEALTH_PATH, RESERVED_PREFIX + "stream"})
+"""The only paths that are not captured, matched on the path exactly as sent (so
+`/%5Finspector/health` or `/_inspector/other` are captured like any request)."""
 LINGER_SECONDS = 1.0
 """After a refusal, how long unread request bytes are drained before the connection closes
 (aiohttp's default is 10 s)."""
@@ -157,14 +165,25 @@ class Receiver:
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=1024**4)  # we enforce the limit ourselves
-        app.router.add_route("GET", RESERVED_PREFIX + "health", self._health)
-        for method, path, handler in self.extra_routes:
-            app.router.add_route(method, path, handler)
+        for method, path, handler in (("GET", HEALTH_PATH, self._health), *self.extra_routes):
+            app.router.add_route(method, path, self._reserved(handler), expect_handler=self._expect)
         app.router.add_route("*", "/{tail:.*}", self._handle, expect_handler=self._expect)
         return app
 
+    def _reserved(self, handler: Handler) -> Handler:
+        """Run `handler` only when the path as sent is reserved (aiohttp routes on the decoded
+        path: `/%5Finspector/health` would match too); anything else is captured."""
+
+        async def route(request: web.Request) -> web.StreamResponse:
+            if target_path(request) in RESERVED_PATHS:
+                return await handler(request)
+            return await self._handle(request)
+
+        return route
+
     async def start(self, host: str, port: int) -> None:
         self.stopping = False
+        redact.install(self._secrets)  # aiohttp logs the raw bytes of a request it refuses
         self._runner = web.AppRunner(
             self.make_app(), handle_signals=False, shutdown_timeout=SHUTDOWN_WAIT
         )
@@ -189,6 +208,10 @@ class Receiver:
             await self.stop()
             raise ReceiverError(_bind_error(host, port, exc)) from exc
         self.host, self.port = host, int(self._listener.sockets[0].getsockname()[1])
+
+    def _secrets(self) -> tuple[str, ...]:
+        token = self._settings().token
+        return (token,) if token else ()
 
     async def stop(self) -> None:
         for hook in self.before_stop:
@@ -236,13 +259,36 @@ class Receiver:
         return _json_response(200, {"ok": True, "version": __version__})
 
     def host_allowed(self, request: web.Request) -> bool:
-        """The app's own endpoints answer only to our own host names (DNS rebinding)."""
-        return host_name(request.host or "").lower() in self.allowed_hosts()
+        """The app's own endpoints answer only to our own host names (DNS rebinding): the
+        Host header and, in an absolute-form request line, the host it names."""
+        allowed = self.allowed_hosts()
+        return all(host_name(host).lower() in allowed for host in request_hosts(request))
 
     def allowed_hosts(self) -> frozenset[str]:
         """Local names, the address we listen on, and the configured public host names."""
         public = {name.lower() for name in self._settings().public_hosts}
-        return LOCAL_HOSTS | {self.host or ""} | public
+        bound = {self.host, f"[{self.host}]"} if self.host else set()
+        return LOCAL_HOSTS | bound | public
+
+    def origin_allowed(self, origin: str) -> bool:
+        """An Origin of ours: an allowed host name and our port (a public host name may also
+        come without a port: the proxy in front of us)."""
+        try:
+            parts = urlsplit(origin)
+            port = parts.port
+        except ValueError:
+            return False
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            return False
+        shown = f"[{host}]" if ":" in host else host
+        if shown not in self.allowed_hosts() and host not in self.allowed_hosts():
+            return False
+        public = {name.lower() for name in self._settings().public_hosts}
+        if port is None and host in public:
+            return True
+        default = 443 if parts.scheme == "https" else 80
+        return (port or default) == self.port
 
     async def _expect(self, request: web.Request) -> web.StreamResponse | None:
         """Refuse an announced oversized body before sending `100 Continue`."""
@@ -258,8 +304,9 @@ class Receiver:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if self.stopping:
             return _json_response(503, {"error": "shutting down, not stored"}, Connection="close")
-        if request.path.startswith(RESERVED_PREFIX):
-            return _json_response(404, {"error": f"unknown endpoint {request.path}"})
+        path = target_path(request)
+        if path in RESERVED_PATHS:
+            return _json_response(405, {"error": f"{request.method} is not served on {path}"})
         settings = self._settings()
         read = await read_limited(request, settings.max_body)
         if read.over_limit:
@@ -303,11 +350,39 @@ class Receiver:
         return response
 
 
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::[0-9]*)?")
+
+
 def host_name(host: str) -> str:
-    """The Host header without its port ('[::1]:80' -> '[::1]', 'a:80' -> 'a')."""
-    if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """The Host header without its port ('[::1]:80' -> '[::1]', 'a:80' -> 'a'); '' when it
+    is not a plain host[:port] (`localhost:1@evil.com`, `[::1].evil.com`)."""
+    match = _HOST.fullmatch(host.strip())
+    return match.group(1) if match else ""
+
+
+def target_path(request: web.Request) -> str:
+    """The request target's path exactly as sent (not decoded); for an absolute-form target
+    (`GET http://host/path`), its path part."""
+    raw = request.raw_path.partition("?")[0]
+    if raw.startswith("/"):
+        return raw
+    try:
+        return URL(raw, encoded=True).raw_path
+    except ValueError:
+        return raw
+
+
+def request_hosts(request: web.Request) -> list[str]:
+    """The host names a request gives: its Host header, and the authority of an
+    absolute-form target (both must be ours on reserved paths)."""
+    hosts = [request.headers.get("Host", "")]
+    raw = request.raw_path
+    if not raw.startswith("/"):
+        try:
+            hosts.append(URL(raw, encoded=True).raw_authority)
+        except ValueError:
+            hosts.append(raw)
+    return hosts
 
 
 def _bind_error(host: str, port: int, exc: OSError | OverflowError) -> str:

@@ -4,9 +4,9 @@ plain-Python events. Used by the CLI and, from a worker thread, by the GUI."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
@@ -23,18 +23,20 @@ from inspector.core.models import (
     Header,
     ReplayAttempt,
 )
-from inspector.core.receiver import LOCAL_HOSTS, Receiver, ReceiverError
+from inspector.core.own_address import is_own_address
+from inspector.core.receiver import Receiver, ReceiverError
 from inspector.core.replay import Replayer, ReplayOptions, check_target
 from inspector.core.sse import (
     REMOVED_DETAIL,
     LastIds,
+    Position,
     SourceState,
     SseClient,
     SseSource,
-    last_ids_path,
+    legacy_last_ids,
 )
 from inspector.core.store import Quarantine, Store, StoreError
-from inspector.core.stream import StreamPublisher
+from inspector.core.stream import StreamPublisher, event_limit
 from inspector.core.tasks import TaskGroup
 from inspector.core.writer import GroupWriter, Stored
 
@@ -120,6 +122,10 @@ FORWARD_BACKLOG = 1000
 says so): memory stays bounded when the target is slower than the senders."""
 FORWARD_DRAIN = 5.0
 """On stop, forwards in flight get this many seconds to finish before they are cancelled."""
+FORWARD_MARKER = "X-Webhook-Inspector-Forwarded"
+"""Added to every forwarded request with this service's instance id: a request that comes back
+carrying our own id (forwarded through a proxy, or by another inspector forwarding to us) is
+stored but not forwarded again."""
 PRUNE_EVERY = 600.0
 """Seconds between retention passes (also run at start and when retention changes)."""
 
@@ -158,6 +164,8 @@ class InspectorService:
         self._sources: dict[str, tuple[SseClient, asyncio.Task[None]]] = {}
         self._source_tasks = TaskGroup()
         self._last_ids: LastIds | None = None
+        self.instance_id = secrets.token_hex(8)
+        """Identifies this service's forwards (FORWARD_MARKER)."""
 
     # lifecycle
 
@@ -240,10 +248,11 @@ class InspectorService:
         status: int | None,
         headers: tuple[Header, ...],
         body: bytes,
+        position: Position | None = None,
     ) -> int:
         assert self.writer is not None
         try:
-            request_id = await self.writer.submit(request, status, headers, body)
+            request_id = await self.writer.submit(request, status, headers, body, position)
         except StoreError as exc:
             self._set_store_ok(False, str(exc))
             raise
@@ -252,6 +261,13 @@ class InspectorService:
             # captured live (receiver or event stream): forward it; imported files are history
             self._schedule_forward(request_id, request, self.settings.forward_to)
         return request_id
+
+    def _forwarded_by_us(self, request: CapturedRequest) -> bool:
+        marker = FORWARD_MARKER.lower()
+        return any(
+            name.lower() == marker and self.instance_id in value.replace(",", " ").split()
+            for name, value in request.headers
+        )
 
     def _set_store_ok(self, ok: bool, message: str = "") -> None:
         if ok != self._store_ok:
@@ -264,9 +280,10 @@ class InspectorService:
     def _committed(self, ids: Sequence[int]) -> None:
         self._publish(RequestsCommitted(tuple(ids)))
 
-    async def ingest(self, request: CapturedRequest) -> int:
-        """Store a request that did not come through the receiver (import, stream, sample)."""
-        return await self._capture(request, None, (), b"")
+    async def ingest(self, request: CapturedRequest, position: Position | None = None) -> int:
+        """Store a request that did not come through the receiver (import, stream, sample);
+        `position`: an event stream's position, saved in the same transaction."""
+        return await self._capture(request, None, (), b"", position)
 
     # stream sources (core.sse)
 
@@ -293,8 +310,14 @@ class InspectorService:
 
     def _start_source(self, source: SseSource) -> None:
         if self._last_ids is None:
-            self._last_ids = LastIds(last_ids_path(self.settings.db_path))
-        client = SseClient(source, self.ingest, self._publish, last_ids=self._last_ids)
+            saved = legacy_last_ids(self.settings.db_path) | self._require_store().positions()
+            self._last_ids = LastIds(saved)
+        max_event = source.max_event
+        if source.format == "inspector":  # another inspector: accept what a relay sends
+            max_event = max(max_event, event_limit(self.settings.max_body))
+        client = SseClient(
+            source, self.ingest, self._publish, last_ids=self._last_ids, max_event=max_event
+        )
         task = self._source_tasks.spawn(client.run(), name=f"source-{source.name}")
         self._sources[source.name] = (client, task)
 
@@ -306,7 +329,9 @@ class InspectorService:
         task.cancel()
         await asyncio.wait([task])
         self._publish(
-            SourceState(name, "stopped", REMOVED_DETAIL, client.events, client.last_error)
+            SourceState(
+                name, "stopped", REMOVED_DETAIL, client.events, client.last_error, client.lost
+            )
         )
 
     async def _sync_sources(self) -> None:
@@ -322,9 +347,6 @@ class InspectorService:
     async def _stop_sources(self) -> None:
         self._sources.clear()
         await self._source_tasks.close()
-        if self._last_ids is not None:
-            with contextlib.suppress(OSError):
-                self._last_ids.flush()
 
     async def settled(self) -> None:
         """Wait until every captured request is stored and analysed (tests, shutdown)."""
@@ -488,7 +510,13 @@ class InspectorService:
         if self._forward_slots is None:
             self._forward_slots = asyncio.Semaphore(FORWARD_CONCURRENCY)
         request = replace(request, id=request_id)
-        if len(self._forward_tasks) >= FORWARD_BACKLOG:
+        if self._forwarded_by_us(request):
+            reason = (
+                f"not forwarded: it came back from this inspector's own forward ({FORWARD_MARKER}"
+                " header), sending it again would loop"
+            )
+            work = self._forward_done(_unsent(request_id, target, reason, FORWARD))
+        elif len(self._forward_tasks) >= FORWARD_BACKLOG:
             reason = f"not forwarded: {FORWARD_BACKLOG} forwards are already waiting"
             work = self._forward_done(_unsent(request_id, target, reason, FORWARD))
         else:
@@ -502,12 +530,15 @@ class InspectorService:
         assert request.id is not None
         async with self._forward_slots:
             try:
-                if self._is_own_receiver(target):
+                if await self._is_own_receiver(target):
                     raise ValueError(
                         f"{target} is this inspector's own receiver (it would forward to itself "
                         "forever)"
                     )
-                attempt = await self.replayer().send(request, target, kind=FORWARD)
+                marked = replace(
+                    request, headers=(*request.headers, (FORWARD_MARKER, self.instance_id))
+                )
+                attempt = await self.replayer().send(marked, target, kind=FORWARD)
             except ValueError as exc:
                 attempt = _unsent(request.id, target, f"not forwarded: {exc}", FORWARD)
         await self._forward_done(attempt)
@@ -522,13 +553,15 @@ class InspectorService:
                         attempt.id)
         )  # fmt: skip
 
-    def _is_own_receiver(self, target: str) -> bool:
+    async def _is_own_receiver(self, target: str) -> bool:
+        """Does `target` resolve to the address and port we listen on (see core.own_address)?
+        Raises ValueError for an unusable target."""
         url = check_target(target)
         receiver = self.receiver
-        if receiver is None or receiver.port is None or url.port != receiver.port:
+        if receiver is None or receiver.port is None or url.port is None or not url.raw_host:
             return False
-        own = {host.strip("[]") for host in LOCAL_HOSTS} | {(receiver.host or "").lower()}
-        return (url.host or "").lower() in own or receiver.host in ("0.0.0.0", "::")
+        bound = receiver.host or "127.0.0.1"
+        return await is_own_address(url.raw_host, url.port, bound, receiver.port)
 
     async def forwards_settled(self) -> None:
         """Wait until every forward started so far is done and recorded (tests, shutdown)."""

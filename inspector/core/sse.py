@@ -49,6 +49,7 @@ __all__ = [
     "SERVER_RETRY_FLOOR",
     "SOURCE_FORMATS",
     "LastIds",
+    "Position",
     "SourceState",
     "SseClient",
     "SseEvent",
@@ -56,7 +57,7 @@ __all__ = [
     "SseSource",
     "SseTooLarge",
     "event_to_request",
-    "last_ids_path",
+    "legacy_last_ids",
     "parse_header_option",
     "redacted_url",
 ]
@@ -370,6 +371,9 @@ class SourceState:
     detail: str
     events: int = 0
     last_error: str | None = None
+    lost: int = 0
+    """Events received but not stored (too large, or not in the source's format): data loss,
+    shown in the app. Published at once when it grows."""
 
     @property
     def removed(self) -> bool:
@@ -396,26 +400,21 @@ class _Retry(Exception):
     """The connection is unusable for a reason worth reporting; reconnect later."""
 
 
-Ingest = Callable[[CapturedRequest], Coroutine[Any, Any, int]]
+Position = tuple[str, str]
+"""(source key, last event id), stored with an event (store.Record.position)."""
+Ingest = Callable[[CapturedRequest, Position | None], Coroutine[Any, Any, int]]
+"""Store a request with its source's position; returns its id."""
 
 
 class LastIds:
-    """Last event id per source, kept beside the database so a restart resumes where the
-    previous run stopped (written at most once a second and on stop; after a crash the
-    events of that last second may be received again)."""
+    """Last event id per source. Each stored event carries its source's position into the
+    store, saved in the same SQLite transaction as the event (`position`; the service passes
+    it to the writer), so a restart after a crash resumes exactly after the last stored event.
+    Events that store nothing (control events, ids without data) only move the position in
+    memory: after a crash they may be received again, which stores nothing twice."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._ids: dict[str, str] = {}
-        self._dirty = False
-        self._written = 0.0
-        if path is not None and path.exists():
-            try:
-                loaded = json.loads(path.read_text("utf-8"))
-                if isinstance(loaded, dict):
-                    self._ids = {str(k): str(v) for k, v in loaded.items()}
-            except (OSError, ValueError) as exc:
-                log.warning("cannot read %s: %s", path, exc)
+    def __init__(self, saved: dict[str, str] | None = None) -> None:
+        self._ids: dict[str, str] = dict(saved or {})
 
     @staticmethod
     def key(source: SseSource) -> str:
@@ -425,28 +424,24 @@ class LastIds:
         return self._ids.get(self.key(source), "")
 
     def set(self, source: SseSource, last_id: str) -> None:
-        if self._ids.get(self.key(source)) != last_id:
-            self._ids[self.key(source)] = last_id
-            self._dirty = True
-        if time.monotonic() - self._written >= 1.0:
-            self.flush()
+        self._ids[self.key(source)] = last_id
 
-    def flush(self) -> None:
-        if not self._dirty or self.path is None:
-            return
-        self._written = time.monotonic()
-        self._dirty = False
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(self._ids), "utf-8")
-            tmp.replace(self.path)
-        except OSError as exc:
-            log.warning("cannot write %s: %s", self.path, exc)
+    def position(self, source: SseSource, last_id: str) -> Position | None:
+        """What to store with an event whose id in force is `last_id` (None: no id yet)."""
+        return (self.key(source), last_id) if last_id else None
 
 
-def last_ids_path(db_path: Path) -> Path:
-    """Where the last event id of each source is kept: beside the database."""
-    return db_path.with_name(db_path.name + ".sources.json")
+def legacy_last_ids(db_path: Path) -> dict[str, str]:
+    """Positions an older version kept beside the database (`history.db.sources.json`)."""
+    path = db_path.with_name(db_path.name + ".sources.json")
+    try:
+        loaded = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return {}
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
 class SseClient:
@@ -462,14 +457,18 @@ class SseClient:
         publish: Callable[[SourceState], None],
         *,
         last_ids: LastIds | None = None,
+        max_event: int | None = None,
     ) -> None:
+        """`max_event`: the largest event accepted (default: the source's own max_event)."""
         self.source = source
+        self.max_event = max_event or source.max_event
         self._ingest = ingest
         self._publish = publish
         self._last_ids = last_ids or LastIds(None)
         self.last_event_id = self._last_ids.get(source)
         self.retry_ms: int | None = None
         self.events = 0
+        self.lost = 0
         self.last_error: str | None = None
         self.connections = 0
         self.state = SourceState(source.name, CONNECTING, CONNECTING)
@@ -485,7 +484,16 @@ class SseClient:
         if self._count_timer is not None:  # this state carries the count too
             self._count_timer.cancel()
             self._count_timer = None
-        self.state = SourceState(self.source.name, state, detail, self.events, self.last_error)
+        self.state = SourceState(
+            self.source.name, state, detail, self.events, self.last_error, self.lost
+        )
+        self._publish(self.state)
+
+    def _lose(self, message: str) -> None:
+        """An event was received and cannot be stored: record why and tell the app at once."""
+        self._error(message)
+        self.lost += 1
+        self.state = replace(self.state, events=self.events, last_error=message, lost=self.lost)
         self._publish(self.state)
 
     def _error(self, message: str) -> None:
@@ -520,7 +528,7 @@ class SseClient:
                     self._set(RETRYING, f"retrying in {_seconds(delay)}")
                     await asyncio.sleep(delay)
         finally:
-            self._last_ids.flush()
+            self._flush_count()
 
     def _next_delay(self) -> float:
         """Exponential backoff from the base delay (the server's `retry:` when given), with
@@ -560,7 +568,7 @@ class SseClient:
         (so they share group commits) while reading goes on; at most IN_FLIGHT_EVENTS /
         IN_FLIGHT_BYTES wait for their commit. The last event id advances only over stored
         events, so a reconnect never skips one."""
-        parser = SseParser(max_event=self.source.max_event, last_event_id=self.last_event_id)
+        parser = SseParser(max_event=self.max_event, last_event_id=self.last_event_id)
         stall = self.source.stall_timeout
         tasks = TaskGroup()
         pending: deque[tuple[str, asyncio.Task[int] | None, int]] = deque()
@@ -607,14 +615,15 @@ class SseClient:
         try:
             request = self._to_request(item)
         except ValueError as exc:
-            self._error(str(exc))
+            self._lose(str(exc))
             request = None
         if request is None:
             pending.append((item.id, None, 0))
             return
         size = len(request.body)
         self._pending_bytes += size
-        task = tasks.spawn(self._ingest(request), name="sse-ingest")
+        position = self._last_ids.position(self.source, item.id)
+        task = tasks.spawn(self._ingest(request, position), name="sse-ingest")
         task.add_done_callback(lambda _: self._advance(pending))
         pending.append((item.id, task, size))
 
@@ -643,8 +652,10 @@ class SseClient:
         """Wait while more than `keep` events (or IN_FLIGHT_BYTES) are in flight. Raises
         _Retry when the store failed: the reconnect resumes after the last stored event."""
         self._advance(pending)
-        while self._store_failed is None and pending and (
-            len(pending) > keep or self._pending_bytes > IN_FLIGHT_BYTES
+        while (
+            self._store_failed is None
+            and pending
+            and (len(pending) > keep or self._pending_bytes > IN_FLIGHT_BYTES)
         ):
             front = pending[0][1]
             if front is not None:
@@ -670,7 +681,7 @@ class SseClient:
 
     def _to_request(self, item: Parsed) -> CapturedRequest | None:
         if isinstance(item, SseTooLarge):
-            self._error(item.message)
+            self._lose(item.message)
             return CapturedRequest(
                 method="SSE", path=_source_path(self.source.url),
                 headers=(("X-SSE-Event", _latin1(item.event)),

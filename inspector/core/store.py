@@ -129,6 +129,9 @@ class Record:
     response_status: int | None = None
     response_headers: tuple[tuple[str, str], ...] = ()
     response_body: bytes = b""
+    position: tuple[str, str] | None = None
+    """(source key, last event id): an event stream's position after this request, saved in
+    the same transaction (a crash can never make a restart receive it again)."""
 
 
 # --- schema ---------------------------------------------------------------------------------
@@ -219,7 +222,14 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX replays_request ON replays(request_id, id)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2)
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    """Event-stream positions: the last event id stored per source (see Record.position)."""
+    db.execute("CREATE TABLE source_positions (key TEXT PRIMARY KEY, last_id TEXT NOT NULL)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _migrate_1, _migrate_2, _migrate_3,
+)  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -452,7 +462,18 @@ class Store:
         request_id = int(cursor.lastrowid or 0)
         if record.derived is not None:
             self._apply(conn, request_id, record.derived)
+        if record.position is not None:
+            conn.execute(
+                "INSERT INTO source_positions (key, last_id) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET last_id = excluded.last_id",
+                record.position,
+            )
         return request_id
+
+    def positions(self) -> dict[str, str]:
+        """The saved position (last event id) of every event-stream source, by source key."""
+        rows = self.reader().execute("SELECT key, last_id FROM source_positions").fetchall()
+        return {str(key): str(last_id) for key, last_id in rows}
 
     def pending(self, limit: int = 256) -> list[StoredRequest]:
         """Requests stored raw and not analysed yet, oldest first (also after a crash)."""

@@ -25,6 +25,7 @@ far behind is disconnected and resumes with Last-Event-ID.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hmac
 import json
@@ -39,8 +40,15 @@ from aiohttp import web
 from inspector.core.config import Settings
 from inspector.core.formats import request_to_json
 from inspector.core.models import Derived, StoredRequest
-from inspector.core.receiver import LOCAL_HOSTS, RESERVED_PREFIX, Receiver, host_name
+from inspector.core.receiver import (
+    LOCAL_HOSTS,
+    RESERVED_PREFIX,
+    Receiver,
+    host_name,
+    request_hosts,
+)
 from inspector.core.store import Store
+from inspector.core.tasks import TaskGroup
 from inspector.core.writer import Stored
 
 log = logging.getLogger(__name__)
@@ -61,18 +69,52 @@ CORS_HEADERS = "Authorization, Last-Event-ID, Cache-Control"
 Listener = Callable[[object], None]
 
 
+WRITE_STALL = KEEPALIVE_SECONDS
+"""A client catching up whose connection takes no bytes for this long while it is more than
+QUEUE_ITEMS requests (or QUEUE_BYTES of bodies) behind our newest request is disconnected."""
+
+
 @dataclass(frozen=True, slots=True)
 class StreamLimits:
     keepalive: float = KEEPALIVE_SECONDS
     retry_ms: int = RETRY_MS
     queue_items: int = QUEUE_ITEMS
     queue_bytes: int = QUEUE_BYTES
+    write_stall: float = WRITE_STALL
+
+
+EVENT_OVERHEAD = 1024 * 1024
+"""What an event may hold besides its body: headers, path, query, our answer, derived fields."""
+
+
+def event_limit(max_body: int) -> int:
+    """The largest event a relay with this body limit sends (and a subscriber with the same
+    limit accepts): the body at its worst encoding, base64 (4/3), plus EVENT_OVERHEAD."""
+    return 4 * ((max_body + 2) // 3) + EVENT_OVERHEAD
 
 
 def encode_event(stored: StoredRequest) -> bytes:
-    """One SSE event for a stored request (the data is one line: JSON escapes line breaks)."""
-    data = json.dumps(request_to_json(stored, keep_credentials=True), separators=(",", ":"))
-    return f"id: {stored.id}\nevent: request\ndata: {data}\n\n".encode()
+    """One SSE event for a stored request (the data is one line: JSON escapes line breaks).
+
+    Text is written as UTF-8, not as `\\uXXXX` escapes, and a UTF-8 body whose JSON escaping
+    would be larger than base64 (control characters grow sixfold) travels as base64: the body
+    never takes more than 4/3 of its size (see event_limit)."""
+    data = request_to_json(stored, keep_credentials=True)
+    body = stored.request.body
+    if data["body_encoding"] == "utf-8" and _escaped_size(data["body"]) > _base64_size(body):
+        data["body"], data["body_encoding"] = base64.b64encode(body).decode("ascii"), "base64"
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # a lone surrogate (only possible in derived text) becomes its JSON escape again
+    line = text.encode("utf-8", "backslashreplace")
+    return b"id: %d\nevent: request\ndata: %s\n\n" % (stored.id, line)
+
+
+def _escaped_size(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
+
+
+def _base64_size(body: bytes) -> int:
+    return 4 * ((len(body) + 2) // 3)
 
 
 def stored_request(item: Stored) -> StoredRequest:
@@ -93,9 +135,14 @@ def stored_request(item: Stored) -> StoredRequest:
 def read_page(store: Store, after: int) -> list[StoredRequest]:
     """Stored requests with id > after, oldest first: at most PAGE_ROWS rows and about
     PAGE_BYTES of bodies (always at least one row). Blocking: run it on a thread."""
-    rows = store.reader().execute(
-        "SELECT id, body_size FROM requests WHERE id > ? ORDER BY id LIMIT ?", (after, PAGE_ROWS)
-    ).fetchall()
+    rows = (
+        store.reader()
+        .execute(
+            "SELECT id, body_size FROM requests WHERE id > ? ORDER BY id LIMIT ?",
+            (after, PAGE_ROWS),
+        )
+        .fetchall()
+    )
     ids: list[int] = []
     size = 0
     for request_id, body_size in rows:
@@ -107,6 +154,16 @@ def read_page(store: Store, after: int) -> list[StoredRequest]:
     if not page and rows:  # every row of the page was deleted meanwhile: step over them
         return read_page(store, int(rows[-1][0]))
     return page
+
+
+def behind(store: Store, sent: int) -> tuple[int, int]:
+    """How many stored requests (and body bytes) come after id `sent`. Blocking."""
+    row = (
+        store.reader()
+        .execute("SELECT count(*), coalesce(sum(body_size), 0) FROM requests WHERE id > ?", (sent,))
+        .fetchone()
+    )
+    return int(row[0]), int(row[1])
 
 
 def last_event_id(request: web.Request) -> int | None:
@@ -184,6 +241,7 @@ class StreamPublisher:
         self.limits = limits or StreamLimits()
         self._clients: set[_Client] = set()
         self._receiver: Receiver | None = None
+        self._watchers = TaskGroup()
 
     @property
     def client_count(self) -> int:
@@ -193,7 +251,8 @@ class StreamPublisher:
         """Add our routes to the receiver (before it starts) and end streams when it stops."""
         self._receiver = receiver
         receiver.extra_routes.append(("GET", STREAM_PATH, self.handle))
-        receiver.extra_routes.append(("OPTIONS", RESERVED_PREFIX + "{tail:.*}", self.preflight))
+        for path in (STREAM_PATH, RESERVED_PREFIX + "health"):
+            receiver.extra_routes.append(("OPTIONS", path, self.preflight))
         receiver.before_stop.append(self.close)
 
     async def close(self, grace: float = 1.0) -> None:
@@ -218,6 +277,8 @@ class StreamPublisher:
         return LOCAL_HOSTS | {h.lower() for h in self._settings().public_hosts}
 
     def _origin_allowed(self, origin: str) -> bool:
+        if self._receiver is not None:
+            return self._receiver.origin_allowed(origin)
         try:
             host = urlsplit(origin).hostname
         except ValueError:
@@ -235,7 +296,8 @@ class StreamPublisher:
         """403 for a foreign Host or Origin, or without a token configured when the stream
         could be read from elsewhere (a non-loopback address, a proxy); 401 without the right
         token; else None."""
-        if host_name(request.host or "").lower() not in self._allowed_hosts():
+        allowed = self._allowed_hosts()
+        if any(host_name(host).lower() not in allowed for host in request_hosts(request)):
             return _error(403, "foreign Host refused (add it with --public-host)")
         origin = request.headers.get("Origin")
         if origin is not None and not self._origin_allowed(origin):
@@ -314,6 +376,16 @@ class StreamPublisher:
             log.info("stream client disconnected: %s", client.closed)
         return response
 
+    def _event(self, stored: StoredRequest) -> bytes:
+        event = encode_event(stored)
+        limit = event_limit(self._settings().max_body)
+        if len(event) > limit:  # headers beyond EVENT_OVERHEAD: say so, subscribers will
+            log.warning(
+                "event %d is %d bytes, over the %d bytes a subscriber with the same --max-body "
+                "accepts", stored.id, len(event), limit,
+            )  # fmt: skip
+        return event
+
     def _on_event(self, client: _Client, event: object) -> None:
         if isinstance(event, self._requests_stored):
             client.add(event.items)
@@ -329,12 +401,37 @@ class StreamPublisher:
         while client.closed is None:
             missed = client.missed
             page = await loop.run_in_executor(None, read_page, store, sent)
-            if page:
-                await response.write(b"".join(encode_event(s) for s in page))
-                sent = page[-1].id
-            elif client.missed == missed:
+            if not page and client.missed == missed:
                 break
+            while page and client.closed is None:  # about WRITE_BYTES per write
+                batch, size = [], 0
+                while page and size < WRITE_BYTES:
+                    batch.append(self._event(page[0]))
+                    size += len(batch[-1])
+                    last = page.pop(0).id
+                await self._write_or_drop(client, response, b"".join(batch), store, sent)
+                sent = last
         return sent
+
+    async def _write_or_drop(
+        self, client: _Client, response: web.StreamResponse, data: bytes, store: Store, sent: int
+    ) -> None:
+        """Write `data`; while the connection takes nothing for `write_stall` seconds and the
+        client is too far behind (the live rule: queue_items requests or queue_bytes of bodies
+        after `sent`), disconnect it: a client that does not read holds no memory for long."""
+        watch = self._watchers.spawn(self._watch(client, store, sent), name="stream-stall")
+        try:
+            await response.write(data)
+        finally:
+            watch.cancel()
+
+    async def _watch(self, client: _Client, store: Store, sent: int) -> None:
+        loop = asyncio.get_running_loop()
+        while client.closed is None:
+            await asyncio.sleep(self.limits.write_stall)
+            rows, size = await loop.run_in_executor(None, behind, store, sent)
+            if rows > self.limits.queue_items or size > self.limits.queue_bytes:
+                client.close("too far behind", abort=True)
 
     async def _live(
         self, client: _Client, request: web.Request, response: web.StreamResponse, sent: int
@@ -356,7 +453,7 @@ class StreamPublisher:
             for item in client.take():
                 if item.id <= sent:
                     continue  # already sent from the backlog
-                event = encode_event(stored_request(item))
+                event = self._event(stored_request(item))
                 batch.append(event)
                 size += len(event)
                 sent = item.id

@@ -85,7 +85,9 @@ class Stored:
 REQUEST_FIELDS = operator.attrgetter(*CapturedRequest.__match_args__)
 """A request's constructor arguments as one tuple (built in C: cheaper to take and to pickle
 than the dataclass itself)."""
-WireRecord = tuple[tuple[Any, ...], int | None, tuple[tuple[str, str], ...], bytes]
+WireRecord = tuple[
+    tuple[Any, ...], int | None, tuple[tuple[str, str], ...], bytes, tuple[str, str] | None
+]
 
 
 class GroupWriter:
@@ -197,12 +199,15 @@ class GroupWriter:
         response_status: int | None = None,
         response_headers: tuple[tuple[str, str], ...] = (),
         response_body: bytes = b"",
+        position: tuple[str, str] | None = None,
     ) -> int:
-        """Store `request`; returns its id once committed. Raises StoreError when it cannot."""
+        """Store `request` (and an event stream's `position`, see Record.position, in the same
+        transaction); returns its id once committed. Raises StoreError when it cannot."""
         if self._dead is not None or self._wire is None:
             raise StoreError(self._dead or "the store writer is not running")
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        wire = (REQUEST_FIELDS(request), response_status, response_headers, response_body)
+        wire = (REQUEST_FIELDS(request), response_status, response_headers, response_body,
+                position)  # fmt: skip
         self._outbox.append((wire, future))
         self._drained.clear()
         if not self._flush_due:
@@ -479,8 +484,8 @@ def _why(exc: Exception) -> str:
 
 
 def _record(wire: WireRecord) -> Record:
-    fields, status, headers, body = wire
-    return Record(CapturedRequest(*fields), None, status, headers, body)
+    fields, status, headers, body, position = wire
+    return Record(CapturedRequest(*fields), None, status, headers, body, position)
 
 
 class _ChildWriter:

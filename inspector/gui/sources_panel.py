@@ -36,8 +36,9 @@ from inspector.core.sse import SourceState, merge_state
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.text import one_line, plain_label, plain_tooltip
 
-COLUMNS = ("Name", "URL", "Format", "State", "Events", "Last error")
-NAME, URL_COLUMN, FORMAT, STATE, EVENTS, ERROR = range(len(COLUMNS))
+COLUMNS = ("Name", "URL", "Format", "State", "Events", "Lost", "Last error")
+NAME, URL_COLUMN, FORMAT, STATE, EVENTS, LOST, ERROR = range(len(COLUMNS))
+LOST_COLOUR = "#d64545"
 STATE_COLOURS = {"live": "#2e9d4f", "connecting": "#c98a00", "retrying": "#c98a00",
                  "stopped": "#d64545"}  # fmt: skip
 
@@ -57,7 +58,19 @@ def compact_states(states: list[SourceState]) -> str:
     order = ("live", "connecting", "retrying", "stopped")
     parts = [f"{counts[s]} {s}" for s in order if s in counts]
     parts += [f"{n} {s}" for s, n in counts.items() if s not in order]
-    return "streams: " + ", ".join(parts)
+    text = "streams: " + ", ".join(parts)
+    lost = sum(state.lost for state in states)
+    if lost:
+        text += f"; {lost} event{'s' if lost != 1 else ''} lost"
+    return text
+
+
+def lost_text(state: SourceState) -> str:
+    """'3 events not stored: event too large (…)' for a source that lost events, else ''."""
+    if not state.lost:
+        return ""
+    plural = "s" if state.lost != 1 else ""
+    return f"{state.name}: {state.lost} event{plural} not stored: {state.last_error or '?'}"
 
 
 def parse_headers(text: str) -> tuple[Header, ...]:
@@ -180,12 +193,14 @@ class SourcesPanel(QDialog):
             state, source = self.states[name], sources.get(name)
             url = redacted_url(source.url) if source is not None else ""
             cells = (name, url, source.format if source is not None else "", state.detail,
-                     str(state.events), state.last_error or "")  # fmt: skip
+                     str(state.events), str(state.lost), state.last_error or "")  # fmt: skip
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(one_line(text, 300))
-                item.setToolTip(plain_tooltip(text))
+                item.setToolTip(plain_tooltip(lost_text(state) if column == LOST else text))
                 if column == STATE:
                     item.setForeground(QBrush(QColor(STATE_COLOURS.get(state.state, "#8a8a8a"))))
+                if column == LOST and state.lost:
+                    item.setForeground(QBrush(QColor(LOST_COLOUR)))
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.empty.setVisible(not names)
@@ -235,8 +250,12 @@ class StreamStatus(QLabel):
     @Slot(object)
     def on_state(self, state: SourceState) -> None:
         merge_state(self.states, state)
-        text = compact_states(list(self.states.values()))
+        states = list(self.states.values())
+        text = compact_states(states)
         self.setText(text)
-        details = [f"{s.name}: {s.detail}" for s in self.states.values()]
+        details = [f"{s.name}: {s.detail}" for s in states]
+        details += [line for s in states if (line := lost_text(s))]
         self.setToolTip(plain_tooltip("\n".join(details)))
+        lost = any(s.lost for s in states)
+        self.setStyleSheet(f"color: {LOST_COLOUR};" if lost else "")
         self.setVisible(bool(text))

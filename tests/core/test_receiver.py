@@ -54,7 +54,7 @@ async def test_post_is_stored_byte_exact_with_raw_headers_and_query(service) -> 
     answer = await raw_http(service, request)
     assert answer.startswith(b"HTTP/1.1 200")
     assert answer.endswith(b'{"ok":true}')
-    stored = (await only(service))
+    stored = await only(service)
     assert stored.request.body == body
     assert stored.request.path == "/webhook/meta"
     assert stored.request.query == "x=%20a&x=b"
@@ -108,7 +108,7 @@ async def test_body_over_limit_gets_413_and_a_refusal_record(service) -> None:
         async with session.post(f"{service.url}/big", data=b"x" * 1025) as response:
             assert response.status == 413
             assert "limit" in (await response.json())["reason"]
-    stored = (await only(service))
+    stored = await only(service)
     assert stored.request.refused is not None
     expected = "body of 1025 bytes (Content-Length) is over the 1024-byte limit"
     assert expected in stored.request.refused
@@ -122,13 +122,11 @@ async def test_chunked_body_over_limit_is_stopped_and_recorded(service) -> None:
     chunk = b"y" * 600
     request = (
         b"POST /chunked HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
-        b"Connection: close\r\n\r\n"
-        + (b"258\r\n" + chunk + b"\r\n") * 3
-        + b"0\r\n\r\n"
+        b"Connection: close\r\n\r\n" + (b"258\r\n" + chunk + b"\r\n") * 3 + b"0\r\n\r\n"
     )
     answer = await raw_http(service, request)
     assert answer.startswith(b"HTTP/1.1 413")
-    stored = (await only(service))
+    stored = await only(service)
     assert stored.request.refused is not None
     assert "stopped reading" in stored.request.refused
 
@@ -223,16 +221,65 @@ async def test_health_endpoint_and_foreign_host_refused(service) -> None:
         headers = {"Host": "evil.example:80"}
         async with session.get(f"{service.url}/_inspector/health", headers=headers) as r:
             assert r.status == 403
-        async with session.get(f"{service.url}/_inspector/nothing") as response:
-            assert response.status == 404
+        async with session.post(f"{service.url}/_inspector/health", data=b"x") as response:
+            assert response.status == 405
     assert service.store.count() == 0
+
+
+async def raw_exchange(port: int, head: str) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head.encode())
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+
+
+async def test_only_the_two_reserved_paths_as_sent_are_not_captured(service) -> None:
+    port = service.receiver.port
+    for target in ("/_inspector/nothing", "/%5Finspector/health", "/_inspector/health/x",
+                   "/_Inspector/stream"):  # fmt: skip
+        answer = await raw_exchange(
+            port, f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        assert answer.startswith(b"HTTP/1.1 200"), target
+    await service.settled()
+    stored = sorted(r.request.path for r in service.store.iter_all())
+    assert stored == ["/%5Finspector/health", "/_Inspector/stream", "/_inspector/health/x",
+                      "/_inspector/nothing"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        "GET /_inspector/health HTTP/1.1\r\nHost: localhost:1@evil.com",
+        "GET /_inspector/health HTTP/1.1\r\nHost: [::1].evil.com",
+        "GET http://evil.com/_inspector/health HTTP/1.1\r\nHost: localhost",
+        "GET http://localhost/_inspector/health HTTP/1.1\r\nHost: evil.com",
+        "GET http://localhost@evil.com/_inspector/health HTTP/1.1\r\nHost: localhost",
+    ],
+)
+async def test_disguised_foreign_hosts_are_refused_on_reserved_paths(service, request_head) -> None:
+    answer = await raw_exchange(
+        service.receiver.port, request_head + "\r\nConnection: close\r\n\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:200]
 
 
 @pytest.mark.parametrize(
     ("host", "name"),
-    [("127.0.0.1:80", "127.0.0.1"), ("[::1]:8080", "[::1]"), ("localhost", "localhost")],
+    [
+        ("127.0.0.1:80", "127.0.0.1"),
+        ("[::1]:8080", "[::1]"),
+        ("localhost", "localhost"),
+        ("localhost:1@evil.com", ""),
+        ("[::1].evil.com", ""),
+        ("a b", ""),
+        ("", ""),
+    ],
 )
-def test_host_name_strips_port(host: str, name: str) -> None:
+def test_host_name_strips_port_and_refuses_anything_else(host: str, name: str) -> None:
     assert host_name(host) == name
 
 
@@ -270,7 +317,8 @@ async def test_stored_event_is_published(service) -> None:
 async def test_ten_thousand_headers_and_a_0xff_header_byte_are_stored(service) -> None:
     headers = b"".join(b"X-H-%d: v\r\n" % n for n in range(10_000))
     request = (
-        b"POST /many HTTP/1.1\r\nHost: localhost\r\nX-Bin: \xff\xfe\r\n" + headers
+        b"POST /many HTTP/1.1\r\nHost: localhost\r\nX-Bin: \xff\xfe\r\n"
+        + headers
         + b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
     )
     answer = await raw_http(service, request)

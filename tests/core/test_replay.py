@@ -625,6 +625,7 @@ async def test_forward_mode_forwards_byte_exact_and_records_the_answer(
     assert got.headers == [
         (b"Host", f"127.0.0.1:{echo.port}".encode()), (b"X-Dup", b"1"), (b"x-dup", b"2"),
         (b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(body)),
+        (b"X-Webhook-Inspector-Forwarded", service.instance_id.encode()),
     ]  # fmt: skip
     row = (await newest(service))
     assert row.forward_status == 200

@@ -27,9 +27,10 @@ from inspector.core.sse import (
     SseParser,
     SseTooLarge,
     event_to_request,
-    last_ids_path,
+    legacy_last_ids,
     redacted_url,
 )
+from inspector.core.store import Record, Store
 from inspector.core.tasks import TaskGroup
 from tests import polling
 
@@ -264,15 +265,30 @@ def test_source_config_hides_headers_and_checks_the_format() -> None:
         parse_header_option("no colon")
 
 
-def test_last_ids_survive_a_restart(tmp_path: Path) -> None:
-    path = last_ids_path(tmp_path / "h.db")
+def test_positions_are_saved_with_the_events_in_one_transaction(tmp_path: Path) -> None:
     source = SseSource("relay", "https://r.example/_inspector/stream?x=1")
-    ids = LastIds(path)
-    ids.set(source, "41")
-    ids.set(source, "42")
-    ids.flush()
-    assert LastIds(path).get(source) == "42"
-    assert LastIds(path).get(replace(source, name="other")) == ""
+    ids = LastIds()
+    store = Store.open(tmp_path / "h.db")
+    try:
+        records = [
+            Record(CapturedRequest("SSE", "/", body=b"%d" % n), None,
+                   position=ids.position(source, str(n)))
+            for n in (41, 42)
+        ]  # fmt: skip
+        store.insert_many(records)
+        saved = store.positions()
+    finally:
+        store.close()
+    assert LastIds(saved).get(source) == "42"
+    assert LastIds(saved).get(replace(source, name="other")) == ""
+    assert ids.position(source, "") is None
+
+
+def test_a_position_from_the_old_json_file_is_read(tmp_path: Path) -> None:
+    source = SseSource("relay", "https://r.example/s")
+    (tmp_path / "h.db.sources.json").write_text(json.dumps({LastIds.key(source): "7"}))
+    assert LastIds(legacy_last_ids(tmp_path / "h.db")).get(source) == "7"
+    assert legacy_last_ids(tmp_path / "none.db") == {}
 
 
 # --- a fault-injecting SSE server -----------------------------------------------------------
@@ -348,7 +364,7 @@ class Harness:
         self.tasks = TaskGroup()
         self.task: asyncio.Task[None] | None = None
 
-    async def _ingest(self, request: CapturedRequest) -> int:
+    async def _ingest(self, request: CapturedRequest, position: object = None) -> int:
         self.stored.append(request)
         return len(self.stored)
 
@@ -522,9 +538,9 @@ def stored_rows(svc: InspectorService):
 
 
 async def test_service_source_resumes_without_gap_or_duplicate_in_the_store(service) -> None:
-    events = b"".join(b"id: %d\ndata: {\"n\":%d}\n\n" % (n, n) for n in range(1, 6))
-    first = stream(b"retry: 5\n" + events + b"id: 6\ndata: {\"n\"", drop=True)
-    rest = b"".join(b"id: %d\ndata: {\"n\":%d}\n\n" % (n, n) for n in range(6, 11))
+    events = b"".join(b'id: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(1, 6))
+    first = stream(b"retry: 5\n" + events + b'id: 6\ndata: {"n"', drop=True)
+    rest = b"".join(b'id: %d\ndata: {"n":%d}\n\n' % (n, n) for n in range(6, 11))
     async with ScriptedServer(first, stream(rest, hold=5)) as server:
         states: list[object] = []
         service.subscribe(states.append)
@@ -582,7 +598,11 @@ async def test_configured_sources_start_with_the_service_and_stop_with_it(tmp_pa
         finally:
             async with asyncio.timeout(5):
                 await svc.stop()
-        assert LastIds(last_ids_path(settings.db_path)).get(settings.sources[0]) == "1"
+        store = Store(settings.db_path)
+        try:
+            assert LastIds(store.positions()).get(settings.sources[0]) == "1"
+        finally:
+            store.close()
 
 
 def test_sources_and_relay_settings_round_trip_through_the_settings_file(tmp_path) -> None:
@@ -595,3 +615,19 @@ def test_sources_and_relay_settings_round_trip_through_the_settings_file(tmp_pat
     loaded = load_settings(path)
     assert loaded.sources == (source,)
     assert (loaded.publish, loaded.token, loaded.public_hosts) == (True, "t", ("r.example",))
+
+
+def test_serve_prints_a_line_for_every_lost_event() -> None:
+    from inspector.cli import _SourceLines
+
+    lines = _SourceLines()
+    states = [
+        SourceState("relay", "live", "live", 3),
+        SourceState("relay", "live", "live", 4, "event too large (9 bytes, limit 5)", 1),
+        SourceState("relay", "live", "live", 5, "event too large (9 bytes, limit 5)", 1),
+    ]
+    shown = [lines.line(state) for state in states if lines.wants(state)]
+    assert shown == [
+        "source relay: live (3 events)",
+        "source relay: EVENT LOST (1 so far): event too large (9 bytes, limit 5)",
+    ]

@@ -4,8 +4,10 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import io
 import json
 import logging
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -15,11 +17,11 @@ import pytest
 
 from inspector.core.config import SecretRule, Settings, SseSource
 from inspector.core.formats import request_from_json
-from inspector.core.models import CapturedRequest
+from inspector.core.models import CapturedRequest, Derived, StoredRequest
 from inspector.core.service import InspectorService
 from inspector.core.sse import SseEvent, SseParser
 from inspector.core.store import Record
-from inspector.core.stream import STREAM_PATH, StreamLimits, _Client
+from inspector.core.stream import STREAM_PATH, StreamLimits, _Client, encode_event, event_limit
 from inspector.core.tasks import TaskGroup
 from inspector.core.writer import Stored
 from tests import polling
@@ -162,7 +164,9 @@ async def test_foreign_host_and_origin_are_403_and_no_wildcard_cors(relay) -> No
         ({"Origin": "null"}, 403),
         ({"Host": "relay.example"}, 200),  # --public-host
         ({"Host": "RELAY.example:443", "Origin": "https://relay.example"}, 200),
-        ({"Origin": "http://localhost:3000"}, 200),
+        ({"Origin": "http://localhost:3000"}, 403),  # another port: another local app
+        ({"Origin": f"http://localhost:{relay.receiver.port}"}, 200),
+        ({"Origin": "https://relay.example:8443"}, 403),
     ]
     async with aiohttp.ClientSession() as session:
         for headers, expected in cases:
@@ -181,11 +185,15 @@ async def test_cors_preflight_answers_only_our_origins(relay) -> None:
                  "Access-Control-Request-Headers": "authorization, last-event-id"}  # fmt: skip
     async with aiohttp.ClientSession() as session:
         url = stream_url(relay)
-        local = {**preflight, "Origin": "http://localhost:5173"}
-        async with session.options(url, headers=local) as r:
+        own = f"http://localhost:{relay.receiver.port}"
+        async with session.options(url, headers={**preflight, "Origin": own}) as r:
             assert r.status == 204
-            assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+            assert r.headers["Access-Control-Allow-Origin"] == own
             assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+        async with session.options(
+            url, headers={**preflight, "Origin": "http://localhost:5173"}
+        ) as r:
+            assert r.status == 403
         foreign = {**preflight, "Origin": "https://evil.example"}
         async with session.options(url, headers=foreign) as r:
             assert r.status == 403
@@ -271,6 +279,14 @@ async def test_a_client_too_far_behind_is_cut_off_but_the_backlog_just_rereads()
     assert transport.aborted
 
 
+async def test_a_reading_client_catching_up_is_not_dropped_by_the_stall_rule(relay) -> None:
+    await post_many(relay, range(30))
+    await relay.settled()
+    relay.publisher.limits = StreamLimits(queue_items=5, queue_bytes=100, write_stall=0.05)
+    events = await read_events(stream_url(relay), 30, {"Last-Event-ID": "0"})
+    assert [e.id for e in events] == [str(n) for n in range(1, 31)]
+
+
 # --- relay end to end -----------------------------------------------------------------------
 
 
@@ -305,6 +321,53 @@ async def test_relay_end_to_end_is_byte_exact_and_verifies_locally(relay, tmp_pa
         assert TOKEN not in caplog.text
     finally:
         await desktop.stop()
+
+
+def bodies_near_the_limit(limit: int) -> dict[str, bytes]:
+    """Bodies a few bytes under `limit` at each encoding's worst: accented text (2-byte UTF-8,
+    `\\u00e9` was 6 bytes), control characters (valid UTF-8, `\\u0001` each), random bytes."""
+    size = limit - 16
+    return {
+        "accented text": ("\u00e9" * (size // 2)).encode(),
+        "emoji": ("\U0001f600" * (size // 4)).encode(),
+        "control characters": bytes(range(1, 32)) * (size // 31),
+        "binary": os.urandom(size),
+    }
+
+
+async def test_bodies_near_max_body_reach_the_subscriber_byte_exact(tmp_path) -> None:
+    """A relay and a subscriber with the same --max-body agree on the event size limit."""
+    limit = 2 * 1024 * 1024
+    relay = await start(tmp_path, "relay", publish=True, token=TOKEN, max_body=limit)
+    source = SseSource("relay", stream_url(relay), (("Authorization", f"Bearer {TOKEN}"),),
+                       "inspector", retry_initial=0.02)  # fmt: skip
+    desktop = await start(tmp_path, "desktop", sources=(source,), max_body=limit)
+    bodies = bodies_near_the_limit(limit)
+    try:
+        await until(lambda: desktop.sources()[0].state == "live")
+        async with aiohttp.ClientSession() as session:
+            for name, body in bodies.items():
+                async with session.post(
+                    f"{relay.url}/{name.replace(' ', '-')}", data=io.BytesIO(body)
+                ) as r:
+                    assert r.status == 200, name
+        await until(lambda: desktop.sources()[0].events == len(bodies), seconds=30)
+        await desktop.settled()
+        assert desktop.store is not None
+        stored = {row.request.path: row.request.body for row in desktop.store.iter_all()}
+        assert desktop.sources()[0].lost == 0
+    finally:
+        await desktop.stop()
+        await relay.stop()
+    for name, body in bodies.items():
+        assert stored[f"/{name.replace(' ', '-')}"] == body, name
+
+
+def test_an_event_never_exceeds_the_limit_of_its_body_size() -> None:
+    for name, body in bodies_near_the_limit(64 * 1024).items():
+        stored = StoredRequest(request=CapturedRequest("POST", "/", body=body, id=1),
+                               derived=Derived())  # fmt: skip
+        assert len(encode_event(stored)) <= event_limit(64 * 1024), name
 
 
 async def test_resume_after_a_forced_disconnect_loses_and_duplicates_nothing(
@@ -388,6 +451,18 @@ def test_serve_refuses_to_publish_on_a_public_address_without_token(tmp_path, mo
     code = main(["serve", "--db", str(tmp_path / "x.db"), "--host", "0.0.0.0", "--publish"])
     assert code == 2
     assert "needs --token" in capsys.readouterr().err
+
+
+def test_serve_refuses_to_publish_for_a_public_host_without_token(tmp_path, monkeypatch, capsys):
+    from inspector.cli import main
+
+    monkeypatch.delenv("WEBHOOK_INSPECTOR_TOKEN", raising=False)
+    monkeypatch.setenv("WEBHOOK_INSPECTOR_HOME", str(tmp_path))
+    args = ["serve", "--db", str(tmp_path / "x.db"), "--publish", "--public-host", "relay.example"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--publish with --public-host needs --token" in err
 
 
 class _Lines:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,8 @@ from inspector.core.config import SseSource, load_settings
 from inspector.core.sse import SourceState
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.sources_panel import (
+    ERROR,
+    LOST,
     AddSourceDialog,
     SourcesPanel,
     StreamStatus,
@@ -29,11 +35,57 @@ def dead_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}/events?token=secret"
 
 
+@pytest.fixture
+def oversize_stream() -> Iterator[str]:
+    """A loopback SSE server: one event of 300 bytes, then a small one, then held open."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(b"id: 1\ndata: " + b"x" * 300 + b"\n\nid: 2\ndata: ok\n\n")
+            self.wfile.flush()
+            time.sleep(3)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/events"
+    server.shutdown()
+    server.server_close()
+
+
 def test_compact_states() -> None:
     assert compact_states([]) == ""
     states = [SourceState("a", "live", "live"), SourceState("b", "retrying", "retrying in 2s"),
               SourceState("c", "live", "live")]  # fmt: skip
     assert compact_states(states) == "streams: 2 live, 1 retrying"
+    lossy = SourceState("d", "live", "live", 5, "event too large (300 bytes, limit 100)", 2)
+    assert compact_states([*states, lossy]) == "streams: 3 live, 1 retrying; 2 events lost"
+
+
+def test_an_event_too_large_is_shown_as_data_loss(
+    qtbot, bridge: CoreBridge, tmp_path: Path, oversize_stream: str
+) -> None:
+    window = open_window(qtbot, bridge, tmp_path / "settings.json")
+    panel = window.show_sources()
+    assert isinstance(panel, SourcesPanel)
+    panel.add_source(SseSource("feed", oversize_stream, max_event=100))
+    qtbot.waitUntil(lambda: panel.states.get("feed", SourceState("", "", "")).lost == 1,
+                    timeout=10_000)  # fmt: skip
+    assert panel.table.item(0, LOST).text() == "1"
+    assert "feed: 1 event not stored: event too large" in panel.table.item(0, LOST).toolTip()
+    qtbot.waitUntil(lambda: "1 event lost" in window.stream_status.text())
+    assert "event too large" in window.stream_status.toolTip()
+    panel.remove_source("feed")
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 0, timeout=10_000)
+    panel.close()
+    window.close()
 
 
 def test_parse_headers() -> None:
@@ -65,7 +117,7 @@ def test_add_and_remove_a_source(qtbot, bridge: CoreBridge, tmp_path: Path) -> N
                     timeout=10_000)  # fmt: skip
     assert panel.table.rowCount() == 1
     assert "token=secret" not in panel.table.item(0, 1).text()
-    assert "cannot connect" in panel.table.item(0, 5).text()
+    assert "cannot connect" in panel.table.item(0, ERROR).text()
     assert window.stream_status.text() == "streams: 1 retrying"
     qtbot.waitUntil(lambda: [s.name for s in load_settings(tmp_path / "settings.json").sources]
                     == ["feed"])  # fmt: skip

@@ -57,7 +57,8 @@ async def test_foreign_host_on_inspector_endpoints_is_refused(
     seen = []
     async with aiohttp.ClientSession() as session:
         for path in ("/_inspector/health", "/_inspector/stream"):
-            for host in ("evil.example", "evil.example:80", "127.0.0.1.evil.example"):
+            for host in ("evil.example", "evil.example:80", "127.0.0.1.evil.example",
+                         "localhost:1@evil.com", "[::1].evil.com"):  # fmt: skip
                 async with session.get(f"{svc.url}{path}", headers={"Host": host}) as response:
                     seen.append(response.status)
                     assert response.status == 403, (path, host)
@@ -73,15 +74,18 @@ async def test_cors_preflight_never_allows_any_origin(start_service: StartServic
                  "Access-Control-Request-Headers": "authorization"}  # fmt: skip
     results = {}
     async with aiohttp.ClientSession() as session:
-        for origin in ("http://evil.example", "null", "http://localhost:3000"):
-            async with session.options(f"{svc.url}/_inspector/stream",
-                                       headers={**preflight, "Origin": origin}) as response:
+        own = f"http://localhost:{svc.receiver.port}"  # type: ignore[union-attr]
+        for origin in ("http://evil.example", "null", "http://localhost:3000", own):
+            async with session.options(
+                f"{svc.url}/_inspector/stream", headers={**preflight, "Origin": origin}
+            ) as response:
                 allowed = response.headers.get("Access-Control-Allow-Origin")
                 results[origin] = (response.status, allowed)
                 assert allowed != "*"
     assert results["http://evil.example"][1] is None
     assert results["null"][1] is None
-    assert results["http://localhost:3000"][1] == "http://localhost:3000"
+    assert results["http://localhost:3000"][1] is None  # another local port: another app
+    assert results[own][1] == own
     figure(f"preflights: {results}")
 
 
