@@ -235,6 +235,8 @@ def headers_from_json(text: str | None) -> tuple[Header, ...]:
 
 REPLAY = "replay"
 FORWARD = "forward"
+CHECK = "check"
+"""The attempt kind, and the request source, of what a handler check (`core.check`) sent."""
 
 
 @dataclass(frozen=True, slots=True)
