@@ -27,6 +27,7 @@ from typing import Any
 
 from yarl import URL
 
+from inspector.core.config import Settings
 from inspector.core.models import CHECK, CapturedRequest, ReplayAttempt
 from inspector.core.providers import BY_NAME, Provider, answer_deadline
 from inspector.core.providers.sampling import _compact, _get
@@ -46,6 +47,8 @@ __all__ = [
     "CheckResult",
     "Recorder",
     "checkable_providers",
+    "configured_secret",
+    "junit_xml",
     "make_plan",
     "run_checks",
 ]
@@ -636,3 +639,42 @@ def _odd_string(text: str) -> str:
         else:
             out.append(json.dumps(char)[1:-1])
     return '"' + "".join(out) + '"'
+
+
+def junit_xml(results: Sequence[CheckResult], plan: CheckPlan) -> str:
+    """A JUnit XML report: one testcase per check (warnings pass, with the warning as output)."""
+    from xml.etree import ElementTree as ET
+
+    failures = sum(r.grade == FAIL for r in results)
+    skipped = sum(r.grade == SKIPPED for r in results)
+    total = sum((r.latency_ms or 0.0) for r in results) / 1000
+    suite = ET.Element("testsuite", {
+        "name": f"webhook-inspector check {plan.provider.name}", "tests": str(len(results)),
+        "failures": str(failures), "errors": "0", "skipped": str(skipped),
+        "time": f"{total:.3f}",
+    })  # fmt: skip
+    for result in results:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"webhook-inspector.check.{plan.provider.name}", "name": result.title,
+            "time": f"{(result.latency_ms or 0.0) / 1000:.3f}",
+        })  # fmt: skip
+        if result.grade == FAIL:
+            ET.SubElement(case, "failure", {"message": result.message}).text = result.message
+        elif result.grade == SKIPPED:
+            ET.SubElement(case, "skipped", {"message": result.message})
+        elif result.grade == WARN:
+            ET.SubElement(case, "system-out").text = f"WARNING: {result.message}"
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def configured_secret(settings: Settings, provider: str) -> str:
+    """The secret of the settings' first rule for `provider` (by provider, else by its signature
+    scheme), or "" when there is none."""
+    found = BY_NAME.get(provider)
+    rules = [r for r in settings.secrets if r.provider == provider]
+    if found is not None and found.scheme:
+        rules += [r for r in settings.secrets if r.provider is None and r.scheme == found.scheme]
+    return rules[0].secret if rules else ""

@@ -248,8 +248,10 @@ class InspectorService:
             self._set_store_ok(False, str(exc))
             raise
         self._set_store_ok(True)
-        if self.settings.forward_to and request.refused is None and request.source not in (
-            "import", CHECK
+        if (
+            self.settings.forward_to
+            and request.refused is None
+            and request.source not in ("import", CHECK)
         ):
             # captured live (receiver or event stream): forward it; imported files are history
             # and a handler check's requests were already sent

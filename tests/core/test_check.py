@@ -313,3 +313,24 @@ async def test_the_service_stores_each_request_and_answer_as_a_check(tmp_path: P
     data = b"".join(p.read_bytes() for p in sorted(tmp_path.iterdir()))  # noqa: ASYNC240
     assert secret.encode() not in data
     assert b"Y2hlY2stc2VydmljZS1zZWNyZXQtdGVzdA" not in data
+
+
+async def test_requests_a_check_sends_are_never_forwarded(tmp_path: Path) -> None:
+    from inspector.core.config import Settings
+    from inspector.core.service import InspectorService
+
+    async with serving(reference_app("waha")) as url:
+        settings = Settings(db_path=tmp_path / "f.db", port=0, forward_to=url)
+        service = InspectorService(settings)
+        await service.start(listen=False)
+        try:
+            plan = make_plan(url, "waha", burst=1)
+            results = [r async for r in run_checks(plan, record=service.record_sent)]
+            await service.settled()
+            await service.forwards_settled()
+            store = service.store
+            assert store is not None
+            kinds = {a.kind for i in results[0].request_ids for a in store.replays(i)}
+        finally:
+            await service.stop()
+    assert kinds == {"check"}
