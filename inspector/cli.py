@@ -915,7 +915,7 @@ def check_line(result: Any) -> str:
     and the stored requests it sent."""
     ids = result.request_ids
     stored = (f"  (#{ids[0]}" + (f"-#{ids[-1]})" if len(ids) > 1 else ")")) if ids else ""
-    return f"{result.grade.upper():<7} {result.title}: {_one_line(result.message, 2000)}{stored}"
+    return f"{result.line()}{stored}"
 
 
 def _follower(args: argparse.Namespace, settings: Settings, after: int | None) -> Any:

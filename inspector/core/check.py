@@ -125,8 +125,8 @@ class CheckResult:
         return self.grade == FAIL
 
     def line(self) -> str:
-        """`PASS  Valid event: sent …`."""
-        return f"{self.grade.upper():<7} {self.title}: {self.message}"
+        """`PASS    Valid event: sent …` on one line (whitespace in the message collapsed)."""
+        return f"{self.grade.upper():<7} {self.title}: {' '.join(self.message.split())}"
 
     def to_json(self) -> dict[str, Any]:
         return {
