@@ -576,7 +576,7 @@ def _ms(value: float) -> str:
 
 
 def _size(count: int) -> str:
-    return f"{count / 1024 / 1024:.1f} MiB" if count >= 1024 * 1024 else f"{count / 1024:.0f} KiB"
+    return f"{count / 1024 / 1024:.1f} MiB" if count >= 1000 * 1024 else f"{count / 1024:.0f} KiB"
 
 
 def _short(attempt: ReplayAttempt) -> str:

@@ -171,7 +171,8 @@ class CheckDialog(QDialog):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(DETAILS, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(CHECK, 190)
+        header.setSectionResizeMode(REQUESTS, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setColumnWidth(CHECK, 200)
         self.table.setColumnWidth(RESULT, 60)
         self.status = plain_label("", self)
         self.status.setWordWrap(True)
@@ -190,7 +191,7 @@ class CheckDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
-        self.resize(900, 520)
+        self.resize(1040, 600)
 
     def _provider_changed(self) -> None:
         name = str(self.provider.currentData())
