@@ -869,10 +869,16 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     if not secret:
         print(f"signing with the {plan.provider.name} demo secret (see send --list); give "
               "--secret to use your handler's", file=sys.stderr)  # fmt: skip
+    from inspector.core.store import StoreError
+
     try:
         results = asyncio.run(_check(plan, settings, as_json=args.json))
     except KeyboardInterrupt:
         return 130
+    except (StoreError, OSError) as exc:
+        print(f"webhook-inspector: cannot store the check in {settings.db_path}: {exc}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     if args.junit:
         from inspector.core.check import junit_xml
 
