@@ -184,3 +184,21 @@ def test_tail_follows_new_requests_as_lines_or_json(tmp_path: Path) -> None:
             else:
                 assert "POST  /webhook/meta" in line
                 assert "meta  message.text  sig:no_secret" in line
+
+
+def test_check_tail_and_wait_never_import_qt() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from inspector.cli import build_parser\n"
+        "import inspector.core.check, inspector.core.follow\n"
+        "for argv in (['check', 'http://127.0.0.1:9/', '-p', 'meta'], ['tail'],\n"
+        "             ['wait', '--filter', 'provider:meta']):\n"
+        "    build_parser().parse_args(argv)\n"
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'qasync', 'inspector.gui'))]\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
