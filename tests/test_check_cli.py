@@ -202,3 +202,23 @@ def test_check_tail_and_wait_never_import_qt() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wait_sees_what_a_running_serve_stores(tmp_path: Path, capsys) -> None:
+    import signal
+
+    from tests.test_cli import post, start_serve
+
+    proc, url = start_serve(tmp_path, "--quiet")
+    try:
+        request = build_sample("waha", "message")
+        post(f"{url}/webhook/waha", request.body, dict(request.headers))
+        code = main(["wait", "--filter", "provider:waha", "--since", "0", "--timeout", "20",
+                     "--db", str(tmp_path / "h.db")])  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    assert code == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert "#1  POST  /webhook/waha" in line
+    assert "  200  waha  message  sig:no_secret" in line
