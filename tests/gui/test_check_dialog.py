@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from inspector.core.check import CheckResult, make_plan
 from inspector.gui.check_dialog import CheckDialog, CheckResultsModel, report_text
 from tests.gui.conftest import rendered
+from tests.test_check_cli import handler  # noqa: F401  (the fixture)
 
 RESULTS = [
     CheckResult("valid", "pass", "sent a correctly signed text event; answered 200 in 3 ms",
@@ -47,3 +48,20 @@ def test_bad_input_says_why_and_runs_nothing(qtbot, bridge) -> None:
     assert "only http:// and https://" in dialog.status.text()
     assert not dialog.running
     assert dialog.model.rowCount() == 0
+
+
+def test_closing_the_dialog_mid_run_stops_the_check(qtbot, bridge, handler) -> None:  # noqa: F811
+    url = handler("stripe", "hang-malformed")  # hangs on the malformed JSON check
+    dialog = CheckDialog(bridge, target=url)
+    qtbot.addWidget(dialog)
+    dialog.provider.setCurrentIndex(dialog.provider.findData("stripe"))
+    dialog.burst.setValue(2)
+    qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 8, timeout=30_000)  # before malformed
+    assert dialog.running
+    future = dialog._future
+    dialog.reject()
+    assert future is not None
+    qtbot.waitUntil(future.done, timeout=10_000)
+    assert future.cancelled()
+    assert dialog.model.rowCount() == 8
