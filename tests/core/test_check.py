@@ -334,3 +334,18 @@ async def test_requests_a_check_sends_are_never_forwarded(tmp_path: Path) -> Non
         finally:
             await service.stop()
     assert kinds == {"check"}
+
+
+def test_the_configured_secret_is_the_providers_rule_or_its_schemes() -> None:
+    from inspector.core.check import configured_secret
+    from inspector.core.config import SecretRule, Settings
+
+    settings = Settings(secrets=(
+        SecretRule("/", "stripe", "by-scheme"),
+        SecretRule("/waha", "waha", "by-provider", provider="waha"),
+        SecretRule("/gh", "github", "other-provider", provider="gowa"),
+    ))  # fmt: skip
+    assert configured_secret(settings, "waha") == "by-provider"
+    assert configured_secret(settings, "stripe") == "by-scheme"
+    assert configured_secret(settings, "meta") == ""
+    assert configured_secret(settings, "github") == ""

@@ -65,3 +65,21 @@ def test_closing_the_dialog_mid_run_stops_the_check(qtbot, bridge, handler) -> N
     qtbot.waitUntil(future.done, timeout=10_000)
     assert future.cancelled()
     assert dialog.model.rowCount() == 8
+
+
+def test_the_secret_defaults_to_the_settings_rule_of_the_provider(qtbot, tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from inspector.core.config import SecretRule, Settings
+
+    settings = Settings(db_path=tmp_path / "s.db", port=0,
+                        secrets=(SecretRule("/", "stripe", "whsec_from_settings"),))  # fmt: skip
+    core = SimpleNamespace(service=SimpleNamespace(settings=settings))  # only its settings are read
+    dialog = CheckDialog(core)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.provider.setCurrentIndex(dialog.provider.findData("stripe"))
+    assert dialog.secret.text() == "whsec_from_settings"
+    assert dialog.secret.echoMode() == dialog.secret.EchoMode.Password
+    dialog.provider.setCurrentIndex(dialog.provider.findData("meta"))
+    assert dialog.secret.text() == ""
+    assert dialog.verify_token.isEnabled()
