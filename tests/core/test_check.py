@@ -150,7 +150,7 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
 
 async def run(provider: str, fault: str | None, **options: object) -> list[CheckResult]:
     deadline = 0.2 if fault == "slow" else 3.0
-    timeout = 1.0 if fault == "hang-malformed" else 5.0
+    timeout = 1.5 if fault == "hang-malformed" else 5.0
     async with serving(reference_app(provider, fault)) as url:
         plan = make_plan(
             url, provider, verify_token=TOKEN, burst=4, deadline=deadline, timeout=timeout,
