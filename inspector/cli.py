@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from inspector import __version__
 from inspector.core.config import (
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_send(commands)
     _add_import(commands)
     _add_replay(commands)
+    _add_check(commands)
+    _add_tail(commands)
+    _add_wait(commands)
     return parser
 
 
@@ -281,6 +285,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return run_import(args, settings)
     if args.command == "replay":
         return run_replay(args, settings)
+    if args.command in ("check", "tail", "wait"):
+        run = {"check": run_check, "tail": run_tail, "wait": run_wait}[args.command]
+        return run(args, settings)
     return run_gui(settings, args.settings)
 
 
@@ -288,7 +295,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.settings or default_settings_path())
     db = (
         getattr(args, "serve_db", None) or getattr(args, "export_db", None)
-        or getattr(args, "replay_db", None) or args.db
+        or getattr(args, "replay_db", None) or getattr(args, "check_db", None) or args.db
     )  # fmt: skip
     return replace(settings, db_path=db) if db else settings
 
@@ -441,8 +448,8 @@ def request_line(item: object) -> str:
     return "  ".join(_one_line(str(p)) for p in parts if p)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:200]
+def _one_line(text: str, limit: int = 200) -> str:
+    return " ".join(text.split())[:limit]
 
 
 class _RequestLines:
@@ -855,3 +862,212 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await service.stop()
     return 1 if failed else 0
+
+
+# --- check (a handler conformance run) / tail / wait (follow the database) -----------------
+
+
+def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check", help="grade your webhook handler: signatures, speed, duplicates, bad input"
+    )
+    check.add_argument("url", help="your handler's URL, e.g. http://127.0.0.1:3000/webhook")
+    check.add_argument("--provider", "-p", required=True,
+                       help="whose webhooks it handles: meta, waha, stripe, standard, ...")
+    check.add_argument("--secret", help="the secret your handler verifies with (default: a "
+                       "secret rule in the settings, else the provider's demo secret)")
+    check.add_argument("--verify-token", default="", help="Meta verify token (handshake check)")
+    check.add_argument("--burst", type=int, default=50,
+                       help="valid events sent at once in the burst check (default 50)")
+    check.add_argument("--deadline", type=float, metavar="S",
+                       help="seconds allowed for an answer (default: the provider's documented "
+                       "deadline, else 5)")  # fmt: skip
+    check.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    check.add_argument("--json", action="store_true", help="one JSON object per check")
+    check.add_argument("--db", type=Path, dest="check_db",
+                       help="SQLite file the sent requests are stored in")  # fmt: skip
+
+
+def _add_tail(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tail = commands.add_parser(
+        "tail", help="follow requests as a running app or serve stores them"
+    )
+    tail.add_argument("--filter", default="", metavar="FILTER",
+                      help='only matching requests, e.g. "provider:meta sig:invalid"')
+    tail.add_argument("--json", action="store_true", help="one JSON object per line")
+    tail.add_argument("--db", type=Path, dest="check_db", help="SQLite file")
+
+
+def _add_wait(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    wait = commands.add_parser(
+        "wait", help="block until matching requests are stored (for integration tests)"
+    )
+    wait.add_argument("--filter", required=True, metavar="FILTER",
+                      help='what to wait for, e.g. "provider:waha event:message"')
+    wait.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                      help="give up after S seconds (default 30): exit status 1")
+    wait.add_argument("--count", type=int, default=1, help="how many (default 1)")
+    wait.add_argument("--since", type=int, metavar="ID",
+                      help="count requests stored after #ID (default: from now)")
+    wait.add_argument("--json", action="store_true", help="one JSON object per line")
+    wait.add_argument("--db", type=Path, dest="check_db", help="SQLite file")
+
+
+def _error(message: str) -> int:
+    print(f"webhook-inspector: {_one_line(message)}", file=sys.stderr)
+    return 2
+
+
+def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.core.check import configured_secret, make_plan
+
+    secret = args.secret or configured_secret(settings, args.provider.strip().lower())
+    try:
+        plan = make_plan(
+            args.url, args.provider, secret, verify_token=args.verify_token, burst=args.burst,
+            deadline=args.deadline,
+        )  # fmt: skip
+    except ValueError as exc:
+        return _error(str(exc))
+    if not secret:
+        print(f"signing with the {plan.provider.name} demo secret (see send --list); give "
+              "--secret to use your handler's", file=sys.stderr)  # fmt: skip
+    from inspector.core.store import StoreError
+
+    try:
+        results = asyncio.run(_check(plan, settings, as_json=args.json))
+    except KeyboardInterrupt:
+        return 130
+    except (StoreError, OSError) as exc:
+        print(f"webhook-inspector: cannot store the check in {settings.db_path}: {exc}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if args.junit:
+        from inspector.core.check import junit_xml
+
+        try:
+            args.junit.write_text(junit_xml(results, plan), encoding="utf-8")
+        except OSError as exc:
+            return _error(f"cannot write {args.junit}: {exc.strerror or exc}")
+    return 1 if any(result.failed for result in results) else 0
+
+
+async def _check(plan: object, settings: Settings, *, as_json: bool) -> list[Any]:
+    import json
+
+    from inspector.core.check import CheckPlan, run_checks
+    from inspector.core.service import InspectorService
+
+    assert isinstance(plan, CheckPlan)
+    service = InspectorService(settings)
+    await service.start(listen=False)
+    results = []
+    try:
+        async for result in run_checks(plan, record=service.record_sent):
+            results.append(result)
+            if as_json:
+                print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            else:
+                print(check_line(result), flush=True)
+        await service.settled()
+    finally:
+        await service.stop()
+    counts = Counter(result.grade for result in results)
+    summary = ", ".join(f"{counts[g]} {g}" for g in ("pass", "warn", "fail", "skipped"))
+    print(f"{len(results)} checks: {summary}; requests stored in {settings.db_path} "
+          "(filter source:check)", file=sys.stderr if as_json else sys.stdout)  # fmt: skip
+    return results
+
+
+def check_line(result: Any) -> str:
+    """`PASS    Valid event: sent …; answered 200 in 3 ms  (#12)`: grade, check, explanation
+    and the stored requests it sent."""
+    ids = result.request_ids
+    stored = (f"  (#{ids[0]}" + (f"-#{ids[-1]})" if len(ids) > 1 else ")")) if ids else ""
+    return f"{result.line()}{stored}"
+
+
+def _follower(args: argparse.Namespace, settings: Settings, after: int | None) -> Any:
+    from inspector.core.filters import FilterError
+    from inspector.core.follow import Follower
+
+    try:
+        return Follower(settings.db_path, args.filter, after=after)
+    except FilterError as exc:
+        raise ValueError(f"--filter: {exc}") from None
+
+
+def stored_line(stored: object, as_json: bool) -> str:
+    """A stored request as `serve` prints it, or as one JSON object (the export format)."""
+    import json
+
+    from inspector.core.formats import request_to_json
+    from inspector.core.models import StoredRequest
+    from inspector.core.store import Record
+    from inspector.core.writer import Stored
+
+    assert isinstance(stored, StoredRequest)
+    if as_json:
+        return json.dumps(request_to_json(stored), ensure_ascii=False)
+    record = Record(stored.request, stored.derived, stored.response_status,
+                    stored.response_headers, stored.response_body)  # fmt: skip
+    return request_line(Stored(stored.id, record))
+
+
+FOLLOW_INTERVAL = 0.1
+"""Seconds between two looks at the database in `tail` and `wait`."""
+
+
+def run_tail(args: argparse.Namespace, settings: Settings, stop: Any = None) -> int:
+    """Print new requests until Ctrl-C (or until `stop`, a threading.Event, is set)."""
+    import threading
+
+    if args.check_db:
+        settings = replace(settings, db_path=args.check_db)
+    try:
+        follower = _follower(args, settings, None)
+    except ValueError as exc:
+        return _error(str(exc))
+    stop = stop or threading.Event()
+    try:
+        while not stop.is_set():
+            for stored in follower.poll():
+                print(stored_line(stored, args.json), flush=True)
+            stop.wait(FOLLOW_INTERVAL)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        follower.close()
+    return 0
+
+
+def run_wait(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    if args.check_db:
+        settings = replace(settings, db_path=args.check_db)
+    if args.count < 1 or args.timeout < 0:
+        return _error("--count must be at least 1 and --timeout not negative")
+    try:
+        follower = _follower(args, settings, args.since)
+    except ValueError as exc:
+        return _error(str(exc))
+    found = 0
+    give_up = time.monotonic() + args.timeout
+    try:
+        while found < args.count:
+            for stored in follower.poll()[: args.count - found]:
+                print(stored_line(stored, args.json), flush=True)
+                found += 1
+            if found >= args.count or time.monotonic() >= give_up:
+                break
+            time.sleep(FOLLOW_INTERVAL)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        follower.close()
+    if found < args.count:
+        print(f"webhook-inspector: timed out after {args.timeout:g} s: {found} of {args.count} "
+              f"matching requests arrived", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0

@@ -264,6 +264,8 @@ def headers_from_json(text: str | None) -> tuple[Header, ...]:
 
 REPLAY = "replay"
 FORWARD = "forward"
+CHECK = "check"
+"""The attempt kind, and the request source, of what a handler check (`core.check`) sent."""
 
 
 def target_path_qs(target: str) -> str:

@@ -50,7 +50,7 @@ from inspector.core.writer import PipeWire, connect_pipe, end_child
 
 log = logging.getLogger(__name__)
 CALLS = frozenset({
-    "add_source", "clear", "delete", "ingest", "prune", "remove_source", "replay",
+    "add_source", "clear", "delete", "ingest", "prune", "record_sent", "remove_source", "replay",
     "replay_many", "rederive_all", "restart_receiver", "settled", "update_settings",
 })  # fmt: skip
 """The service methods the app may call in the child process."""
@@ -215,6 +215,11 @@ class RemoteService:
 
     async def ingest(self, request: CapturedRequest) -> int:
         return int(await self._call("ingest", request))
+
+    async def record_sent(
+        self, exchanges: Sequence[tuple[CapturedRequest, ReplayAttempt]]
+    ) -> list[int]:
+        return list(await self._call("record_sent", list(exchanges)))
 
     async def replay(
         self, request_id: int, target: str | None = None, **options: Any

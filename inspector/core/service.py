@@ -16,6 +16,7 @@ from typing import Any
 from inspector.core.config import Settings
 from inspector.core.derive import derive
 from inspector.core.models import (
+    CHECK,
     FORWARD,
     REPLAY,
     CapturedRequest,
@@ -257,8 +258,13 @@ class InspectorService:
             self._set_store_ok(False, str(exc))
             raise
         self._set_store_ok(True)
-        if self.settings.forward_to and request.refused is None and request.source != "import":
+        if (
+            self.settings.forward_to
+            and request.refused is None
+            and request.source not in ("import", CHECK)
+        ):
             # captured live (receiver or event stream): forward it; imported files are history
+            # and a handler check's requests were already sent
             self._schedule_forward(request_id, request, self.settings.forward_to)
         return request_id
 
@@ -496,6 +502,20 @@ class InspectorService:
         )  # fmt: skip
         self.settings = self.settings.remember_target(target)
         return attempts
+
+    async def record_sent(
+        self, exchanges: Sequence[tuple[CapturedRequest, ReplayAttempt]]
+    ) -> list[int]:
+        """Store requests we sent ourselves (a handler check: source "check") and each one's
+        answer as an attempt of it; returns the stored request ids in order."""
+        store = self._require_store()
+        ids = list(await asyncio.gather(*(self.ingest(request) for request, _ in exchanges)))
+        attempts = [
+            replace(attempt, request_id=request_id)
+            for (_, attempt), request_id in zip(exchanges, ids, strict=True)
+        ]
+        await self._on_writer(lambda: store.add_replays(attempts))
+        return ids
 
     async def _record(self, attempt: ReplayAttempt) -> ReplayAttempt:
         store = self._require_store()

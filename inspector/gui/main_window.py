@@ -44,6 +44,7 @@ from inspector.core.receiver import ReceiverError
 from inspector.gui import request_model as cols
 from inspector.gui import samples_menu
 from inspector.gui.bridge import CoreBridge
+from inspector.gui.check_dialog import open_check_dialog
 from inspector.gui.detail_pane import DetailPane
 from inspector.gui.export import ExportDialog, ExportJob, progress_dialog
 from inspector.gui.filter_bar import FilterBar
@@ -301,6 +302,10 @@ class MainWindow(QMainWindow):
         request_menu = bar.addMenu("&Request")
         request_menu.addAction(self.replay_action)
         request_menu.addAction(self.edit_replay_action)
+        request_menu.addSeparator()
+        self.check_action = request_menu.addAction(
+            "Check handler…", lambda: open_check_dialog(self)
+        )
         view = bar.addMenu("&View")
         view.addAction(self.follow_action)
         self.sources_action = view.addAction("Event-stream sources…", self.show_sources)
