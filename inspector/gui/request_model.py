@@ -89,6 +89,7 @@ class RequestTableModel(QAbstractTableModel):
         self._ids: list[int] = []  # newest first: always in descending order
         self._cache: dict[int, RowSummary | None] = {}
         self._hidden: set[int] = set()  # deleted in the view, still undoable
+        self._changing = 0  # changes announced and not yet completed (see beginResetModel)
         self._oldest_read = 0  # the oldest id paged in (hidden ones included)
         self._after = 0  # newest id already considered
         self._exhausted = True
@@ -272,22 +273,47 @@ class RequestTableModel(QAbstractTableModel):
         return None
 
     def canFetchMore(self, parent: Index) -> bool:
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._changing
 
     def fetchMore(self, parent: Index) -> None:
-        if parent.isValid() or self._exhausted or self._store is None:
+        if not self.canFetchMore(parent) or self._store is None:
             return
-        before = self._oldest_read if self._oldest_read else self._after + 1
-        page = self._page(before)
-        if page:
-            self._oldest_read = page[-1].id
-        page = [summary for summary in page if summary.id not in self._hidden]
+        page = self._visible_page()
         if not page:
             return
         first = len(self._ids)
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
         self._add_page(page)
         self.endInsertRows()
+
+    # Whoever hears a change announced or completed (a view, the model tester) may call
+    # fetchMore at once. A page appended then would be a change nested inside this one: rows
+    # land in the wrong place and the counts do not add up. So while a change is in progress
+    # there is nothing more to fetch; the caller asks again once it is over.
+
+    def beginResetModel(self) -> None:
+        self._changing += 1
+        super().beginResetModel()
+
+    def endResetModel(self) -> None:
+        super().endResetModel()
+        self._changing -= 1
+
+    def beginInsertRows(self, parent: Index, first: int, last: int) -> None:
+        self._changing += 1
+        super().beginInsertRows(parent, first, last)
+
+    def endInsertRows(self) -> None:
+        super().endInsertRows()
+        self._changing -= 1
+
+    def beginRemoveRows(self, parent: Index, first: int, last: int) -> None:
+        self._changing += 1
+        super().beginRemoveRows(parent, first, last)
+
+    def endRemoveRows(self) -> None:
+        super().endRemoveRows()
+        self._changing -= 1
 
     # internals
 
@@ -311,9 +337,9 @@ class RequestTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), last_column))
 
     def _load_first_page(self) -> None:
-        assert self._store is not None
         self._after = self._shown_up_to()
-        self._add_page(self._page(self._after + 1))
+        self._exhausted = False
+        self._add_page(self._visible_page())
 
     def _shown_up_to(self) -> int:
         """The newest id the table may show: the newest committed one without a filter, else
@@ -347,14 +373,22 @@ class RequestTableModel(QAbstractTableModel):
         self._exhausted = len(page) < PAGE_SIZE
         return page
 
+    def _visible_page(self) -> list[RowSummary]:
+        """The next rows older than those read, hidden ones left out. A page holding only
+        hidden rows is skipped: rows come back whenever older visible ones exist."""
+        page: list[RowSummary] = []
+        while not page and not self._exhausted:
+            read = self._page(self._oldest_read or self._after + 1)
+            if read:
+                self._oldest_read = read[-1].id
+            page = [summary for summary in read if summary.id not in self._hidden]
+        return page
+
     def _add_page(self, page: list[RowSummary]) -> None:
         self._trim_cache(len(page))
-        if page:
-            self._oldest_read = page[-1].id
         for summary in page:
-            if summary.id not in self._hidden:
-                self._ids.append(summary.id)
-                self._cache[summary.id] = summary
+            self._ids.append(summary.id)
+            self._cache[summary.id] = summary
 
     def _fetch_around(self, row: int) -> None:
         assert self._store is not None

@@ -288,9 +288,9 @@ def test_tree_model_passes_modeltester(qtmodeltester) -> None:
     data = parse_json_exact(
         '{"a": [1, {"b": "c"}, []], "d": {}, "e": "' + MARKUP.replace('"', "'") + '"}'
     )
-    qtmodeltester.check(JsonTreeModel(data))
-    qtmodeltester.check(JsonTreeModel(parse_json_exact('"just a string"')))
-    qtmodeltester.check(JsonTreeModel(parse_json_exact("[]")))
+    qtmodeltester.check(JsonTreeModel(data), force_py=True)
+    qtmodeltester.check(JsonTreeModel(parse_json_exact('"just a string"')), force_py=True)
+    qtmodeltester.check(JsonTreeModel(parse_json_exact("[]")), force_py=True)
 
 
 def test_clear_shows_nothing(qtbot, view: BodyView) -> None:

@@ -57,8 +57,9 @@ def cell(tab: ReplaysTab, row: int, column: int) -> str:
     return item.text()
 
 
-def test_attempts_are_listed_newest_first(tab_with_attempts: ReplaysTab) -> None:
+def test_attempts_are_listed_newest_first(qtmodeltester, tab_with_attempts: ReplaysTab) -> None:
     tab = tab_with_attempts
+    qtmodeltester.check(tab.table.model(), force_py=True)  # checks again on every change
     assert tab.table.rowCount() == 3
     assert [cell(tab, r, 1) for r in range(3)] == ["forward (edited)", "replay", "replay"]
     assert cell(tab, 0, RESULT) == "500"
@@ -70,6 +71,11 @@ def test_attempts_are_listed_newest_first(tab_with_attempts: ReplaysTab) -> None
     assert tab.table.item(1, RESULT).foreground().color().name() == "#d64545"
     assert tab.title() == "Replays (3, 1 fwd)"
     assert not tab.empty.isVisibleTo(tab)
+    attempts = list(reversed(tab.attempts))
+    tab.set_attempts(attempts[:1])
+    tab.set_attempts(attempts * 2)
+    tab.set_attempts([])
+    assert tab.refresh() == 3
 
 
 def test_open_compare_and_replay_again(qtbot, tab_with_attempts: ReplaysTab) -> None:

@@ -333,3 +333,91 @@ def test_a_mixed_batch_label_has_no_count_suffix(store: Store) -> None:
     model = RequestTableModel(store)
     assert shown(model, 0, rm.EVENT) == "message.text + 1 status"
     assert shown(model, 0, rm.SUMMARY) == "Ann: hi (+1 more)"
+
+
+# --- the model tester attached throughout --------------------------------------------------------
+# It checks the whole model on every change signal, and calls fetchMore from inside them (as
+# a view may): no page may be fetched in the middle of another change.
+
+
+def ids_shown(model: RequestTableModel) -> list[int]:
+    return [model.id_at(r) for r in range(model.rowCount())]
+
+
+def test_reload_after_more_pages_passes_the_tester(qtmodeltester, store: Store) -> None:
+    ids = fill(store, 3 * rm.PAGE_SIZE + 50, provider="meta")
+    fill(store, 5, provider="waha")
+    model = RequestTableModel(store)
+    model.fetchMore(QModelIndex())
+    qtmodeltester.check(model, force_py=True)
+    model.reload()
+    model.set_filter(Where("provider = ?", ("waha",)))
+    assert model.rowCount() == 5
+    model.set_filter(None)
+    assert model.rowCount() == rm.PAGE_SIZE
+    assert model.canFetchMore(QModelIndex())
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert ids_shown(model)[5:] == ids[::-1]
+
+
+def test_pages_fetched_with_the_tester_attached_stay_in_order(qtmodeltester, store: Store) -> None:
+    ids = fill(store, 6 * rm.PAGE_SIZE)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model, force_py=True)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert ids_shown(model) == ids[::-1]
+
+
+def test_live_rows_delete_and_undo_pass_the_tester(
+    qtmodeltester, store: Store, monkeypatch
+) -> None:
+    monkeypatch.setattr(rm, "PAGE_SIZE", 10)  # many pages: some are left after attaching
+    ids = fill(store, 30 * rm.PAGE_SIZE)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model, force_py=True)
+    new = fill(store, 3)
+    model.on_stored(new)
+    assert model.flush() == 3
+    gone = [new[0], ids[-1], ids[-2], ids[-rm.PAGE_SIZE - 1]]
+    model.hide_ids(gone)  # delete, then undo
+    assert not set(gone) & set(ids_shown(model))
+    model.unhide_ids(gone)
+    model.remove_ids(ids[-3:-1])
+    shown_ids = ids_shown(model)
+    assert shown_ids == sorted(set(shown_ids), reverse=True)
+    assert set(gone) - set(ids[-3:-1]) <= set(shown_ids)
+
+
+def test_no_fetch_while_a_change_is_announced(store: Store) -> None:
+    fill(store, 3 * rm.PAGE_SIZE)
+    model = RequestTableModel(store)
+    asked: list[bool] = []
+
+    def eager_view(*_args: object) -> None:
+        asked.append(model.canFetchMore(QModelIndex()))
+        model.fetchMore(QModelIndex())
+
+    for signal in (model.modelReset, model.rowsAboutToBeInserted, model.rowsInserted,
+                   model.rowsAboutToBeRemoved, model.rowsRemoved):  # fmt: skip
+        signal.connect(eager_view)
+    model.reload()
+    model.fetchMore(QModelIndex())
+    model.remove_ids([model.id_at(0)])
+    assert asked == [False] * 5
+    assert model.rowCount() == 2 * rm.PAGE_SIZE - 1
+
+
+def test_pages_of_hidden_rows_are_skipped(qtmodeltester, store: Store) -> None:
+    ids = fill(store, 3 * rm.PAGE_SIZE + 10)
+    model = RequestTableModel(store)
+    hidden = ids[-2 * rm.PAGE_SIZE - 5 :]  # the two newest pages and five more
+    model.hide_ids(hidden)
+    model.reload()  # a filter change: the table does not come back empty
+    assert model.id_at(0) == ids[-2 * rm.PAGE_SIZE - 6]
+    qtmodeltester.check(model, force_py=True)
+    model.unhide_ids(hidden)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert ids_shown(model) == ids[::-1]

@@ -107,10 +107,11 @@ def test_add_dialog_refuses_bad_input(qtbot) -> None:
     assert dialog.source() == SseSource("feed", "https://example.com/sse", (("X-Api-Key", "k"),))
 
 
-def test_add_and_remove_a_source(qtbot, bridge: CoreBridge, tmp_path: Path) -> None:
+def test_add_and_remove_a_source(qtbot, qtmodeltester, bridge: CoreBridge, tmp_path: Path) -> None:
     window = open_window(qtbot, bridge, tmp_path / "settings.json")
     panel = window.show_sources()
     assert isinstance(panel, SourcesPanel)
+    qtmodeltester.check(panel.table.model(), force_py=True)  # checks again on every change
     qtbot.waitUntil(lambda: panel.empty.isVisibleTo(panel))
     panel.add_source(SseSource("feed", dead_url()))
     qtbot.waitUntil(lambda: "retrying" in panel.states.get("feed", SourceState("", "", "")).state,
