@@ -20,8 +20,10 @@ from multidict import CIMultiDict
 from inspector import __version__
 from inspector.core.config import Settings
 from inspector.core.derive import handshake_answer, meta_handshake
+from inspector.core.docker import listen_also
 from inspector.core.models import CapturedRequest, Header, ResponseSpec
 from inspector.core.store import StoreError
+from inspector.core.tunnel import mark_tunnel
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,7 @@ class Receiver:
             await self.stop()
             raise ReceiverError(_bind_error(host, port, exc)) from exc
         self.host, self.port = host, int(self._runner.addresses[0][1])
+        await listen_also(self._runner, self._settings().also_listen, self.port)
 
     async def stop(self) -> None:
         for hook in self.before_stop:
@@ -203,7 +206,7 @@ class Receiver:
         read = await read_limited(request, settings.max_body)
         if read.over_limit:
             return await self._refuse(request, read, settings.max_body)
-        captured = capture_request(request, read.body)
+        captured = mark_tunnel(capture_request(request, read.body), settings.tunnel_hosts)
         status, headers, body, delay_ms = self._answer_for(captured, settings)
         try:
             await self._capture(captured, status, headers, body)
