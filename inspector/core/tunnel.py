@@ -35,9 +35,10 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest
 from inspector.core.tasks import TaskGroup
 
@@ -399,3 +400,47 @@ class Tunnel:
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
+
+
+class TunnelService(Protocol):
+    """What `ServiceTunnel` needs of a service (InspectorService or RemoteService)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    async def update_settings(self, settings: Settings) -> None: ...
+
+
+class ServiceTunnel:
+    """A tunnel for a running service's receiver: while up, the receiver knows the tunnel's
+    public host (`Settings.tunnel_hosts`), so requests through it get the source ``tunnel``.
+
+    `report` gets every state, on the service's loop."""
+
+    def __init__(
+        self, service: TunnelService, spec: TunnelSpec, report: Callable[[TunnelState], None],
+        **options: Any,
+    ) -> None:  # fmt: skip
+        self.service = service
+        self.tunnel = Tunnel(spec, self._on_state, **options)
+        self._report = report
+        self._tasks = TaskGroup()
+
+    def start(self) -> None:
+        """Start on the running loop; FileNotFoundError (with install hints) when missing."""
+        self.tunnel.start()
+
+    async def stop(self) -> None:
+        await self.tunnel.stop()
+        await self._tasks.close()
+        await self._set_host(None)
+
+    def _on_state(self, state: TunnelState) -> None:
+        if state.state in (UP, DIED):
+            self._tasks.spawn(self._set_host(public_host(state.url)))
+        self._report(state)
+
+    async def _set_host(self, host: str | None) -> None:
+        hosts = (host,) if host else ()
+        if self.service.settings.tunnel_hosts != hosts:
+            await self.service.update_settings(replace(self.service.settings, tunnel_hosts=hosts))
