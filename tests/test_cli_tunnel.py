@@ -35,7 +35,7 @@ def test_serve_tunnel_prints_the_public_url_and_marks_requests(
         assert post(f"{url}/webhook/waha", b"{}") == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "tunnel: cloudflared tunnel up: https://run1-quiet-words.trycloudflare.com" in err
     assert "tunnel: cloudflared tunnel stopped" in err
