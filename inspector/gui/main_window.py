@@ -41,6 +41,7 @@ from inspector.core.receiver import ReceiverError
 from inspector.gui import request_model as cols
 from inspector.gui import samples_menu
 from inspector.gui.bridge import CoreBridge
+from inspector.gui.desktop import attach as attach_desktop
 from inspector.gui.detail_pane import DetailPane
 from inspector.gui.export import ExportDialog, ExportJob, progress_dialog
 from inspector.gui.filter_bar import FilterBar
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore_state()
+        self.desktop = attach_desktop(self)  # tunnel, Connect a provider, tray (gui.desktop)
         if bridge.thread.started.done():  # started before we were listening
             QTimer.singleShot(0, lambda: self._on_started(""))
 
