@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from inspector.core import tunnel
+from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest
 from inspector.core.tunnel import Tunnel, TunnelSpec, TunnelState
 from tests.polling import until
@@ -220,3 +221,25 @@ def test_public_host() -> None:
     assert tunnel.public_host("https://Run1.lhr.life/x") == "run1.lhr.life"
     assert tunnel.public_host(None) is None
     assert tunnel.public_host("http://[x") is None
+
+
+class FakeService:
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.updates: list[tuple[str, ...]] = []
+
+    async def update_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.updates.append(settings.tunnel_hosts)
+
+
+async def test_service_tunnel_tells_the_receiver_its_public_host(standins: Path) -> None:
+    service = FakeService()
+    states: list[TunnelState] = []
+    os.environ["STANDIN_NGROK_API_PORT"] = str(free_port())
+    running = tunnel.ServiceTunnel(service, TunnelSpec("ssh", 8080), states.append)
+    running.start()
+    await until(lambda: service.settings.tunnel_hosts == ("run1ab12.lhr.life",), 10)
+    await running.stop()
+    assert service.updates == [("run1ab12.lhr.life",), ()]
+    assert [s.state for s in states] == ["starting", "up", "stopped"]
