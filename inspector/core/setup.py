@@ -42,21 +42,30 @@ class Target:
     """A hosted service: it needs a public HTTPS URL (a tunnel or a relay)."""
     docker: bool = False
     """Usually self-hosted in Docker on this machine."""
+    chosen_here: bool = False
+    """The user makes the secret up (and pastes it at the provider); otherwise the provider
+    shows it and the user pastes it here."""
 
 
 TARGETS: tuple[Target, ...] = (
     Target("meta", "Meta (WhatsApp Cloud API)", "meta", "meta", "App secret", public=True),
-    Target("waha", "WAHA", "waha", "waha", "HMAC key", docker=True),
+    Target("waha", "WAHA", "waha", "waha", "HMAC key", docker=True, chosen_here=True),
     Target("wahooks", "WAHooks", "waha", "wahooks", "Signing secret", public=True),
     Target("wawp", "Wawp", "waha", None, public=True),
-    Target("wsapi", "WSAPI", "wsapi", "wsapi", "Webhook secret", public=True),
+    Target("wsapi", "WSAPI", "wsapi", "wsapi", "Webhook secret", public=True, chosen_here=True),
     Target(
-        "gowa", "GOWA (go-whatsapp-web-multidevice)", "gowa", "gowa", "Webhook secret", docker=True
+        "gowa",
+        "GOWA (go-whatsapp-web-multidevice)",
+        "gowa",
+        "gowa",
+        "Webhook secret",
+        docker=True,
+        chosen_here=True,
     ),
     Target("evolution", "Evolution API", "evolution", None, docker=True),
     Target("greenapi", "Green API", "greenapi", None, public=True),
-    Target("vesper", "Vesper", "vesper", "vesper", "Webhook secret", public=True),
-    Target("github", "GitHub", "github", "github", "Webhook secret", public=True),
+    Target("vesper", "Vesper", "vesper", "vesper", "Webhook secret", public=True, chosen_here=True),
+    Target("github", "GitHub", "github", "github", "Webhook secret", public=True, chosen_here=True),
     Target("stripe", "Stripe", "stripe", "stripe", "Signing secret (whsec_…)", public=True),
     Target("slack", "Slack", "slack", "slack", "Signing secret", public=True),
     Target("shopify", "Shopify", "shopify", "shopify", "Client secret / signing key", public=True),
@@ -130,15 +139,15 @@ def _json(value: object) -> str:
     return json.dumps(value, indent=2)
 
 
-def _meta(url: str, secret: str, token: str) -> list[Step]:
+def _meta(url: str, _secret: str, token: str) -> list[Step]:
     return [
         Step("Meta App Dashboard > WhatsApp > Configuration > Webhook: Callback URL", url),
         Step("Same place: Verify token (the receiver answers Meta's check with it)", token),
         Step('Then press "Verify and save" and subscribe to the webhook field', "messages"),
         Step(
             "App secret, for the signature (X-Hub-Signature-256): App Dashboard > App settings"
-            " > Basic > App secret (Show); paste it into the Secret field above",
-            secret,
+            " > Basic > App secret (Show); paste it into the secret field above",
+            "",
             copy=False,
         ),
         Step("Note", "Meta needs a public HTTPS URL: start a tunnel first.", copy=False),
@@ -161,13 +170,13 @@ def _waha(url: str, secret: str, _token: str) -> list[Step]:
     ]
 
 
-def _wahooks(url: str, secret: str, _token: str) -> list[Step]:
+def _wahooks(url: str, _secret: str, _token: str) -> list[Step]:
     return [
         Step("WAHooks dashboard: add a webhook with this URL", url),
         Step(
-            "Copy the webhook's signingSecret into the Secret field above (X-WAHooks-Signature,"
-            ' HMAC-SHA256 of "{timestamp}.{body}")',
-            secret,
+            "The webhook's signingSecret (X-WAHooks-Signature, HMAC-SHA256 of"
+            ' "{timestamp}.{body}"): paste it into the secret field above',
+            "",
             copy=False,
         ),
     ]
@@ -263,25 +272,25 @@ def _github(url: str, secret: str, _token: str) -> list[Step]:
     ]
 
 
-def _stripe(url: str, secret: str, _token: str) -> list[Step]:
+def _stripe(url: str, _secret: str, _token: str) -> list[Step]:
     return [
         Step("Stripe Dashboard > Developers > Webhooks > Add endpoint: Endpoint URL", url),
         Step(
-            "Then reveal the endpoint's Signing secret (whsec_…) and paste it into the Secret "
+            "Then reveal the endpoint's Signing secret (whsec_…) and paste it into the secret "
             "field above",
-            secret,
+            "",
             copy=False,
         ),
     ]
 
 
-def _slack(url: str, secret: str, _token: str) -> list[Step]:
+def _slack(url: str, _secret: str, _token: str) -> list[Step]:
     return [
         Step("api.slack.com/apps > your app > Event Subscriptions: Request URL", url),
         Step(
-            "Basic Information > App Credentials > Signing Secret: paste it into the Secret "
+            "Basic Information > App Credentials > Signing Secret: paste it into the secret "
             "field above",
-            secret,
+            "",
             copy=False,
         ),
         Step(
@@ -293,7 +302,7 @@ def _slack(url: str, secret: str, _token: str) -> list[Step]:
     ]
 
 
-def _shopify(url: str, secret: str, _token: str) -> list[Step]:
+def _shopify(url: str, _secret: str, _token: str) -> list[Step]:
     toml = f'[[webhooks.subscriptions]]\ntopics = ["orders/create"]\nuri = "{url}"'
     return [
         Step(
@@ -304,14 +313,14 @@ def _shopify(url: str, secret: str, _token: str) -> list[Step]:
         Step("Or in an app's shopify.app.toml", toml),
         Step(
             "Signing key (X-Shopify-Hmac-SHA256): the key shown under the webhooks list, or the "
-            "app's client secret; paste it into the Secret field above",
-            secret,
+            "app's client secret; paste it into the secret field above",
+            "",
             copy=False,
         ),
     ]
 
 
-def _twilio(url: str, secret: str, _token: str) -> list[Step]:
+def _twilio(url: str, _secret: str, _token: str) -> list[Step]:
     return [
         Step(
             "Twilio Console > Messaging (WhatsApp sender or sandbox settings): "
@@ -319,20 +328,18 @@ def _twilio(url: str, secret: str, _token: str) -> list[Step]:
             url,
         ),
         Step(
-            "Auth Token (Console > Account info): paste it into the Secret field above",
-            secret,
+            "Auth Token (Console > Account info): paste it into the secret field above",
+            "",
             copy=False,
         ),
         Step("Note", "Twilio signs the URL it calls: give it exactly this URL.", copy=False),
     ]
 
 
-def _standard(url: str, secret: str, _token: str) -> list[Step]:
+def _standard(url: str, _secret: str, _token: str) -> list[Step]:
     return [
         Step("The sender's webhook settings (e.g. Svix): endpoint URL", url),
-        Step(
-            "Its signing secret (whsec_…): paste it into the Secret field above", secret, copy=False
-        ),
+        Step("Its signing secret (whsec_…): paste it into the secret field above", "", copy=False),
     ]
 
 

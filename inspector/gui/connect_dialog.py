@@ -41,6 +41,8 @@ from inspector.gui.text import plain_label
 from inspector.gui.widgets import fixed_font
 
 DOCKER = "docker"
+MAX_LINES = 18
+"""Taller step texts scroll."""
 
 
 class ConnectDialog(QDialog):
@@ -101,7 +103,7 @@ class ConnectDialog(QDialog):
         self.secret = QLineEdit(self)
         self.secret.setPlaceholderText("the secret you set at the provider")
         self.secret.textChanged.connect(self.refresh)
-        generate = QPushButton("Generate", self)
+        generate = self.generate = QPushButton("Generate", self)
         generate.clicked.connect(lambda: self.secret.setText(setup.new_token()))
         self.secret_row = _row_widget(self.secret, generate)
         self.secret_label = plain_label("Secret", self)
@@ -146,6 +148,12 @@ class ConnectDialog(QDialog):
         self.secret_row.setVisible(found.scheme is not None)
         self.secret_label.setVisible(found.scheme is not None)
         self.secret_label.setText(found.secret_label)
+        self.generate.setVisible(found.chosen_here)
+        self.secret.setPlaceholderText(
+            "make one up, or Generate"
+            if found.chosen_here
+            else f"the {found.secret_label.lower()} the provider shows"
+        )
         self.token.setVisible(found.key == "meta")
         self.token_label.setVisible(found.key == "meta")
         self.docker_switch.setVisible(found.docker or self.url_choice.currentData() == DOCKER)
@@ -186,6 +194,10 @@ class ConnectDialog(QDialog):
             layout.addWidget(_title(step.title, page))
             if step.text and step.copy:
                 layout.addLayout(self._step_text(step.title, step.text, page))
+            elif step.text:
+                note = plain_label(step.text, page)
+                note.setWordWrap(True)
+                layout.addWidget(note)
         layout.addStretch(1)
         self.steps_area.setWidget(page)
 
@@ -194,8 +206,9 @@ class ConnectDialog(QDialog):
         field.setReadOnly(True)
         field.setFont(fixed_font())
         field.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        lines = min(text.count("\n") + 1, 12)
-        field.setFixedHeight(field.fontMetrics().lineSpacing() * lines + 14)
+        lines = min(text.count("\n") + 1, MAX_LINES)
+        margins = 2 * (field.document().documentMargin() + field.frameWidth()) + 6
+        field.setFixedHeight(int(field.fontMetrics().lineSpacing() * lines + margins))
         copy = QPushButton("Copy", parent)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
         self.step_fields.append((title, field))

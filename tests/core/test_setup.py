@@ -43,7 +43,11 @@ def test_every_page_shows_the_url_with_its_own_path(key: str) -> None:
 @pytest.mark.parametrize("key", [t.key for t in setup.TARGETS if t.scheme])
 def test_pages_of_signing_providers_name_the_secret(key: str) -> None:
     steps = setup.steps(key, BASE, SECRET)
-    assert any(SECRET in step.text for step in steps)
+    chosen_here = any(SECRET in step.text for step in steps if step.copy)
+    found_there = any("paste it into the secret field above" in step.title for step in steps)
+    assert chosen_here != found_there  # we show it, or say where the provider shows it
+    assert setup.target(key).chosen_here == chosen_here
+    assert all(SECRET not in step.text for step in steps if not step.copy)
     assert setup.secret_rule(key, SECRET) == SecretRule(
         f"/webhook/{key}", setup.target(key).scheme or "", SECRET
     )
