@@ -14,7 +14,7 @@ from importlib import resources
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+from PySide6.QtWidgets import QInputDialog, QMenu, QSystemTrayIcon
 
 from inspector.core import notify
 from inspector.core.notify import Notification, Notifier, NotifyPrefs
@@ -90,6 +90,8 @@ class TrayNotifier(QObject):
             self.menu.addAction(action)
             self.kind_actions[kind] = action
         self.menu.addSeparator()
+        self.silence_action = self.menu.addAction("", self.ask_silence_minutes)
+        self._show_silence()
         self.menu.addAction("Reset the counts", self.reset_counts)
 
     def set_enabled(self, kind: str, on: bool) -> None:
@@ -98,6 +100,25 @@ class TrayNotifier(QObject):
         self.notifier.prefs = NotifyPrefs(enabled, prefs.silence_after, prefs.steady,
                                           prefs.interval)  # fmt: skip
         save_kind(kind, on)
+
+    def set_silence_minutes(self, minutes: int) -> None:
+        """A steady sender counts as silent after this many minutes without events."""
+        prefs = self.notifier.prefs
+        self.notifier.prefs = NotifyPrefs(prefs.enabled, max(1, minutes) * 60.0, prefs.steady,
+                                          prefs.interval)  # fmt: skip
+        QSettings().setValue(f"{SETTINGS_GROUP}/silence_minutes", str(max(1, minutes)))
+        self._show_silence()
+
+    def ask_silence_minutes(self) -> None:
+        current = int(self.notifier.prefs.silence_after // 60)
+        question = "Tell me when a steady sender has sent nothing for (minutes):"
+        minutes, ok = QInputDialog.getInt(None, "Silence", question, current, 1, 1440)
+        if ok:
+            self.set_silence_minutes(minutes)
+
+    def _show_silence(self) -> None:
+        minutes = self.notifier.prefs.silence_after / 60
+        self.silence_action.setText(f"Silence after {minutes:g} min…")
 
     # events
 

@@ -92,3 +92,11 @@ def test_a_kind_turned_off_in_the_menu_stays_off(qtbot, tray: TrayNotifier,
         assert not again.kind_actions["invalid_signature"].isChecked()
     finally:
         again.close()
+
+
+def test_the_silence_time_is_configurable_and_kept(tray: TrayNotifier, bridge: CoreBridge) -> None:
+    assert tray.silence_action.text() == "Silence after 10 min…"
+    tray.set_silence_minutes(3)
+    assert tray.notifier.prefs.silence_after == 180
+    assert tray.silence_action.text() == "Silence after 3 min…"
+    assert load_prefs().silence_after == 180
