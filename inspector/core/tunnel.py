@@ -156,27 +156,29 @@ def url_in_line(kind: str, line: str) -> str | None:
 
 
 def ngrok_url(payload: object, port: int) -> str | None:
-    """The https public URL for `port` in ngrok's ``/api/tunnels`` answer (or any https one)."""
+    """The https public URL of the tunnel to `port` in ngrok's ``/api/tunnels`` answer. Only
+    a tunnel for our port counts: another ngrok agent may own the API address."""
     tunnels = payload.get("tunnels") if isinstance(payload, dict) else None
-    if not isinstance(tunnels, list):
-        return None
-    urls: list[tuple[bool, str]] = []
-    for tunnel in tunnels:
+    for tunnel in tunnels if isinstance(tunnels, list) else ():
         if not isinstance(tunnel, dict):
             continue
         url = tunnel.get("public_url")
         config = tunnel.get("config")
         addr = str(config.get("addr", "")) if isinstance(config, dict) else ""
-        if isinstance(url, str) and url.startswith("https://"):
-            urls.append((addr.endswith(f":{port}") or addr == str(port), url))
-    urls.sort(key=lambda item: not item[0])
-    return urls[0][1] if urls else None
+        ours = addr.endswith(f":{port}") or addr == str(port)
+        if ours and isinstance(url, str) and url.startswith("https://"):
+            return url
+    return None
+
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""The agent API is local: never through a proxy from the environment."""
 
 
 def fetch_ngrok_url(api: str, port: int, timeout: float = 2.0) -> str | None:
     """Ask ngrok's agent API for the public URL (None when it does not answer yet)."""
     try:
-        with urllib.request.urlopen(api.rstrip("/") + "/api/tunnels", timeout=timeout) as answer:
+        with _DIRECT.open(api.rstrip("/") + "/api/tunnels", timeout=timeout) as answer:
             return ngrok_url(json.loads(answer.read(1024 * 1024)), port)
     except (OSError, ValueError):
         return None

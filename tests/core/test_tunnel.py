@@ -186,13 +186,14 @@ def test_commands() -> None:
         TunnelSpec("frp", 81)
 
 
-def test_ngrok_url_prefers_the_tunnel_for_our_port() -> None:
+def test_ngrok_url_is_the_https_tunnel_for_our_port() -> None:
     payload = {"tunnels": [
         {"public_url": "https://other.ngrok-free.app", "config": {"addr": "http://localhost:3000"}},
         {"public_url": "http://mine.ngrok-free.app", "config": {"addr": "http://localhost:8080"}},
         {"public_url": "https://mine.ngrok-free.app", "config": {"addr": "http://localhost:8080"}},
     ]}  # fmt: skip
     assert tunnel.ngrok_url(payload, 8080) == "https://mine.ngrok-free.app"
+    assert tunnel.ngrok_url(payload, 9999) is None  # another agent's tunnels are not ours
     assert tunnel.ngrok_url({"tunnels": "nope"}, 8080) is None
     assert tunnel.ngrok_url([], 8080) is None
 
