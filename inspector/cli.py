@@ -293,7 +293,7 @@ async def _serve(
     from inspector.core.receiver import ReceiverError
     from inspector.core.service import ForwardDone, InspectorService, RequestsStored, StoreState
 
-    problem = publish_problem(settings) or _tunnel_problem(tunnel[0])
+    problem = publish_problem(settings) or _tunnel_problem(*tunnel)
     if problem:
         print(f"webhook-inspector: {problem}", file=sys.stderr)
         return 2
@@ -362,11 +362,17 @@ def _start_tunnel(service: Any, tunnel: tuple[str | None, str], out: TextIO) -> 
     return running
 
 
-def _tunnel_problem(kind: str | None) -> str | None:
-    """Why `serve --tunnel KIND` cannot start: the program is not installed."""
-    from inspector.core.tunnel import missing_text
+def _tunnel_problem(kind: str | None, ssh_target: str) -> str | None:
+    """Why `serve --tunnel KIND` cannot start: not installed, or not a USER@HOST for ssh."""
+    from inspector.core.tunnel import TunnelSpec, missing_text
 
-    return missing_text(kind) if kind and shutil.which(kind) is None else None
+    if kind is None:
+        return None
+    try:
+        TunnelSpec(kind, 0, ssh_target)
+    except ValueError as exc:
+        return str(exc)
+    return missing_text(kind) if shutil.which(kind) is None else None
 
 
 class _SourceLines:

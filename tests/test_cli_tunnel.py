@@ -56,3 +56,12 @@ def test_serve_tunnel_missing_says_what_to_install(
     err = capsys.readouterr().err
     assert "ngrok is not on PATH. Install one of these:" in err
     assert "https://ngrok.com/download" in err
+
+
+def test_serve_tunnel_ssh_target_must_be_user_at_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEBHOOK_INSPECTOR_HOME", str(tmp_path / "home"))
+    argv = ["serve", "--db", str(tmp_path / "h.db"), "--tunnel", "ssh", "--tunnel-ssh=-oX=y"]
+    assert main(argv) == 2
+    assert "expected USER@HOST for the ssh tunnel (got '-oX=y')" in capsys.readouterr().err

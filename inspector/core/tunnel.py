@@ -110,6 +110,9 @@ class TunnelSpec:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown tunnel {self.kind!r} (one of {', '.join(KINDS)})")
+        target = self.ssh_target
+        if not target or target.startswith("-") or any(c.isspace() for c in target):
+            raise ValueError(f"expected USER@HOST for the ssh tunnel (got {target!r})")
 
 
 # --- what is installed, what to run ------------------------------------------------------------

@@ -6,9 +6,17 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMenu, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QToolButton,
+    QWidget,
+)
 
 from inspector.core import tunnel
 from inspector.core.tunnel import ServiceTunnel, TunnelSpec, TunnelState
@@ -18,6 +26,7 @@ from inspector.gui.status import GREEN, GREY, RED
 from inspector.gui.text import plain_label
 
 log = logging.getLogger(__name__)
+SSH_TARGET_KEY = "tunnel/ssh_target"
 STOP_WAIT = 5.0
 """Seconds the window waits, when closing, for the tunnel program to end."""
 LABELS = {"ngrok": "ngrok", "cloudflared": "cloudflared (quick tunnel)",
@@ -77,11 +86,23 @@ class TunnelControl(QWidget):
                 action.setToolTip(tunnel.INSTALL_HINTS[kind])
             action.triggered.connect(lambda _=False, k=kind: self.start(k))
             self.menu.addAction(action)
+        other = self.menu.addAction("Start ssh to another service…", self.ask_ssh_target)
+        other.setEnabled("ssh" in installed and self.running is None)
         self.menu.addSeparator()
         stop = self.menu.addAction("Stop the tunnel", self.stop)
         stop.setEnabled(self.running is not None)
         if len(installed) < len(tunnel.KINDS):
             self.menu.addAction("How to install a tunnel program…", self.show_install_hints)
+
+    def ask_ssh_target(self) -> None:
+        """Ask for the reverse-tunnel service (USER@HOST), remember it, start ssh to it."""
+        stored = QSettings()
+        last = str(stored.value(SSH_TARGET_KEY, tunnel.DEFAULT_SSH_TARGET))
+        target, ok = QInputDialog.getText(self, "Reverse tunnel over ssh",
+                                          "Service to run ssh -R 80:localhost:PORT against "
+                                          "(USER@HOST):", text=last)  # fmt: skip
+        if ok and self.start("ssh", target.strip()):
+            stored.setValue(SSH_TARGET_KEY, target.strip())
 
     def show_install_hints(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "Tunnel programs",
@@ -96,7 +117,11 @@ class TunnelControl(QWidget):
         if self.running is not None or port is None:
             self._show(TunnelState(kind, tunnel.STOPPED, reason="the receiver is not listening"))
             return False
-        spec = TunnelSpec(kind, port, ssh_target)
+        try:
+            spec = TunnelSpec(kind, port, ssh_target)
+        except ValueError as exc:
+            self._show(TunnelState(kind, tunnel.STOPPED, reason=str(exc)))
+            return False
         running = ServiceTunnel(self.bridge.service, spec, self._arrived.emit)
         self.running = running
 

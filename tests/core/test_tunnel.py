@@ -184,6 +184,9 @@ def test_commands() -> None:
     assert "BatchMode=yes" in ssh  # never waits for a password prompt nobody sees
     with pytest.raises(ValueError, match="unknown tunnel 'frp'"):
         TunnelSpec("frp", 81)
+    for target in ("-oProxyCommand=x", "a b@host", ""):
+        with pytest.raises(ValueError, match="expected USER@HOST"):
+            TunnelSpec("ssh", 81, ssh_target=target)
 
 
 def test_ngrok_url_is_the_https_tunnel_for_our_port() -> None:

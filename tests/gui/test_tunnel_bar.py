@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QInputDialog
 
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.tunnel_bar import TunnelControl
@@ -87,3 +89,19 @@ def test_not_listening_is_said(control: TunnelControl) -> None:
     control.set_receiver("")
     assert not control.start("cloudflared")
     assert control.state_label.text() == "Tunnel: the receiver is not listening"
+
+
+def test_ssh_to_a_service_the_user_names(qtbot, control: TunnelControl, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    folder = tmp_path / "bin"
+    install(folder, "ssh")
+    monkeypatch.setenv("PATH", path_with(folder))
+    answers = iter([("-oProxyCommand=evil", True), ("me@tunnel.example.org", True)])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: next(answers))
+    control.ask_ssh_target()
+    assert control.state_label.text().startswith("Tunnel: expected USER@HOST")
+    with qtbot.waitSignal(control.urlChanged, timeout=10_000):
+        control.ask_ssh_target()
+    assert control.url == "https://run1ab12.lhr.life"
+    assert (folder / "runs").read_text().split()[-1] == "me@tunnel.example.org"
+    assert QSettings().value("tunnel/ssh_target") == "me@tunnel.example.org"
