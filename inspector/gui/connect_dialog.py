@@ -96,8 +96,7 @@ class ConnectDialog(QDialog):
     def _build_form(self) -> QFormLayout:
         form = QFormLayout()
         self.url_choice = QComboBox(self)
-        for label, url in self._url_choices():
-            self.url_choice.addItem(label, url)
+        self._fill_url_choices()
         self.url_choice.currentIndexChanged.connect(self.refresh)
         form.addRow("Send to", self.url_choice)
         self.secret = QLineEdit(self)
@@ -122,6 +121,24 @@ class ConnectDialog(QDialog):
         self.docker_switch.toggled.connect(self.refresh)
         form.addRow("", self.docker_switch)
         return form
+
+    def set_public_url(self, url: str) -> None:
+        """The tunnel came up (or went away): offer its URL, first when it is new."""
+        if url == self.public_url:
+            return
+        previous = self.url_choice.currentData()
+        self.public_url = url
+        self.url_choice.blockSignals(True)
+        self._fill_url_choices()
+        index = 0 if url else max(0, self.url_choice.findData(previous))
+        self.url_choice.setCurrentIndex(index)
+        self.url_choice.blockSignals(False)
+        self.refresh()
+
+    def _fill_url_choices(self) -> None:
+        self.url_choice.clear()
+        for label, url in self._url_choices():
+            self.url_choice.addItem(label, url)
 
     def _url_choices(self) -> list[tuple[str, str]]:
         choices = []

@@ -44,6 +44,7 @@ class Desktop(QObject):
                 bridge_address=docker.bridge_address(),
             )  # fmt: skip
             self.dialog.finished.connect(self._dialog_closed)
+            self.tunnel.urlChanged.connect(self.dialog.set_public_url)
         if key:
             self.dialog.select(key)
         self.dialog.show()

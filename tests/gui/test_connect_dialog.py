@@ -98,3 +98,14 @@ def test_no_docker_bridge_leaves_the_switch_off(qtbot, bridge: CoreBridge) -> No
     assert not shown.docker_switch.isEnabled()
     assert "no docker0 interface found" in shown.docker_switch.text()
     assert shown.settings_for(Settings()).also_listen == ()
+
+
+def test_a_tunnel_that_comes_up_later_is_offered_first(qtbot, bridge: CoreBridge) -> None:
+    shown = ConnectDialog(bridge, bridge.service.url or "", "", lambda _s: None)
+    qtbot.addWidget(shown)
+    assert shown.url_choice.currentData() == bridge.service.url
+    shown.set_public_url(PUBLIC)
+    assert shown.url_choice.currentData() == PUBLIC
+    assert f"{PUBLIC}/webhook/meta" in shown_texts(shown).values()
+    shown.set_public_url("")
+    assert shown.url_choice.findData(PUBLIC) == -1
