@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shutil
 import signal
 import sys
 from collections import Counter
@@ -121,6 +122,17 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_stream_options(serve)
     serve.add_argument("--forward-to", type=_target, metavar="URL",
                        help="also forward every request, byte-exact, to URL (e.g. your handler)"
+                       )  # fmt: skip
+    _add_tunnel_options(serve)
+
+
+def _add_tunnel_options(serve: argparse.ArgumentParser) -> None:
+    from inspector.core.tunnel import DEFAULT_SSH_TARGET, KINDS
+
+    serve.add_argument("--tunnel", choices=KINDS,
+                       help="also start a public tunnel to the receiver with this program")
+    serve.add_argument("--tunnel-ssh", default=DEFAULT_SSH_TARGET, metavar="USER@HOST",
+                       help="reverse-tunnel service for --tunnel ssh (default: %(default)s)"
                        )  # fmt: skip
 
 
@@ -329,17 +341,20 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     sys.setswitchinterval(0.0005)
     settings = serve_settings(args, settings)
     try:
-        return asyncio.run(_serve(settings, quiet=args.quiet, out=sys.stdout))
+        return asyncio.run(_serve(settings, quiet=args.quiet, out=sys.stdout,
+                                  tunnel=(args.tunnel, args.tunnel_ssh)))  # fmt: skip
     except KeyboardInterrupt:
         return 0
 
 
-async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
+async def _serve(
+    settings: Settings, *, quiet: bool, out: TextIO, tunnel: tuple[str | None, str] = (None, "")
+) -> int:
     from inspector.core.receiver import ReceiverError
     from inspector.core.service import ForwardDone, InspectorService, RequestsStored, StoreState
     from inspector.core.store import StoreError
 
-    problem = publish_problem(settings)
+    problem = publish_problem(settings) or _tunnel_problem(*tunnel)
     if problem:
         print(f"webhook-inspector: {problem}", file=sys.stderr)
         return 2
@@ -379,8 +394,11 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
     if settings.publish:
         access = "with a token" if settings.token else "no token: local use only"
         print(f"Publishing {service.url}{STREAM_PATH} ({access})", file=out, flush=True)
+    running = _start_tunnel(service, tunnel, out)
     print("Press Ctrl-C to stop.", file=out, flush=True)
     await _wait_for_signal()
+    if running is not None:
+        await running.stop()
     await service.stop()
     lines.flush()
     print("Stopped.", file=out, flush=True)
@@ -388,6 +406,37 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
 
 
 STREAM_PATH = "/_inspector/stream"
+
+
+def _start_tunnel(service: Any, tunnel: tuple[str | None, str], out: TextIO) -> Any:
+    """Start `serve --tunnel KIND` (core.tunnel); its states go to stderr, the URL to `out`."""
+    from inspector.core.tunnel import UP, ServiceTunnel, TunnelSpec, TunnelState
+
+    kind, ssh_target = tunnel
+    if kind is None or service.receiver is None:
+        return None
+
+    def report(state: TunnelState) -> None:
+        if state.state == UP:
+            print(f"Public URL: {state.url}/", file=out, flush=True)
+        print(f"tunnel: {state.text}", file=sys.stderr, flush=True)
+
+    running = ServiceTunnel(service, TunnelSpec(kind, service.receiver.port, ssh_target), report)
+    running.start()
+    return running
+
+
+def _tunnel_problem(kind: str | None, ssh_target: str) -> str | None:
+    """Why `serve --tunnel KIND` cannot start: not installed, or not a USER@HOST for ssh."""
+    from inspector.core.tunnel import TunnelSpec, missing_text
+
+    if kind is None:
+        return None
+    try:
+        TunnelSpec(kind, 0, ssh_target)
+    except ValueError as exc:
+        return str(exc)
+    return missing_text(kind) if shutil.which(kind) is None else None
 
 
 class _SourceLines:

@@ -206,6 +206,10 @@ class Settings:
     """When set, /_inspector/stream requires `Authorization: Bearer <token>`."""
     public_hosts: tuple[str, ...] = ()
     """Host names (besides local ones) our own endpoints answer to, e.g. relay.example."""
+    tunnel_hosts: tuple[str, ...] = ()
+    """Public hosts of the running tunnel (not saved): requests for them get source `tunnel`."""
+    also_listen: tuple[str, ...] = ()
+    """More addresses the receiver listens on, e.g. the Docker bridge (core.docker)."""
 
     def remember_target(self, target: str) -> Settings:
         """These settings with `target` first among the recent replay targets."""
@@ -274,6 +278,7 @@ def settings_to_json(settings: Settings) -> dict[str, Any]:
         "publish": settings.publish,
         "token": settings.token,
         "public_hosts": list(settings.public_hosts),
+        "also_listen": list(settings.also_listen),
     }
 
 
@@ -316,6 +321,7 @@ def settings_from_json(data: dict[str, Any]) -> Settings:
         publish=bool(data.get("publish", False)),
         token=data.get("token") or None,
         public_hosts=tuple(str(h).lower() for h in data.get("public_hosts", [])),
+        also_listen=tuple(str(h) for h in data.get("also_listen", [])),
     )
 
 

@@ -328,7 +328,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "has": ("header:", *FLAGS),
     "is": ("duplicate", "refused"),
     "status": ("2xx", "3xx", "4xx", "5xx"),
-    "source": ("http", "import", "check"),
+    "source": ("http", "import", "check", "tunnel"),
     "after": ("10m", "1h", "1d", "7d"),
     "before": ("10m", "1h", "1d", "7d"),
 }

@@ -32,8 +32,10 @@ from inspector.core.connections import (
     max_connections,
 )
 from inspector.core.derive import handshake_answer, meta_handshake
+from inspector.core.docker import listen_also
 from inspector.core.models import CapturedRequest, Header, ResponseSpec
 from inspector.core.store import StoreError
+from inspector.core.tunnel import mark_tunnel
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,8 @@ class Receiver:
         self.connections = ConnectionLimit(max_connections())
         """Open connections; new ones beyond its limit are closed at once."""
         self._listener: asyncio.Server | None = None
+        self._also: list[asyncio.Server] = []
+        """Servers on the extra addresses of `Settings.also_listen` (the Docker bridge)."""
         self._refusals: set[asyncio.Task[Any]] = set()
         self.stopping = False
         """Set while `stop` drains: new requests are answered 503."""
@@ -198,16 +202,25 @@ class Receiver:
             "lingering_time": LINGER_SECONDS,
             **PARSER_LIMITS,
         }
+
+        def factory() -> ReceiverProtocol:
+            limit, refused = self.connections, self._refused
+            return ReceiverProtocol(server, limit=limit, refused=refused, **options)
+
         try:
             self._listener = await loop.create_server(
-                lambda: ReceiverProtocol(server, limit=self.connections, refused=self._refused,
-                                         **options),
-                host, port, reuse_address=True, backlog=BACKLOG,
-            )  # fmt: skip
+                factory, host, port, reuse_address=True, backlog=BACKLOG
+            )
         except (OSError, OverflowError) as exc:
             await self.stop()
             raise ReceiverError(_bind_error(host, port, exc)) from exc
         self.host, self.port = host, int(self._listener.sockets[0].getsockname()[1])
+        self._also = await listen_also(
+            lambda address: loop.create_server(
+                factory, address, self.port, reuse_address=True, backlog=BACKLOG
+            ),
+            self._settings().also_listen,
+        )
 
     def _secrets(self) -> tuple[str, ...]:
         token = self._settings().token
@@ -218,8 +231,9 @@ class Receiver:
             await hook()
         if self._listener is not None:
             await self._drain()
-            self._listener.close()
-            self._listener = None
+            for listener in (self._listener, *self._also):
+                listener.close()
+            self._listener, self._also = None, []
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -311,7 +325,7 @@ class Receiver:
         read = await read_limited(request, settings.max_body)
         if read.over_limit:
             return await self._refuse(request, read, settings.max_body)
-        captured = capture_request(request, read.body)
+        captured = mark_tunnel(capture_request(request, read.body), settings.tunnel_hosts)
         status, headers, body, delay_ms = self._answer_for(captured, settings)
         try:
             await self._capture(captured, status, headers, body)

@@ -366,7 +366,8 @@ class InspectorService:
         old, self.settings = self.settings, settings
         if old.sources != settings.sources and self.store is not None:
             await self._sync_sources()
-        if (old.host, old.port) != (settings.host, settings.port) and self.url:
+        if (old.host, old.port, old.also_listen) != (settings.host, settings.port,
+                                                     settings.also_listen) and self.url:
             await self.restart_receiver()
         if (old.keep_last, old.keep_days) != (settings.keep_last, settings.keep_days):
             await self.prune()

@@ -59,7 +59,7 @@ FILTER_TERMS: tuple[tuple[str, str], ...] = (
         "received time (UTC dates, or relative: `10m`, `2h`, `3d`)",
     ),
     ("`has:header:x-hub-signature-256`, `has:body`, `is:duplicate`, `is:refused`", "presence"),
-    ('`source:http`, `id>100`, `summary:"text from"`', "source, id, summary text"),
+    ('`source:http`, `source:tunnel`, `id>100`, `summary:"text from"`', "source, id, summary text"),
 )
 """(term, what it matches), as in the README's filter table."""
 

@@ -45,6 +45,7 @@ from inspector.gui import request_model as cols
 from inspector.gui import samples_menu
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.check_dialog import open_check_dialog
+from inspector.gui.desktop import attach as attach_desktop
 from inspector.gui.detail_pane import DetailPane
 from inspector.gui.export import ExportDialog, ExportJob, progress_dialog
 from inspector.gui.filter_bar import FilterBar
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore_state()
+        self.desktop = attach_desktop(self)  # tunnel, Connect a provider, tray (gui.desktop)
         if bridge.thread.started.done():  # started before we were listening
             QTimer.singleShot(0, lambda: self._on_started(""))
 

@@ -124,6 +124,8 @@ class EmptyState(QWidget):
         self.sample_button = QPushButton("Send a sample event", box)
         self.sample_button.setToolTip("Sends a sample webhook to this app's own receiver")
         sample_row.addWidget(self.sample_button)
+        self.connect_button = QPushButton("Connect a provider…", box)
+        sample_row.addWidget(self.connect_button)
         sample_row.addStretch(1)
         layout.addLayout(sample_row)
         layout.addSpacing(12)
