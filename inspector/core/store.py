@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
+from inspector.core import deliveries, lifecycle
 from inspector.core.models import (
     CapturedRequest,
     Derived,
@@ -218,7 +219,18 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX replays_request ON replays(request_id, id)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2)
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    """Message lifecycles, one row per message, and delivery repeats (see
+    inspector/core/lifecycle.py and inspector/core/deliveries.py)."""
+    for sql in (*lifecycle.SCHEMA, *deliveries.SCHEMA):
+        db.execute(sql)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _migrate_1,
+    _migrate_2,
+    _migrate_3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -455,6 +467,8 @@ class Store:
             ),
         )  # fmt: skip
         _insert_events(conn, request_id, derived.events)
+        lifecycle.store_steps(conn, request_id, derived)
+        deliveries.record(conn, request_id, derived, ver.scheme)
         if not row[0]:
             _index_text(conn, request_id, row)
 
@@ -465,14 +479,17 @@ class Store:
             for chunk in _chunks(list(ids), 500):
                 marks = ",".join("?" * len(chunk))
                 conn.execute(f"DELETE FROM requests_fts WHERE rowid IN ({marks})", chunk)
+                refresh_messages = lifecycle.forget(conn, chunk)
                 sql = f"DELETE FROM requests WHERE id IN ({marks})"
                 deleted += conn.execute(sql, chunk).rowcount
+                refresh_messages()
         return deleted
 
     def clear(self) -> None:
         """Delete every request (and its events, replays and index entries)."""
         with self.transaction() as conn:
-            for table in ("replays", "events", "requests_fts", "requests"):
+            for table in ("replays", "events", "requests_fts", "deliveries", "lifecycle",
+                          "messages", "requests"):  # fmt: skip
                 conn.execute(f"DELETE FROM {table}")
 
     # reading
