@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from inspector.core import lifecycle
@@ -13,6 +14,7 @@ from inspector.core.config import Settings
 from inspector.core.derive import derive
 from inspector.core.filters import compile_filter
 from inspector.core.models import CapturedRequest, Step
+from inspector.core.service import InspectorService
 from inspector.core.store import MIGRATIONS, Record, Store
 from tests.core.senders import (
     T0,
@@ -23,6 +25,7 @@ from tests.core.senders import (
     waha_ack,
     waha_text,
 )
+from tests.polling import until
 
 WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA"
 WAHA_ID = "true_11111111111@c.us_4CC5EDD64BC22EBA6D639F2AF571346C"
@@ -221,22 +224,27 @@ def test_rederiving_a_request_replaces_its_steps(store: Store, sender: Sender) -
     assert message_rows(store)[0][-1] == 1
 
 
-def test_rows_analysed_before_the_migration_get_steps_on_backfill(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
+def make_old_database(path: Path, bodies: list[dict]) -> None:
+    """A database at schema version 2 (before lifecycles) with these bodies analysed."""
     conn = sqlite3.connect(path, isolation_level=None)
     import sqlite_utils
 
     for number, migration in enumerate(MIGRATIONS[:2], start=1):
         migration(sqlite_utils.Database(conn))
         conn.execute(f"PRAGMA user_version = {number}")
-    body = json.dumps(meta_status(WAMID, "read", T0))
-    conn.execute(
-        "INSERT INTO requests (received_at_ns, method, path, body, provider, analysed)"
-        " VALUES (?, 'POST', '/hook', ?, 'meta', 1)",
-        (int(T0 * 1e9), body.encode()),
-    )
+    for body in bodies:
+        conn.execute(
+            "INSERT INTO requests (received_at_ns, method, path, body, provider, analysed)"
+            " VALUES (?, 'POST', '/hook', ?, 'meta', 1)",
+            (int(T0 * 1e9), json.dumps(body).encode()),
+        )
     conn.execute("PRAGMA application_id = 1464355657")
     conn.close()
+
+
+def test_rows_analysed_before_the_migration_get_steps_on_backfill(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    make_old_database(path, [meta_status(WAMID, "read", T0)])
     store = Store.open(path)
     try:
         assert lifecycle.backlog(store.reader()) == (1, 1)
@@ -261,3 +269,35 @@ def test_record_without_analysis_has_no_steps_until_analysed(store: Store) -> No
     assert message_rows(store) == []
     store.apply_analysis([(request_id, derive(request, Settings()))])
     assert len(message_rows(store)) == 1
+
+
+async def test_the_service_backfills_an_older_database_when_it_starts(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    make_old_database(path, [meta_status(f"wamid.{n}", "read", T0) for n in range(450)])
+    service = InspectorService(Settings(db_path=path, port=0))
+    await service.start(listen=False)
+    try:
+        store = service.store
+        assert store is not None
+        await until(lambda: lifecycle.backlog(store.reader()) is None, 30)
+        count = store.reader().execute("SELECT count(*) FROM messages").fetchone()[0]
+        assert count == 450
+    finally:
+        await service.stop()
+
+
+async def test_statuses_posted_out_of_order_to_the_receiver(tmp_path: Path) -> None:
+    service = InspectorService(Settings(db_path=tmp_path / "s.db", port=0))
+    await service.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            for state, offset in (("sent", 0), ("read", 20), ("delivered", 10)):
+                body = json.dumps(meta_status(WAMID, state, T0 + offset)).encode()
+                async with session.post(f"{service.url}/webhook", data=body) as answer:
+                    assert answer.status == 200
+        await service.settled()
+        assert service.store is not None
+        [delivered] = matching(service.store, "is:out-of-order")
+        assert service.store.get(delivered).derived.event_type == "statuses.delivered"
+    finally:
+        await service.stop()
