@@ -51,6 +51,7 @@ class MessagesView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = MessagesModel(parent=self)
+        self._store: Store | None = None
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Filter messages  (state:read is:out-of-order chat:… words)")
         self.edit.setClearButtonEnabled(True)
@@ -89,7 +90,10 @@ class MessagesView(QWidget):
         layout.addWidget(self.table, 1)
 
     def set_store(self, store: Store | None) -> None:
-        self.model.set_store(store)
+        """Read messages from `store` (while hidden, only once the view is shown)."""
+        self._store = store
+        if store is None or self.isVisible():
+            self.model.set_store(store)
 
     def apply_filter(self) -> None:
         self._debounce.stop()
@@ -103,8 +107,12 @@ class MessagesView(QWidget):
         self.model.set_filter(flt)
 
     def refresh(self) -> None:
-        """Read the newest messages again (keeps the filter)."""
-        if self.isVisible() and self.model.store is not None:
+        """Read the newest messages again (keeps the filter); nothing while hidden."""
+        if not self.isVisible() or self._store is None:
+            return
+        if self.model.store is not self._store:
+            self.model.set_store(self._store)
+        else:
             self.model.reload()
 
     def _chosen(self, index: QModelIndex) -> None:

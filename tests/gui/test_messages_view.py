@@ -92,6 +92,7 @@ def test_the_view_filters(qtbot, store: Store, text: str, expected: list[str]) -
     seed(store)
     view = MessagesView()
     qtbot.addWidget(view)
+    view.show()
     view.set_store(store)
     qtbot.keyClicks(view.edit, text)
     qtbot.waitUntil(lambda: column(view.model, mm.STATE) == expected)
@@ -107,6 +108,17 @@ def test_a_bad_filter_shows_an_error_and_keeps_the_rows(qtbot, store: Store) -> 
     view.apply_filter()
     assert view.error.isVisible()
     assert "unknown flag" in view.error.text()
+    assert view.model.rowCount() == 3
+
+
+def test_a_hidden_view_reads_nothing_until_shown(qtbot, store: Store) -> None:
+    seed(store)
+    view = MessagesView()
+    qtbot.addWidget(view)
+    view.set_store(store)
+    assert view.model.rowCount() == 0
+    view.show()
+    view.refresh()
     assert view.model.rowCount() == 3
 
 
