@@ -13,6 +13,7 @@ steps; a chain a handful of deliveries). All text is plain.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
@@ -40,6 +41,21 @@ RequestIdRole = Qt.ItemDataRole.UserRole + 1
 STEP_COLUMNS = ("Request", "Arrived", "Provider time", "State", "Direction", "Flag")
 DELIVERY_COLUMNS = ("Attempt", "Request", "Arrived", "After", "We answered", "Kind", "Why")
 PROVIDER_ORDER, ARRIVAL_ORDER = 0, 1
+
+
+def clock(ns: int) -> str:
+    """'14:03:07.250' (local time; the date too when not today)."""
+    when = datetime.fromtimestamp(ns / 1e9)
+    text = when.strftime("%H:%M:%S.%f")[:-3]
+    return text if when.date() == datetime.now().date() else f"{when:%Y-%m-%d} {text}"
+
+
+def time_item(ns: int | None) -> QTableWidgetItem:
+    if ns is None:
+        return text_item("—")
+    item = text_item(clock(ns))
+    item.setToolTip(long_time(ns))
+    return item
 
 
 def link_item(request_id: int, current: int | None) -> QTableWidgetItem:
@@ -186,12 +202,12 @@ class LifecycleTab(_LinkedTab):
     def _fill_row(self, row: int, entry: Entry) -> None:
         step = entry.step
         flag = ", ".join(entry.flags)
-        provider_time = long_time(step.at_ms * 1_000_000) if step.at_ms is not None else "—"
+        provider_time = step.at_ms * 1_000_000 if step.at_ms is not None else None
         state_colour = RED if step.state == "failed" else None
         cells = [
             link_item(entry.request_id, self.current),
-            text_item(long_time(entry.received_at_ns)),
-            text_item(provider_time),
+            time_item(entry.received_at_ns),
+            time_item(provider_time),
             text_item(step.state + (f" {step.error_code}" if step.error_code else ""),
                       state_colour),
             text_item(step.direction),
@@ -254,7 +270,7 @@ class DeliveriesTab(_LinkedTab):
         cells = [
             text_item(str(delivery.attempt) if delivery.kind else "1"),
             link_item(delivery.request_id, self.current),
-            text_item(long_time(delivery.received_at_ns)),
+            time_item(delivery.received_at_ns),
             text_item(f"{delivery.gap_ms / 1000:.1f} s" if delivery.kind else "—"),
             text_item(answer, None if ok else RED),
             text_item(delivery.kind or "first", colour),

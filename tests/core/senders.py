@@ -50,8 +50,10 @@ def waha(event: str, payload: dict, at: float, event_id: str = "") -> dict:
     return body
 
 
-def waha_text(message_id: str, text: str, at: float, *, from_me: bool = False) -> dict:
-    return {"id": message_id, "timestamp": int(at), "from": "11111111111@c.us",
+def waha_text(
+    message_id: str, text: str, at: float, *, from_me: bool = False, chat: str = "11111111111@c.us"
+) -> dict:
+    return {"id": message_id, "timestamp": int(at), "from": chat,
             "fromMe": from_me, "body": text, "hasMedia": False}  # fmt: skip
 
 
