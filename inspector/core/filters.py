@@ -551,11 +551,12 @@ def _is(term: Term, now_ns: int) -> Sql:
             " AND l.provider = m.provider WHERE m.flags != '' AND ',' || m.flags || ',' GLOB ?"
         )
         return f"requests.id IN ({sql})", [f"*,{value},*"]
-    if value in ("duplicate", "refused"):
+    if value.startswith("header:") or value in FLAGS:
         return _flag(term, now_ns)
-    known = ", ".join(("duplicate", "refused", *DELIVERY_KINDS, *STEP_FLAGS, *MESSAGE_FLAGS))
+    known = ", ".join((*FLAGS, *DELIVERY_KINDS, *STEP_FLAGS, *MESSAGE_FLAGS))
     raise FilterError(
-        f"unknown value '{term.value}' after '{term.label}'; use one of: {known}", term.value_pos
+        f"unknown value '{term.value}' after '{term.label}'; use one of: header:NAME, {known}",
+        term.value_pos,
     )
 
 

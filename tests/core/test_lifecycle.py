@@ -12,7 +12,7 @@ import pytest
 from inspector.core import lifecycle
 from inspector.core.config import Settings
 from inspector.core.derive import derive
-from inspector.core.filters import compile_filter
+from inspector.core.filters import FilterError, compile_filter
 from inspector.core.models import CapturedRequest, Step
 from inspector.core.service import InspectorService
 from inspector.core.store import MIGRATIONS, Record, Store
@@ -301,3 +301,11 @@ async def test_statuses_posted_out_of_order_to_the_receiver(tmp_path: Path) -> N
         assert service.store.get(delivered).derived.event_type == "statuses.delivered"
     finally:
         await service.stop()
+
+
+def test_is_keeps_the_flags_of_has_and_names_every_value_when_unknown(store: Store) -> None:
+    assert matching(store, "is:body is:duplicate is:refused is:header:x-a") == []
+    with pytest.raises(FilterError) as error:
+        compile_filter("is:nonsense")
+    assert "out-of-order" in str(error.value)
+    assert "retry" in str(error.value)
