@@ -386,7 +386,9 @@ def main() -> None:
     rare_hits = int(share.fetchone()[0])
     common = conn.execute("SELECT count(*) FROM requests_fts WHERE requests_fts MATCH ?",
                           (COMMON_WORD,)).fetchone()[0]  # fmt: skip
+    message_count = int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
     conn.close()
+    print(f"messages: {message_count:,} (one row each in the Messages view)")
     print(f"free-text words: 'ref7' in {rare_hits:,} rows, {COMMON_WORD!r} in {common:,} rows")
     rss_before, _ = rss_mb()
 

@@ -177,14 +177,19 @@ def answer_of(conn: sqlite3.Connection, request_id: int) -> Answer | None:
     return Answer(request_id, int(row[0]), status, forward[0], forward[1], forward[2])
 
 
-def record(conn: sqlite3.Connection, request_id: int, derived: Derived, scheme: str) -> None:
-    """Classify request `request_id` as a repeat (or not) and store it in ``deliveries``."""
-    conn.execute("DELETE FROM deliveries WHERE request_id = ?", (request_id,))
+def record(
+    conn: sqlite3.Connection, request_id: int, derived: Derived, scheme: str, *, fresh: bool
+) -> None:
+    """Classify request `request_id` as a repeat (or not) and store it in ``deliveries``
+    (`fresh`: analysed for the first time, so nothing is stored for it yet)."""
+    if not fresh:
+        conn.execute("DELETE FROM deliveries WHERE request_id = ?", (request_id,))
+    previous_id, earlier = _previous(conn, request_id, derived)
+    if not previous_id and not derived.steps:
+        return
     current = answer_of(conn, request_id)
     if current is None:
         return
-    previous_id, earlier = _previous(conn, request_id, derived)
-    kind = ""
     if previous_id:
         previous = answer_of(conn, previous_id)
         if previous is None:

@@ -231,10 +231,15 @@ _ENTRY_COLUMNS = (
 )
 
 
-def store_steps(conn: sqlite3.Connection, request_id: int, derived: Derived) -> None:
-    """Replace the lifecycle steps of one request and refresh the messages they are about."""
-    touched = _messages_of(conn, [request_id])
-    conn.execute("DELETE FROM lifecycle WHERE request_id = ?", (request_id,))
+def store_steps(
+    conn: sqlite3.Connection, request_id: int, derived: Derived, *, fresh: bool
+) -> None:
+    """Replace the lifecycle steps of one request and refresh the messages they are about
+    (`fresh`: analysed for the first time, so it has no steps stored yet)."""
+    touched: set[tuple[str, str]] = set()
+    if not fresh:
+        touched = _messages_of(conn, [request_id])
+        conn.execute("DELETE FROM lifecycle WHERE request_id = ?", (request_id,))
     conn.executemany(
         "INSERT INTO lifecycle (request_id, idx, provider, message_id, chat, direction, state,"
         " at_ms, text, error_code, error_title) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

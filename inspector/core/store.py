@@ -467,8 +467,8 @@ class Store:
             ),
         )  # fmt: skip
         _insert_events(conn, request_id, derived.events)
-        lifecycle.store_steps(conn, request_id, derived)
-        deliveries.record(conn, request_id, derived, ver.scheme)
+        lifecycle.store_steps(conn, request_id, derived, fresh=not row[0])
+        deliveries.record(conn, request_id, derived, ver.scheme, fresh=not row[0])
         if not row[0]:
             _index_text(conn, request_id, row)
 

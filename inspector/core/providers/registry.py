@@ -99,8 +99,19 @@ def detect(request: CapturedRequest) -> tuple[str, tuple[Event, ...]]:
             return "generic", (Event("generic", "request", "request"),)
 
 
+_last_parsed: tuple[bytes, object] = (b"", None)
+"""The body `_detect` parsed last and its JSON: `lifecycle` reuses it for the same body."""
+
+
+def _parsed(body: bytes) -> object:
+    cached = _last_parsed
+    return cached[1] if cached[0] is body else parse_json(body)
+
+
 def _detect(request: CapturedRequest) -> tuple[str, tuple[Event, ...]]:
+    global _last_parsed
     parsed = parse_json(request.body)
+    _last_parsed = (request.body, parsed)
     form = _form_params(request) if parsed is None else {}
 
     if isinstance(parsed, dict):
@@ -132,7 +143,7 @@ def lifecycle(provider: str, request: CapturedRequest) -> tuple[Step, ...]:
     if found is None or found.lifecycle is None:
         return ()
     try:
-        parsed = parse_json(request.body)
+        parsed = _parsed(request.body)
         if not isinstance(parsed, dict):
             return ()
         steps = (step for step in found.lifecycle(parsed) if step.message_id)
