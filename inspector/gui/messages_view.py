@@ -142,7 +142,13 @@ def install(window: MainWindow, view_menu: QMenu) -> MessagesDock:
     view_menu.addAction(action)
     bridge = window.bridge
     bridge.storeOpened.connect(lambda: dock.view.set_store(bridge.store))
-    bridge.stored.connect(lambda _ids: dock.view.refresh_timer.start())
+    refresh_soon = dock.view.refresh_timer.start
+    detail_timer = QTimer(dock, singleShot=True, interval=REFRESH_MS)
+    detail_timer.timeout.connect(window.detail.refresh_lifecycle)  # new statuses of the message
+    bridge.stored.connect(lambda _ids: (refresh_soon(), detail_timer.start()))
+    bridge.rederived.connect(lambda _count: refresh_soon())
+    window.model.rowsRemoved.connect(lambda *_: refresh_soon())
+    window.model.modelReset.connect(refresh_soon)
     if bridge.store is not None:
         dock.view.set_store(bridge.store)
     dock.view.requestChosen.connect(lambda request_id: select_request(window, request_id))

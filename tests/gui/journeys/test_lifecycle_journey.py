@@ -101,6 +101,7 @@ def test_out_of_order_status_journey(qtbot, window: MainWindow, bridge: CoreBrid
         Qt.Key.Key_M,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
+    qtbot.keyRelease(window.table, Qt.Key.Key_Shift)  # the keys let go: no modifier left held
     dock = window.messages_dock
     qtbot.waitUntil(dock.isVisible)
     model = dock.view.model
