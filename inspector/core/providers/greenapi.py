@@ -86,7 +86,7 @@ def _greenapi_events(body: dict[str, object], request: CapturedRequest) -> Itera
     return iter((_event("greenapi", etype, summary, event_id, chat, sender),))
 
 
-_FAILED = ("failed", "noAccount", "notInGroup", "yellowCard")
+_FAILED = ("failed", "noAccount", "notInGroup", "yellowCard", "noActiveSession")
 ERROR_MEANINGS: tuple[tuple[str, str], ...] = (
     ("failed", "The message could not be sent."),
     ("noAccount", "The recipient's phone number has no WhatsApp account."),
@@ -94,6 +94,11 @@ ERROR_MEANINGS: tuple[tuple[str, str], ...] = (
     (
         "yellowCard",
         "Sending is suspended for a while: the number got a warning for suspicious activity.",
+    ),
+    (
+        "noActiveSession",
+        "No open conversation window with this user (WhatsApp Business API product): only a"
+        " template message can start one.",
     ),
 )
 """Green API's failure statuses of `outgoingMessageStatus`, as its documentation explains."""
