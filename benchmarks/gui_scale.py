@@ -11,11 +11,15 @@ started on it (offscreen, real CoreBridge, port 0) and measured:
   p50/p95 over --runs runs each [p95 < 200 ms];
 - scrolling to the end: fetchMore page by page (200 rows) until the bottom row, with the view
   updating after every page: total time and time per page;
+- the Messages view (one row per message; the lifecycle and messages tables are filled too,
+  one message per request that has a lifecycle step, 1 in 50 flagged out of order): opening it
+  from View > Messages until its first page has painted [< 300 ms], and filtering it
+  (state:read, is:out-of-order, dir:in, chat:, a word) p50/p95 [p95 < 200 ms];
 - resident memory of the GUI process [< 300 MB] (and of the capture process).
 
 Last line: RESULT rows=... build_s=... first_page_s=... filter_provider_p95_ms=...
 filter_sig_p95_ms=... filter_fts_p95_ms=... filter_fts_common_p95_ms=... scroll_end_s=...
-fetch_page_p95_ms=... rss_mb=... rss_peak_mb=...
+fetch_page_p95_ms=... messages_open_ms=... messages_filter_p95_ms=... rss_mb=... rss_peak_mb=...
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ def build(db: Path, rows: int, fts_every: int, seed: int = 7) -> float:
     Store.open(db).close()  # schema, application id, WAL
     rng = random.Random(seed)
     payloads = pool(rng)
+    POOL_ITEMS[:] = payloads
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
@@ -108,7 +113,7 @@ def build(db: Path, rows: int, fts_every: int, seed: int = 7) -> float:
     conn.execute("PRAGMA temp_store = MEMORY")
     indexes = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        " AND tbl_name IN ('requests', 'events')"
+        " AND tbl_name IN ('requests', 'events', 'lifecycle', 'messages')"
     ).fetchall()
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
@@ -185,6 +190,9 @@ def build(db: Path, rows: int, fts_every: int, seed: int = 7) -> float:
     conn.execute("COMMIT")  # fmt: skip
     events_done = time.perf_counter()
 
+    fill_lifecycle(conn, rows, prepared, now - span, step)
+    events_done = time.perf_counter()
+
     def fts_rows() -> Iterator[tuple[object, ...]]:
         for i in range(1, rows + 1, fts_every):
             p = prepared[i % POOL]
@@ -207,6 +215,68 @@ def build(db: Path, rows: int, fts_every: int, seed: int = 7) -> float:
           f"{fts_done - events_done:.1f} s for 1 row in {fts_every}, indexes "
           f"{done - fts_done:.1f} s); file {db.stat().st_size / 2**20:.0f} MB")  # fmt: skip
     return done - started
+
+
+def fill_lifecycle(
+    conn: sqlite3.Connection, rows: int, prepared: list[tuple[object, ...]], start: int, step: int
+) -> None:
+    """One message per request that has lifecycle steps (its id made unique per row), its steps
+    in table lifecycle, its row in table messages; 1 in 50 flagged out of order."""
+    steps_of = [derived.steps for _, derived in POOL_ITEMS]
+
+    def lifecycle_rows() -> Iterator[tuple[object, ...]]:
+        for i in range(1, rows + 1):
+            for idx, s in enumerate(steps_of[i % POOL]):
+                flags = "out-of-order" if i % 50 == 0 else ""
+                yield (i, idx, prepared[i % POOL][7], f"{s.message_id}-{i}", s.chat, s.direction,
+                       s.state, s.at_ms, s.text, s.error_code, s.error_title, flags)  # fmt: skip
+
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO lifecycle (request_id, idx, provider, message_id, chat, direction, state,"
+        " at_ms, text, error_code, error_title, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        lifecycle_rows(),
+    )
+    conn.execute(
+        "INSERT INTO messages (provider, message_id, chat, direction, text, first_request,"
+        " last_request, received_at_ns, latest_state, flags, steps)"
+        f" SELECT provider, message_id, chat, direction, text, request_id, request_id,"
+        f" {start} + request_id * {step}, state, flags, 1 FROM lifecycle WHERE idx = 0"
+        " ORDER BY request_id"
+    )
+    conn.execute("COMMIT")
+
+
+POOL_ITEMS: list[tuple[CapturedRequest, Derived]] = []
+"""The payload pool of the database being built (with their lifecycle steps)."""
+
+
+def measure_messages(window: MainWindow, runs: int) -> tuple[float, dict[str, list[float]]]:
+    """Milliseconds to open the Messages view (first page painted), and per filter the
+    milliseconds from applying it to the painted first page."""
+    dock = window.messages_dock
+    view = dock.view
+    started = time.perf_counter()
+    dock.toggleViewAction().trigger()
+    pump_while(lambda: view.model.rowCount() == 0, 30, every_ms=1)
+    view.table.viewport().update()
+    QApplication.processEvents()
+    opened = (time.perf_counter() - started) * 1000
+    texts = ("state:read", "is:out-of-order", "dir:in", "chat:4915", "ref7")
+    times: dict[str, list[float]] = {text: [] for text in texts}
+    for _ in range(runs):
+        for text in texts:
+            begun = time.perf_counter()
+            view.edit.setText(text)
+            view.apply_filter()
+            view.table.viewport().update()
+            QApplication.processEvents()
+            times[text].append((time.perf_counter() - begun) * 1000)
+            if view.error.isVisible():
+                raise RuntimeError(f"messages filter {text!r}: {view.error.text()}")
+    view.edit.setText("")
+    view.apply_filter()
+    return opened, times
 
 
 # --- measuring the app --------------------------------------------------------------------------
@@ -316,7 +386,9 @@ def main() -> None:
     rare_hits = int(share.fetchone()[0])
     common = conn.execute("SELECT count(*) FROM requests_fts WHERE requests_fts MATCH ?",
                           (COMMON_WORD,)).fetchone()[0]  # fmt: skip
+    message_count = int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
     conn.close()
+    print(f"messages: {message_count:,} (one row each in the Messages view)")
     print(f"free-text words: 'ref7' in {rare_hits:,} rows, {COMMON_WORD!r} in {common:,} rows")
     rss_before, _ = rss_mb()
 
@@ -355,7 +427,11 @@ def main() -> None:
         measure_filter(window, "")
         rss_filters, _ = rss_mb()
 
-        # 3. scroll to the end: fetchMore page by page, the view updating after each
+        # 3. the Messages view: open, then filter
+        messages_open, message_filters = measure_messages(window, args.runs)
+        message_rows = window.messages_dock.view.model.rowCount()
+
+        # 4. scroll to the end: fetchMore page by page, the view updating after each
         model = window.model
         pages: list[float] = []
         scroll_started = time.perf_counter()
@@ -385,6 +461,11 @@ def main() -> None:
     for text, (p50, p95) in stats.items():
         print(f"filter {text!r:16} -> {shown[text]:>4} rows on the first page: p50 {p50:6.1f} ms,"
               f" p95 {p95:6.1f} ms over {args.runs} runs (target p95 < 200 ms)")  # fmt: skip
+    print(f"Messages view opened with {message_rows} rows on its first page in "
+          f"{messages_open:.0f} ms (target < 300 ms)")  # fmt: skip
+    for text, times in message_filters.items():
+        print(f"messages filter {text!r:18}: p50 {percentile(times, 0.5):6.1f} ms, p95 "
+              f"{percentile(times, 0.95):6.1f} ms over {args.runs} runs (target p95 < 200 ms)")  # fmt: skip
     print(f"scroll to the end: {len(pages):,} pages of 200 in {scroll_end:.1f} s; per page p50 "
           f"{percentile(pages, 0.5):.1f} ms, p95 {percentile(pages, 0.95):.1f} ms, max "
           f"{max(pages, default=0):.1f} ms; the bottom row is #{bottom.id if bottom else '?'}, "
@@ -397,7 +478,10 @@ def main() -> None:
         rows=rows, build_s=build_s, first_page_s=first_page,
         filter_provider_p95_ms=stats["provider:waha"][1], filter_sig_p95_ms=stats["sig:invalid"][1],
         filter_fts_p95_ms=stats["ref7"][1], filter_fts_common_p95_ms=stats[COMMON_WORD][1],
-        scroll_end_s=scroll_end, fetch_page_p95_ms=percentile(pages, 0.95), rss_mb=rss,
+        scroll_end_s=scroll_end, fetch_page_p95_ms=percentile(pages, 0.95),
+        messages_open_ms=messages_open,
+        messages_filter_p95_ms=max(percentile(t, 0.95) for t in message_filters.values()),
+        rss_mb=rss,
         rss_peak_mb=peak,
     ))  # fmt: skip
     shutil.rmtree(tmp, ignore_errors=True)  # the database too, unless --db put it elsewhere

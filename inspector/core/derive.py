@@ -20,7 +20,8 @@ def derive(request: CapturedRequest, settings: Settings, *, now: float | None = 
     if handshake is not None:
         return _handshake_derived(handshake, settings)
     provider, events = providers.detect(request)
-    return Derived(provider, events, verify(request, provider, settings, now=now))
+    verification = verify(request, provider, settings, now=now)
+    return Derived(provider, events, verification, providers.lifecycle(provider, request))
 
 
 def verify(

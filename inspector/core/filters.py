@@ -317,7 +317,7 @@ HEADER_NAMES = (
 FIELDS: tuple[str, ...] = (
     "method:", "path:", "provider:", "event:", "sig:", "status:", "status>=", "status<",
     "size>", "size<", "from:", "chat:", "after:", "before:", "has:", "has:header:", "is:",
-    "source:", "id:", "id>", "summary:",
+    "source:", "id:", "id>", "summary:", "msg:", "state:",
 )  # fmt: skip
 """Completion entries for field names (a field with its usual operators)."""
 
@@ -326,7 +326,18 @@ VALUES: dict[str, tuple[str, ...]] = {
     "sig": tuple(SIG_ALIASES),
     "method": METHODS,
     "has": ("header:", *FLAGS),
-    "is": ("duplicate", "refused"),
+    "is": (
+        "duplicate",
+        "refused",
+        "retry",
+        "redelivery",
+        "same-content",
+        "out-of-order",
+        "downgrade",
+        "no-sent",
+        "failed",
+    ),
+    "state": ("received", "pending", "sent", "delivered", "read", "played", "failed"),
     "status": ("2xx", "3xx", "4xx", "5xx"),
     "source": ("http", "import", "check", "tunnel"),
     "after": ("10m", "1h", "1d", "7d"),
@@ -521,6 +532,46 @@ def _header(term: Term, name: str) -> Sql:
     return sql, [_glob_escape(name) if compare == "GLOB" else name]
 
 
+DELIVERY_KINDS = ("retry", "redelivery", "same-content")
+STEP_FLAGS = ("out-of-order", "downgrade")
+MESSAGE_FLAGS = ("no-sent", "failed")
+
+
+def _is(term: Term, now_ns: int) -> Sql:
+    """`is:` a flag of `has:`, a kind of repeated delivery, or a lifecycle flag."""
+    value = term.value.lower()
+    if value in DELIVERY_KINDS:
+        return "requests.id IN (SELECT request_id FROM deliveries WHERE kind = ?)", [value]
+    if value in STEP_FLAGS:
+        sql = "SELECT request_id FROM lifecycle WHERE flags != '' AND ',' || flags || ',' GLOB ?"
+        return f"requests.id IN ({sql})", [f"*,{value},*"]
+    if value in MESSAGE_FLAGS:
+        sql = (
+            "SELECT l.request_id FROM messages m JOIN lifecycle l ON l.message_id = m.message_id"
+            " AND l.provider = m.provider WHERE m.flags != '' AND ',' || m.flags || ',' GLOB ?"
+        )
+        return f"requests.id IN ({sql})", [f"*,{value},*"]
+    if value.startswith("header:") or value in FLAGS:
+        return _flag(term, now_ns)
+    known = ", ".join((*FLAGS, *DELIVERY_KINDS, *STEP_FLAGS, *MESSAGE_FLAGS))
+    raise FilterError(
+        f"unknown value '{term.value}' after '{term.label}'; use one of: header:NAME, {known}",
+        term.value_pos,
+    )
+
+
+def _msg(term: Term, now_ns: int) -> Sql:
+    """Every request with a lifecycle step of this message id."""
+    sql, params = _exact_or_glob("message_id", term.value)
+    return f"requests.id IN (SELECT request_id FROM lifecycle WHERE {sql})", params
+
+
+def _state(term: Term, now_ns: int) -> Sql:
+    """Requests with a lifecycle step in this state (read, delivered, failed...)."""
+    sql, params = _exact_or_glob("state", term.value.lower())
+    return f"requests.id IN (SELECT request_id FROM lifecycle WHERE {sql})", params
+
+
 _Builder = Callable[[Term, int], Sql]
 _TEXT_FIELDS: dict[str, _Builder] = {
     "method": _method,
@@ -533,14 +584,16 @@ _TEXT_FIELDS: dict[str, _Builder] = {
     "after": _time,
     "before": _time,
     "has": _flag,
-    "is": _flag,
+    "is": _is,
     "source": _source,
     "summary": _summary,
+    "msg": _msg,
+    "state": _state,
 }
 _RANGE_FIELDS: dict[str, _Builder] = {"status": _status, "size": _size, "id": _id}
 KNOWN_FIELDS = (
     "method", "path", "provider", "event", "sig", "status", "size", "from", "chat", "after",
-    "before", "has", "is", "source", "id", "summary",
+    "before", "has", "is", "source", "id", "summary", "msg", "state",
 )  # fmt: skip
 
 

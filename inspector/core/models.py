@@ -166,6 +166,27 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a message's lifecycle as a provider reports it: the message arrived or was
+    sent, or its status changed (the `lifecycle` of a provider module lists them)."""
+
+    __reduce__ = reduce_by_fields
+
+    message_id: str
+    state: str
+    """received, pending, sent, delivered, read, played, failed or deleted."""
+    direction: str = ""
+    """"in" (to us), "out" (sent by us) or "" (unknown)."""
+    chat: str = ""
+    at_ms: int | None = None
+    """The provider's timestamp of this step, in milliseconds since the epoch."""
+    text: str = ""
+    """The start of the message text (messages only)."""
+    error_code: str = ""
+    error_title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Derived:
     """What the core derives from a captured request; stored beside it, re-derivable."""
 
@@ -174,6 +195,8 @@ class Derived:
     provider: str = "generic"
     events: tuple[Event, ...] = ()
     verification: Verification = field(default_factory=lambda: Verification(SigStatus.UNSIGNED))
+    steps: tuple[Step, ...] = ()
+    """Lifecycle steps of the messages this request is about (stored by the store)."""
 
     @property
     def lead(self) -> Event | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from inspector.core import lifecycle
 from inspector.core.config import Settings
 from inspector.core.derive import derive
 from inspector.core.models import (
@@ -23,6 +24,7 @@ from inspector.core.models import (
     Derived,
     Header,
     ReplayAttempt,
+    StoredRequest,
 )
 from inspector.core.own_address import is_own_address
 from inspector.core.receiver import Receiver, ReceiverError
@@ -189,6 +191,7 @@ class InspectorService:
         self.publisher.install(self.receiver)
         await self._sync_sources()
         self._background.spawn(self._prune_periodically(), name="retention")
+        self._background.spawn(self._backfill_lifecycles(), name="lifecycle-backfill")
         if listen:
             await self.start_receiver()
 
@@ -406,6 +409,24 @@ class InspectorService:
         if count:
             self._publish(Pruned(count, retention_text(keep_last, keep_days)))
         return count
+
+    async def _backfill_lifecycles(self) -> None:
+        """Store the lifecycle steps and deliveries of requests analysed before those tables
+        existed (an older database), a batch at a time between other writes."""
+        store, total = self._require_store(), 0
+        while True:
+            again = functools.partial(_derive_stored, settings=self.settings)
+            batch = functools.partial(lifecycle.backfill_batch, store, again)
+            try:
+                done = int(await self._on_writer(batch))
+            except StoreError as exc:
+                log.error("lifecycle backfill stopped: %s", exc)
+                return
+            if not done:
+                break
+            total += done
+        if total:
+            self._publish(Rederived(total))
 
     async def _prune_periodically(self) -> None:
         while True:
@@ -741,3 +762,7 @@ async def _all(*coros: Coroutine[Any, Any, None]) -> None:
                 group.create_task(coro)
     except BaseExceptionGroup as group_error:
         raise group_error.exceptions[0] from None
+
+
+def _derive_stored(stored: StoredRequest, settings: Settings) -> Derived:
+    return derive(stored.request, settings)

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
+from inspector.core import deliveries, lifecycle
 from inspector.core.models import (
     CapturedRequest,
     Derived,
@@ -227,8 +228,15 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE source_positions (key TEXT PRIMARY KEY, last_id TEXT NOT NULL)")
 
 
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    """Message lifecycles, one row per message, and delivery repeats (see
+    inspector/core/lifecycle.py and inspector/core/deliveries.py)."""
+    for sql in (*lifecycle.SCHEMA, *deliveries.SCHEMA):
+        db.execute(sql)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _migrate_1, _migrate_2, _migrate_3,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4,
 )  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -519,6 +527,8 @@ class Store:
             ),
         )  # fmt: skip
         _insert_events(conn, request_id, derived.events)
+        lifecycle.store_steps(conn, request_id, derived, fresh=not row[0])
+        deliveries.record(conn, request_id, derived, ver.scheme, fresh=not row[0])
         if not row[0]:
             _index_text(conn, request_id, row)
 
@@ -529,14 +539,17 @@ class Store:
             for chunk in _chunks(list(ids), 500):
                 marks = ",".join("?" * len(chunk))
                 conn.execute(f"DELETE FROM requests_fts WHERE rowid IN ({marks})", chunk)
+                refresh_messages = lifecycle.forget(conn, chunk)
                 sql = f"DELETE FROM requests WHERE id IN ({marks})"
                 deleted += conn.execute(sql, chunk).rowcount
+                refresh_messages()
         return deleted
 
     def clear(self) -> None:
         """Delete every request (and its events, replays and index entries)."""
         with self.transaction() as conn:
-            for table in ("replays", "events", "requests_fts", "requests"):
+            for table in ("replays", "events", "requests_fts", "deliveries", "lifecycle",
+                          "messages", "requests"):  # fmt: skip
                 conn.execute(f"DELETE FROM {table}")
 
     # reading

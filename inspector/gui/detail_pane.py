@@ -40,12 +40,13 @@ from inspector.core.models import Header, SigStatus, StoredRequest, Verification
 from inspector.gui.body_view import BodyView, Worker
 from inspector.gui.compare import CompareDialog
 from inspector.gui.headers_model import HeadersModel
+from inspector.gui.lifecycle_tab import DeliveriesTab, LifecycleTab
 from inspector.gui.replays_tab import ReplaysTab
 from inspector.gui.text import long_time, one_line, plain_label, plain_tooltip
 from inspector.gui.widgets import fixed_font
 
 BODY, RAW, HEADERS, QUERY, SIGNATURE, RESPONSE, EVENT = range(7)
-REPLAYS = 7
+REPLAYS, LIFECYCLE, DELIVERIES = 7, 8, 9
 CELL_MAX = 500
 STATUS_COLOURS = {
     SigStatus.VALID: "#2e9d4f",
@@ -460,8 +461,10 @@ class DetailPane(QWidget):
         replayRequested(int): the user asked to replay request `id` (as captured).
         editRequested(int): the user asked to edit and resend request `id`.
         replayAgain(int, str): replay request `id` as captured to a given target (Replays tab).
+        requestLinked(int): the user clicked request `id` in the Lifecycle or Deliveries tab.
     """
 
+    requestLinked = Signal(int)
     replayRequested = Signal(int)
     editRequested = Signal(int)
     replayAgain = Signal(int, str)
@@ -501,6 +504,11 @@ class DetailPane(QWidget):
         self.replays = ReplaysTab(self.tabs)
         self.tabs.addTab(self.replays, "Replays")
         self.replays.replayAgain.connect(self.replayAgain)
+        self.lifecycle_tab = LifecycleTab(lambda: self.replays.store, self.tabs)
+        self.deliveries_tab = DeliveriesTab(lambda: self.replays.store, self.tabs)
+        for tab, title in ((self.lifecycle_tab, "Lifecycle"), (self.deliveries_tab, "Deliveries")):
+            self.tabs.addTab(tab, title)
+            tab.requestLinked.connect(self.requestLinked)
         self.header.replay_button.clicked.connect(lambda: self._request(self.replayRequested))
         self.header.edit_button.clicked.connect(lambda: self._request(self.editRequested))
         layout = QVBoxLayout(content)
@@ -538,6 +546,7 @@ class DetailPane(QWidget):
         self.event_tab.show_request(stored)
         self._set_titles(stored, self.query.show_query(request.query))
         self.refresh_replays()
+        self.refresh_lifecycle()
         self.stack.setCurrentIndex(1)
 
     def _set_titles(self, stored: StoredRequest, query_count: int) -> None:
@@ -560,6 +569,17 @@ class DetailPane(QWidget):
         """Re-read the Replays tab of the request shown (after an attempt completed)."""
         self.replays.show_request(self._stored)
         self.tabs.setTabText(REPLAYS, self.replays.title())
+
+    def refresh_lifecycle(self) -> None:
+        """Re-read the Lifecycle and Deliveries tabs (shown only when they have something)."""
+        request_id = self._stored.id if self._stored is not None else None
+        steps = self.lifecycle_tab.show_request(request_id)
+        repeats = self.deliveries_tab.show_request(request_id)
+        flagged = bool(self.lifecycle_tab.flag_sentences())
+        self.tabs.setTabText(LIFECYCLE, f"Lifecycle ({steps})" + (" ⚠" if flagged else ""))
+        self.tabs.setTabText(DELIVERIES, f"Deliveries ({repeats})")
+        self.tabs.setTabVisible(LIFECYCLE, bool(steps))
+        self.tabs.setTabVisible(DELIVERIES, bool(repeats))
 
     def _request(self, signal: Signal) -> None:
         if self._stored is not None:

@@ -60,6 +60,25 @@ FILTER_TERMS: tuple[tuple[str, str], ...] = (
     ),
     ("`has:header:x-hub-signature-256`, `has:body`, `is:duplicate`, `is:refused`", "presence"),
     ('`source:http`, `source:tunnel`, `id>100`, `summary:"text from"`', "source, id, summary text"),
+    ("`msg:wamid.HBgL…`", "every request about one message (its lifecycle steps; `*` globs)"),
+    (
+        "`state:read`",
+        "requests with a lifecycle step in that state (received, pending, sent, delivered,"
+        " read, played, failed, deleted)",
+    ),
+    (
+        "`is:out-of-order`, `is:downgrade`",
+        "a status that arrived after a later one / a status lower than one the provider"
+        " reported before it",
+    ),
+    (
+        "`is:no-sent`, `is:failed`",
+        'requests about an outgoing message with no "sent" step stored / a message that failed',
+    ),
+    (
+        "`is:retry`, `is:redelivery`, `is:same-content`",
+        "repeated deliveries (see [Deliveries](#message-lifecycles-and-deliveries))",
+    ),
 )
 """(term, what it matches), as in the README's filter table."""
 

@@ -41,8 +41,8 @@ from inspector.core.config import Settings, save_settings
 from inspector.core.curl import to_curl
 from inspector.core.models import ReplayAttempt, StoredRequest
 from inspector.core.receiver import ReceiverError
+from inspector.gui import messages_view, samples_menu
 from inspector.gui import request_model as cols
-from inspector.gui import samples_menu
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.check_dialog import open_check_dialog
 from inspector.gui.desktop import attach as attach_desktop
@@ -311,6 +311,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         view.addAction(self.follow_action)
         self.sources_action = view.addAction("Event-stream sources…", self.show_sources)
+        self.messages_dock = messages_view.install(self, view)
         self._build_theme_menu(view.addMenu("Theme"))
         help_menu = bar.addMenu("&Help")
         self.shortcuts_action = help_menu.addAction(
@@ -1077,6 +1078,7 @@ class MainWindow(QMainWindow):
             self._import.cancel()
         self.model.set_store(None)  # the store closes with the core; stop reading it
         self.detail.replays.store = None
+        self.messages_dock.view.set_store(None)
         super().closeEvent(event)
         self.closed.emit()
 

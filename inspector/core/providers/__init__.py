@@ -27,8 +27,12 @@ from inspector.core.providers.registry import (
     deadlines,
     default_scheme,
     detect,
+    error_meaning,
     get_provider,
+    has_lifecycle,
+    lifecycle,
     own_schemes,
+    retry_schedule,
     too_slow_for,
 )
 
@@ -50,9 +54,13 @@ __all__ = [
     "deadlines",
     "default_scheme",
     "detect",
+    "error_meaning",
     "get_provider",
+    "has_lifecycle",
+    "lifecycle",
     "mask_credentials",
     "masked_body",
     "own_schemes",
+    "retry_schedule",
     "too_slow_for",
 ]

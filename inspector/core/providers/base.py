@@ -15,9 +15,10 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from inspector.core.models import CapturedRequest, Event, display_text, parse_json
+from inspector.core.models import CapturedRequest, Event, Step, display_text, parse_json
 from inspector.core.providers.sampling import Sample
 
 SUMMARY_MAX = 160
@@ -229,6 +230,46 @@ def _form_params(request: CapturedRequest) -> dict[str, str]:
     return params
 
 
+def _moment_ms(value: object) -> int | None:
+    """A provider timestamp in ms: seconds or ms since the epoch (number or digits), or an ISO
+    8601 date-time; None when it is none of these."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 17:
+        value = int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e16:
+        return int(value * 1000) if value < 1e11 else int(value)
+    if isinstance(value, str) and 10 <= len(value) <= 40:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    return None
+
+
+def _step(
+    message_id: str,
+    state: str,
+    direction: str = "",
+    chat: str = "",
+    at: object = None,
+    text: str = "",
+    error: tuple[str, str] = ("", ""),
+) -> Step:
+    """A lifecycle step with every text cut to size and on one line."""
+    return Step(
+        message_id=_one_line(message_id, _ID_MAX),
+        state=_one_line(state, _TYPE_MAX).lower() or "unknown",
+        direction=direction,
+        chat=_one_line(chat, _FIELD_MAX),
+        at_ms=_moment_ms(at),
+        text=_one_line(text, SUMMARY_MAX),
+        error_code=_one_line(error[0], _FIELD_MAX),
+        error_title=_one_line(error[1], SUMMARY_MAX),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Credentials
 
@@ -297,6 +338,8 @@ BodyEvents = Callable[[dict[str, object], CapturedRequest], Iterable[Event]]
 FormEvent = Callable[[dict[str, str], CapturedRequest], Event | None]
 """The event of a form body, or None when the form is not this provider's."""
 RequestEvent = Callable[[object, dict[str, str], CapturedRequest], Event | None]
+Lifecycle = Callable[[dict[str, object]], Iterable[Step]]
+"""The message lifecycle steps inside a JSON object body that has the provider's shape."""
 """The event of a request (parsed JSON or None, form fields), or None when it is not this
 provider's."""
 
@@ -313,6 +356,8 @@ class Wrapper:
     scheme: str
     deadline: float | None = None
     retries: str = ""
+    retry_schedule: tuple[float, ...] = ()
+    """Documented seconds before each retry (the last one repeats)."""
 
 
 @dataclass(frozen=True)
@@ -363,6 +408,13 @@ class Provider:
     """Its documented retry schedule, in words ("" when not documented)."""
     statuses: tuple[str, ...] = ()
     """The levels of its message lifecycle in order, where the code knows them."""
+    retry_schedule: tuple[float, ...] = ()
+    """Its documented seconds before each retry, structured (the last one repeats);
+    () when it documents none."""
+    lifecycle: Lifecycle | None = None
+    """The message lifecycle steps of a body that passed `shape`."""
+    error_meanings: tuple[tuple[str, str], ...] = ()
+    """(error code, what it means) for failed message statuses, as the provider documents."""
     chip: bool = False
     """Offered as a quick filter chip (the WhatsApp gateways)."""
     samples: tuple[Sample, ...] = ()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector.core.models import CapturedRequest, Event
+from inspector.core.models import CapturedRequest, Event, Step
 from inspector.core.providers.base import (
     Provider,
     _at,
@@ -18,6 +18,7 @@ from inspector.core.providers.base import (
     _plural,
     _s,
     _said,
+    _step,
     _who,
 )
 
@@ -128,6 +129,28 @@ def _evolution_events(body: dict[str, object], request: CapturedRequest) -> Iter
     return iter((_event("evolution", etype, summary, event_id, chat, sender),))
 
 
+def _evolution_lifecycle(body: dict[str, object]) -> Iterator[Step]:
+    """`messages.upsert`/`send.message` (received, or sent when fromMe) and status updates."""
+    event = _s(body, "event")
+    data = _obj(body, "data")
+    key = _obj(data, "key")
+    message_id = _first(_s(key, "id"), _s(data, "keyId"), _s(data, "messageId"))
+    chat = _first(_s(key, "remoteJid"), _s(data, "remoteJid"))
+    out = key.get("fromMe") is True or data.get("fromMe") is True or event == "send.message"
+    direction = "out" if out else "in"
+    at = _first(_s(data, "messageTimestamp"), _s(body, "date_time"))
+    if event in ("messages.upsert", "send.message"):
+        text = _baileys_content(_obj(data, "message"))[1]
+        yield _step(message_id, "sent" if out else "received", direction, chat, at, text)
+    elif event in ("messages.update", "send.message.update"):
+        raw = data.get("status")
+        raw = _at(data, "update", "status") if raw is None else raw
+        code = _int(raw)
+        name = _EVOLUTION_STATUS_CODES[code] if code is not None and 0 <= code < 6 else _s(raw)
+        state = _EVOLUTION_STATUS.get(name.upper(), name.lower())
+        yield _step(message_id, "failed" if state == "error" else state, direction, chat, at)
+
+
 def _is_evolution(body: dict[str, object]) -> bool:
     return "event" in body and "instance" in body and "data" in body
 
@@ -141,5 +164,7 @@ PROVIDER = Provider(
     deadline=30.0,  # "30 s timeout" (WEBHOOK.REQUEST.TIMEOUT_MS)
     retries="10 attempts from 5 s, doubling up to 300 s (none on 400/401/403/404/422)",
     statuses=_EVOLUTION_STATUS_CODES,
+    retry_schedule=(5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0),
+    lifecycle=_evolution_lifecycle,
     chip=True,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector.core.models import CapturedRequest, Event
+from inspector.core.models import CapturedRequest, Event, Step
 from inspector.core.providers.base import (
     Provider,
     _event,
@@ -18,6 +18,7 @@ from inspector.core.providers.base import (
     _s,
     _said,
     _snip,
+    _step,
     _who,
 )
 
@@ -108,6 +109,21 @@ def _gowa_events(body: dict[str, object], request: CapturedRequest) -> Iterator[
     return iter((_event("gowa", etype, summary, event_id, chat, sender),))
 
 
+def _gowa_lifecycle(body: dict[str, object]) -> Iterator[Step]:
+    """`message` (received, or sent when is_from_me) and `message.ack` receipts."""
+    event = _s(body, "event")
+    payload = _obj(body, "payload")
+    chat = _s(payload, "chat_id")
+    at = _first(_s(payload, "timestamp"), _s(body, "timestamp"))
+    if event == "message":
+        out = payload.get("is_from_me") is True
+        yield _step(_s(payload, "id"), "sent" if out else "received", "out" if out else "in",
+                    chat, at, _s(payload, "body"))  # fmt: skip
+    elif event == "message.ack":
+        for item in _list(payload, "ids"):
+            yield _step(_s(item), _s(payload, "receipt_type") or "unknown", "out", chat, at)
+
+
 def _is_gowa(body: dict[str, object]) -> bool:
     return "event" in body and "device_id" in body
 
@@ -118,5 +134,6 @@ PROVIDER = Provider(
     shape=_is_gowa,
     events=_gowa_events,
     scheme="gowa",
+    lifecycle=_gowa_lifecycle,
     chip=True,
 )

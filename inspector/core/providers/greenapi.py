@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector.core.models import CapturedRequest, Event
+from inspector.core.models import CapturedRequest, Event, Step
 from inspector.core.providers.base import (
     Provider,
     _event,
@@ -12,6 +12,7 @@ from inspector.core.providers.base import (
     _obj,
     _s,
     _said,
+    _step,
     _who,
 )
 
@@ -85,6 +86,42 @@ def _greenapi_events(body: dict[str, object], request: CapturedRequest) -> Itera
     return iter((_event("greenapi", etype, summary, event_id, chat, sender),))
 
 
+_FAILED = ("failed", "noAccount", "notInGroup", "yellowCard", "noActiveSession")
+ERROR_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("failed", "The message could not be sent."),
+    ("noAccount", "The recipient's phone number has no WhatsApp account."),
+    ("notInGroup", "The sender is not a member of the group the message was sent to."),
+    (
+        "yellowCard",
+        "Sending is suspended for a while: the number got a warning for suspicious activity.",
+    ),
+    (
+        "noActiveSession",
+        "No open conversation window with this user (WhatsApp Business API product): only a"
+        " template message can start one.",
+    ),
+)
+"""Green API's failure statuses of `outgoingMessageStatus`, as its documentation explains."""
+
+
+def _greenapi_lifecycle(body: dict[str, object]) -> Iterator[Step]:
+    """Incoming and outgoing messages, and `outgoingMessageStatus`."""
+    etype = _s(body, "typeWebhook")
+    message_id = _s(body, "idMessage")
+    chat = _first(_s(body, "senderData", "chatId"), _s(body, "chatId"))
+    at = _s(body, "timestamp")
+    if etype.endswith("MessageReceived"):
+        out = not etype.startswith("incoming")
+        text = _greenapi_text(_obj(body, "messageData"))
+        yield _step(message_id, "sent" if out else "received", "out" if out else "in", chat,
+                    at, text)  # fmt: skip
+    elif etype == "outgoingMessageStatus":
+        status = _s(body, "status")
+        error = (status, _s(body, "description")) if status in _FAILED else ("", "")
+        state = "failed" if status in _FAILED else status
+        yield _step(message_id, state, "out", chat, at, error=error)
+
+
 def _is_greenapi(body: dict[str, object]) -> bool:
     return "typeWebhook" in body and "instanceData" in body
 
@@ -96,5 +133,8 @@ PROVIDER = Provider(
     events=_greenapi_events,
     deadline=180.0,  # "server waits 180 s for a 200"
     retries="every minute, delivery guaranteed within 24 h",
+    retry_schedule=(60.0,),
+    lifecycle=_greenapi_lifecycle,
+    error_meanings=ERROR_MEANINGS,
     chip=True,
 )

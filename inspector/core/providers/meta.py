@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from inspector.core.models import CapturedRequest, Event, Header
+from inspector.core.models import CapturedRequest, Event, Header, Step
 from inspector.core.providers.base import (
     CREDENTIAL_KEYS,
     Provider,
@@ -28,6 +28,7 @@ from inspector.core.providers.base import (
     _s,
     _said,
     _snip,
+    _step,
     _who,
 )
 from inspector.core.providers.sampling import (
@@ -196,6 +197,59 @@ def _meta_status(status: dict[str, object]) -> Event:
     if wamid and participant:
         event_id += f":{participant}"
     return _event("meta", f"statuses.{state}", _said(head, title), event_id, recipient)
+
+
+ERROR_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("130429", "Rate limit hit: the Cloud API throughput for this number was exceeded."),
+    (
+        "131026",
+        "Message undeliverable: the recipient cannot receive it (not on WhatsApp, an"
+        " old app version, or the business is blocked).",
+    ),
+    (
+        "131047",
+        "More than 24 hours have passed since the customer last wrote: outside the"
+        " 24-hour window only a template message can be sent.",
+    ),
+    (
+        "131049",
+        "Not delivered to keep the ecosystem healthy (limits on marketing messages to this user).",
+    ),
+    ("131050", "The user stopped marketing messages from this business."),
+    ("131051", "Unsupported message type."),
+    ("131053", "The media could not be uploaded or downloaded."),
+    (
+        "131056",
+        "Too many messages from this business to this user in a short time (pair rate limit).",
+    ),
+    ("132000", "The number of template parameters does not match the template."),
+    ("132001", "The template does not exist in this language or is not approved."),
+    ("133010", "The phone number is not registered with the Cloud API."),
+)
+"""What the error codes of failed statuses mean, as Meta's error-code reference explains."""
+
+
+def _meta_lifecycle(body: dict[str, object]) -> Iterator[Step]:
+    """Inbound messages (received), echoes of messages the business sent, and statuses."""
+    for entry in _list(body, "entry"):
+        for change in _list(entry, "changes"):
+            value = _obj(change, "value")
+            for message in _list(value, "messages"):
+                mtype = _s(message, "type")
+                text = _first(_s(message, mtype, "body"), _s(message, mtype, "caption"))
+                chat = _first(_s(message, "group_id"), _s(message, "from"))
+                yield _step(_s(message, "id"), "received", "in", chat,
+                            _s(message, "timestamp"), text)  # fmt: skip
+            for echo in _list(value, "message_echoes"):
+                mtype = _s(echo, "type")
+                yield _step(_s(echo, "id"), "sent", "out", _s(echo, "to"),
+                            _s(echo, "timestamp"), _s(echo, mtype, "body"))  # fmt: skip
+            for status in _list(value, "statuses"):
+                errors = _list(status, "errors")
+                title = _first(_s(errors, 0, "title"), _s(errors, 0, "message"))
+                yield _step(_s(status, "id"), _s(status, "status"), "out",
+                            _s(status, "recipient_id"), _s(status, "timestamp"),
+                            error=(_s(errors, 0, "code"), title))  # fmt: skip
 
 
 def _meta_field_summary(field: str, value: dict[str, object]) -> str:
@@ -392,5 +446,7 @@ PROVIDER = Provider(
     scheme_for=_scheme_for,
     retries="with decreasing frequency for up to 7 days (duplicates possible)",
     statuses=("sent", "delivered", "read", "failed"),
+    lifecycle=_meta_lifecycle,
+    error_meanings=ERROR_MEANINGS,
     chip=True,
 )

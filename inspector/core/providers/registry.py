@@ -14,9 +14,10 @@ order; the first provider that answers wins:
 
 from __future__ import annotations
 
+import itertools
 import logging
 
-from inspector.core.models import CapturedRequest, Event, parse_json
+from inspector.core.models import CapturedRequest, Event, Step, parse_json
 from inspector.core.providers import (
     evolution,
     generic,
@@ -98,8 +99,19 @@ def detect(request: CapturedRequest) -> tuple[str, tuple[Event, ...]]:
             return "generic", (Event("generic", "request", "request"),)
 
 
+_last_parsed: tuple[bytes, object] = (b"", None)
+"""The body `_detect` parsed last and its JSON: `lifecycle` reuses it for the same body."""
+
+
+def _parsed(body: bytes) -> object:
+    cached = _last_parsed
+    return cached[1] if cached[0] is body else parse_json(body)
+
+
 def _detect(request: CapturedRequest) -> tuple[str, tuple[Event, ...]]:
+    global _last_parsed
     parsed = parse_json(request.body)
+    _last_parsed = (request.body, parsed)
     form = _form_params(request) if parsed is None else {}
 
     if isinstance(parsed, dict):
@@ -119,6 +131,49 @@ def _detect(request: CapturedRequest) -> tuple[str, tuple[Event, ...]]:
             if event is not None:
                 return provider.name, (event,)
     return "generic", (generic.generic_event(request, parsed),)
+
+
+MAX_STEPS = 1000
+"""Lifecycle steps kept per request (like MAX_EVENTS)."""
+
+
+def lifecycle(provider: str, request: CapturedRequest) -> tuple[Step, ...]:
+    """The message lifecycle steps in `request` (those with a message id). Never raises."""
+    found = BY_NAME.get(provider)
+    if found is None or found.lifecycle is None:
+        return ()
+    try:
+        parsed = _parsed(request.body)
+        if not isinstance(parsed, dict):
+            return ()
+        steps = (step for step in found.lifecycle(parsed) if step.message_id)
+        return tuple(itertools.islice(steps, MAX_STEPS))
+    except Exception:  # defensive: a bug here must not lose the request's analysis
+        log.exception("lifecycle derivation failed for %s", provider)
+        return ()
+
+
+def has_lifecycle() -> tuple[str, ...]:
+    """Names of the providers whose messages have a lifecycle."""
+    return tuple(p.name for p in REGISTRY if p.lifecycle is not None)
+
+
+def error_meaning(provider: str, code: str) -> str:
+    """What a failed status's error code means, where the provider documents it, else ""."""
+    found = BY_NAME.get(provider)
+    return dict(found.error_meanings).get(code, "") if found is not None else ""
+
+
+def retry_schedule(provider: str, scheme: str = "") -> tuple[str, tuple[float, ...]] | None:
+    """(who, seconds before each retry, the last repeating), where documented; a wrapper
+    (WAHooks) is told apart by its signature scheme."""
+    wrapper = _wrapper_signing(scheme)
+    if wrapper is not None:
+        return (wrapper.name, wrapper.retry_schedule) if wrapper.retry_schedule else None
+    found = BY_NAME.get(provider)
+    if found is None or not found.retry_schedule:
+        return None
+    return found.name, found.retry_schedule
 
 
 # --------------------------------------------------------------------------------------------

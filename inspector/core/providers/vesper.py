@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 
-from inspector.core.models import CapturedRequest, Event, Header
+from inspector.core.models import CapturedRequest, Event, Header, Step
 from inspector.core.providers.base import (
     Provider,
     SchemeSpec,
@@ -21,6 +21,7 @@ from inspector.core.providers.base import (
     _obj,
     _s,
     _said,
+    _step,
     _who,
 )
 from inspector.core.providers.sampling import (
@@ -81,6 +82,19 @@ def _vesper_event(body: object) -> Event:
 
 def _events(body: dict[str, object], request: CapturedRequest) -> Iterator[Event]:
     return iter((_vesper_event(body),))
+
+
+def _lifecycle(body: dict[str, object]) -> Iterator[Step]:
+    """`message.received`, `message.sent`, `message.delivered` and `message.read`."""
+    etype = _s(body, "type")
+    data = _obj(body, "data")
+    state = etype.removeprefix("message.")
+    if etype.startswith("message.") and state in ("received", *STATUSES):
+        incoming = state == "received"
+        chat = _s(data, "from") if incoming else _s(data, "to")
+        text = _first(_s(data, "text"), _s(data, "caption"))
+        yield _step(_s(data, "messageId"), state, "in" if incoming else "out", chat,
+                    _s(body, "timestamp"), text)  # fmt: skip
 
 
 def _from_headers(parsed: object, form: dict[str, str], request: CapturedRequest) -> Event | None:
@@ -157,5 +171,6 @@ PROVIDER = Provider(
         ),
     ),
     statuses=STATUSES,
+    lifecycle=_lifecycle,
     chip=True,
 )

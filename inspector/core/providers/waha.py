@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from inspector.core.models import CapturedRequest, Event, Header
+from inspector.core.models import CapturedRequest, Event, Header, Step
 from inspector.core.providers.base import (
     Provider,
     Wrapper,
@@ -27,6 +27,7 @@ from inspector.core.providers.base import (
     _obj,
     _s,
     _said,
+    _step,
 )
 from inspector.core.providers.sampling import (
     Clock,
@@ -43,6 +44,11 @@ from inspector.core.providers.sampling import (
 
 _WAHA_ACKS = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
 _WAHA_SERIALIZED_ID = re.compile(r"^(?:true|false)_([^_]+)_")
+_WAHA_MESSAGE_ID = re.compile(r"^((?:true|false)_[^_]+_[^_]+)_.+$")
+"""A group ack's id ends in `_participant`: the message id is the part before it."""
+_WAHA_STATES = {"ERROR": "failed", "PENDING": "pending", "SERVER": "sent", "DEVICE": "delivered",
+                "READ": "read", "PLAYED": "played"}  # fmt: skip
+"""WAHA ack levels as lifecycle states."""
 
 
 def _waha_events(body: dict[str, object], request: CapturedRequest) -> Iterator[Event]:
@@ -135,6 +141,28 @@ _WAHA_BAILEYS_KINDS = {"imageMessage": "image", "videoMessage": "video",
 """NOWEB (Baileys) `_data.message` keys of media messages, as the kind shown."""
 
 
+def _waha_lifecycle(body: dict[str, object]) -> Iterator[Step]:
+    """`message`/`message.any` (received, or sent when fromMe) and `message.ack` levels."""
+    event = _s(body, "event")
+    payload = _obj(body, "payload")
+    pid = _s(payload, "id")
+    group_ack = _WAHA_MESSAGE_ID.match(pid) if event.startswith("message.ack") else None
+    message_id = group_ack.group(1) if group_ack else pid
+    serialized = _WAHA_SERIALIZED_ID.match(pid)
+    chat = serialized.group(1) if serialized else _s(payload, "from")
+    out = payload.get("fromMe") is True
+    at = payload.get("timestamp") or body.get("timestamp")
+    direction = "out" if out else "in"
+    if event in ("message", "message.any"):
+        state = "sent" if out else "received"
+        yield _step(message_id, state, direction, chat, at, _waha_content(payload)[1])
+    elif event.startswith("message.ack"):
+        code = _int(payload.get("ack"))
+        level = _first(_s(payload, "ackName"), _WAHA_ACKS.get(code, "") if code is not None else "")
+        state = _WAHA_STATES.get(level.upper(), level)
+        yield _step(message_id, state, direction, chat, at)
+
+
 def _waha_content(payload: dict[str, object]) -> tuple[str, str]:
     """(kind, detail) of a WAHA message: media is recognised by `hasMedia`, a `media` object, or
     (when `hasMedia` is left out) the engine's raw `_data`."""
@@ -162,6 +190,7 @@ WAHOOKS = Wrapper(
     "wahooks",
     deadline=15.0,  # "15 s timeout"
     retries="5 attempts, backoff 5/10/20/40/80 s",
+    retry_schedule=(5.0, 10.0, 20.0, 40.0, 80.0),
 )
 
 # Samples for ``send`` ----------------------------------------------------------------------
@@ -316,6 +345,8 @@ PROVIDER = Provider(
     scheme="waha",
     wrappers=(WAHOOKS,),
     retries="15 retries 2 s apart by default (constant, linear or exponential policy)",
+    retry_schedule=(2.0,),
+    lifecycle=_waha_lifecycle,
     statuses=tuple(_WAHA_ACKS[level] for level in sorted(_WAHA_ACKS)),
     chip=True,
 )

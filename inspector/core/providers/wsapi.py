@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from inspector.core.models import CapturedRequest, Event, Header
+from inspector.core.models import CapturedRequest, Event, Header, Step
 from inspector.core.providers.base import (
     Provider,
     _event,
@@ -17,6 +17,7 @@ from inspector.core.providers.base import (
     _obj,
     _s,
     _said,
+    _step,
     _who,
 )
 from inspector.core.providers.sampling import (
@@ -100,6 +101,23 @@ def _wsapi_events(body: dict[str, object], request: CapturedRequest) -> Iterator
     return iter((_event("wsapi", etype, summary, event_id, chat, sender),))
 
 
+def _wsapi_lifecycle(body: dict[str, object]) -> Iterator[Step]:
+    """`message` (received, or sent when the sender is us) and `message_read` receipts."""
+    etype = _s(body, "eventType")
+    data = _obj(body, "eventData") or _obj(body, "data")
+    chat, at = _s(data, "chatId"), _first(_s(data, "time"), _s(body, "receivedAt"))
+    if etype == "message":
+        out = _obj(data, "sender").get("isMe") is True
+        text = _first(_s(data, "text"), _s(data, "caption"), _s(data, "media", "caption"))
+        yield _step(_s(data, "id"), "sent" if out else "received", "out" if out else "in",
+                    chat, at, text)  # fmt: skip
+    elif etype == "message_read":
+        out = _obj(data, "messageSender").get("isMe") is not False
+        for item in _list(data, "messageIds"):
+            yield _step(_s(item), _s(data, "receiptType") or "read", "out" if out else "in",
+                        chat, at)  # fmt: skip
+
+
 def _is_wsapi(body: dict[str, object]) -> bool:
     return {"eventId", "instanceId", "eventType"} <= body.keys()
 
@@ -158,5 +176,6 @@ PROVIDER = Provider(
     scheme="wsapi",
     deadline=10.0,  # self-hosted: "10 s client timeout" (cloud: not documented)
     retries="self-hosted: none (errors are logged, not retried)",
+    lifecycle=_wsapi_lifecycle,
     chip=True,
 )
