@@ -323,8 +323,16 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
+    from inspector.core.events import (
+        ForwardDone,
+        Handlers,
+        RequestsStored,
+        SourceState,
+        StoreState,
+        dispatch,
+    )
     from inspector.core.receiver import ReceiverError
-    from inspector.core.service import ForwardDone, InspectorService, RequestsStored, StoreState
+    from inspector.core.service import InspectorService
     from inspector.core.store import StoreError
 
     problem = publish_problem(settings)
@@ -335,19 +343,10 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
     source_lines = _SourceLines()
     lines = _RequestLines(out, forwarding=bool(settings.forward_to))
 
-    def on_event(event: object) -> None:
-        if isinstance(event, RequestsStored) and not quiet:
-            for item in event.items:
-                lines.stored(item)
-        elif isinstance(event, ForwardDone) and not quiet:
-            lines.forwarded(event)
-        elif source_lines.wants(event):
-            print(source_lines.line(event), file=sys.stderr, flush=True)
-        elif isinstance(event, StoreState):
-            state = "store writable again" if event.ok else f"STORE FAILING: {event.message}"
-            print(state, file=sys.stderr, flush=True)
-
-    service.subscribe(on_event)
+    handlers: Handlers = {SourceState: source_lines.show, StoreState: _store_line}
+    if not quiet:
+        handlers |= {RequestsStored: lines.stored_all, ForwardDone: lines.forwarded}
+    service.subscribe(lambda event: dispatch(handlers, event))
     try:
         await service.start()
     except ReceiverError as exc:
@@ -378,14 +377,27 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
 STREAM_PATH = "/_inspector/stream"
 
 
+def _store_line(event: object) -> None:
+    from inspector.core.events import StoreState
+
+    assert isinstance(event, StoreState)
+    state = "store writable again" if event.ok else f"STORE FAILING: {event.message}"
+    print(state, file=sys.stderr, flush=True)
+
+
 class _SourceLines:
     """One stderr line per source state change (not per event count update)."""
 
     def __init__(self) -> None:
         self._shown: dict[str, tuple[str, str]] = {}
 
+    def show(self, event: object) -> None:
+        """Print `event`'s line, unless it only updates the event count."""
+        if self.wants(event):
+            print(self.line(event), file=sys.stderr, flush=True)
+
     def wants(self, event: object) -> bool:
-        from inspector.core.sse import SourceState
+        from inspector.core.events import SourceState
 
         if not isinstance(event, SourceState):
             return False
@@ -396,7 +408,7 @@ class _SourceLines:
         return True
 
     def line(self, event: object) -> str:
-        from inspector.core.sse import SourceState
+        from inspector.core.events import SourceState
 
         assert isinstance(event, SourceState)
         text = f"source {event.name}: {event.detail} ({event.events} events)"
@@ -418,7 +430,7 @@ def request_line(item: object) -> str:
     """One line per stored request: time, method, path, size, status, provider, signature."""
     from datetime import datetime
 
-    from inspector.core.writer import Stored
+    from inspector.core.events import Stored
 
     assert isinstance(item, Stored)
     req, derived = item.record.request, item.record.derived
@@ -444,8 +456,16 @@ class _RequestLines:
         self._lines: dict[int, tuple[str, str, str]] = {}
         self._forwards: dict[int, object] = {}
 
+    def stored_all(self, event: object) -> None:
+        """A RequestsStored event: one line per request."""
+        from inspector.core.events import RequestsStored
+
+        assert isinstance(event, RequestsStored)
+        for item in event.items:
+            self.stored(item)
+
     def stored(self, item: object) -> None:
-        from inspector.core.writer import Stored
+        from inspector.core.events import Stored
 
         assert isinstance(item, Stored)
         line = request_line(item)
@@ -462,7 +482,7 @@ class _RequestLines:
             self._print(f"{line}  {forward_text(event, provider, scheme)}")
 
     def forwarded(self, event: object) -> None:
-        from inspector.core.service import ForwardDone
+        from inspector.core.events import ForwardDone
 
         assert isinstance(event, ForwardDone)
         waiting = self._lines.pop(event.request_id, None)
@@ -485,8 +505,8 @@ class _RequestLines:
 def forward_text(event: object, provider: str = "", scheme: str = "") -> str:
     """`→ 200 12ms`, `→ error: connection refused: …`, plus a warning when the handler answered
     slower than the provider waits."""
+    from inspector.core.events import ForwardDone
     from inspector.core.replay import slow_warning
-    from inspector.core.service import ForwardDone
 
     assert isinstance(event, ForwardDone)
     ms = f"{event.latency_ms:.0f}ms" if event.latency_ms is not None else ""

@@ -9,12 +9,27 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from inspector.core.config import Settings
 from inspector.core.derive import derive
+from inspector.core.events import (
+    REMOVED_DETAIL,
+    ForwardDone,
+    Listener,
+    Pruned,
+    ReceiverState,
+    Rederived,
+    ReplayDone,
+    RequestsCommitted,
+    RequestsStored,
+    SourceState,
+    Stored,
+    StoreOpened,
+    StoreState,
+)
 from inspector.core.models import (
     FORWARD,
     REPLAY,
@@ -26,9 +41,7 @@ from inspector.core.models import (
 from inspector.core.receiver import LOCAL_HOSTS, Receiver, ReceiverError
 from inspector.core.replay import Replayer, ReplayOptions, check_target
 from inspector.core.sse import (
-    REMOVED_DETAIL,
     LastIds,
-    SourceState,
     SseClient,
     SseSource,
     last_ids_path,
@@ -36,81 +49,11 @@ from inspector.core.sse import (
 from inspector.core.store import Quarantine, Store, StoreError
 from inspector.core.stream import StreamPublisher
 from inspector.core.tasks import TaskGroup
-from inspector.core.writer import GroupWriter, Stored
+from inspector.core.writer import GroupWriter
 
 log = logging.getLogger(__name__)
 
 
-# --- events (plain data; listeners are called on the service's loop) ----------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RequestsStored:
-    """Requests committed and analysed."""
-
-    items: tuple[Stored, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RequestsCommitted:
-    """Requests committed, raw: provider, events and signature status follow in a
-    RequestsStored event (within milliseconds, or after a burst)."""
-
-    ids: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiverState:
-    url: str | None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoreOpened:
-    """The history can be read: published before the writer process is up (which takes a
-    moment), so that a window can show the stored requests at once."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoreState:
-    ok: bool
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Rederived:
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Pruned:
-    """Retention deleted `count` requests; `reason` says which rule (never silent)."""
-
-    count: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardDone:
-    """A captured request was forwarded (settings.forward_to): the target's status and latency,
-    or why it failed (`error`, plain words)."""
-
-    request_id: int
-    status: int | None
-    latency_ms: float | None
-    error: str | None
-    replay_id: int | None = None
-    """The recorded attempt (None when it could not be recorded)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayDone:
-    """A replay attempt was made and recorded."""
-
-    attempt: ReplayAttempt
-
-
-Listener = Callable[[object], None]
 REPLAY_CONCURRENCY = 8
 """Replays of several requests run this many at a time."""
 FORWARD_CONCURRENCY = 8

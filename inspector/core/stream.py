@@ -37,11 +37,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from inspector.core.config import Settings
+from inspector.core.events import Listener, RequestsStored, Stored
 from inspector.core.formats import request_to_json
 from inspector.core.models import Derived, StoredRequest
 from inspector.core.receiver import LOCAL_HOSTS, RESERVED_PREFIX, Receiver, host_name
 from inspector.core.store import Store
-from inspector.core.writer import Stored
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ PAGE_BYTES = 8 * 1024 * 1024
 WRITE_BYTES = 1024 * 1024
 """Queued events are written in batches of about this size."""
 CORS_HEADERS = "Authorization, Last-Event-ID, Cache-Control"
-
-Listener = Callable[[object], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +173,6 @@ class StreamPublisher:
         *,
         limits: StreamLimits | None = None,
     ) -> None:
-        from inspector.core.service import RequestsStored  # the service module imports us
-
-        self._requests_stored = RequestsStored
         self._settings = settings
         self._store = store
         self._subscribe = subscribe
@@ -315,7 +310,7 @@ class StreamPublisher:
         return response
 
     def _on_event(self, client: _Client, event: object) -> None:
-        if isinstance(event, self._requests_stored):
+        if isinstance(event, RequestsStored):
             client.add(event.items)
 
     async def _catch_up(

@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.core.config import Settings, SseSource, parse_header_option
+from inspector.core.events import SourceState
 from inspector.core.models import CapturedRequest
 from inspector.core.service import InspectorService
 from inspector.core.sse import (
     NOTE_HEADER,
     SERVER_RETRY_FLOOR,
     LastIds,
-    SourceState,
     SseClient,
     SseEvent,
     SseParser,

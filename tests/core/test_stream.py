@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from inspector.core.config import SecretRule, Settings, SseSource
+from inspector.core.events import Stored
 from inspector.core.formats import request_from_json
 from inspector.core.models import CapturedRequest
 from inspector.core.service import InspectorService
@@ -21,7 +22,6 @@ from inspector.core.sse import SseEvent, SseParser
 from inspector.core.store import Record
 from inspector.core.stream import STREAM_PATH, StreamLimits, _Client
 from inspector.core.tasks import TaskGroup
-from inspector.core.writer import Stored
 from tests import polling
 
 TOKEN = "relay-t0ken-s3cret"
