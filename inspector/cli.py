@@ -832,7 +832,7 @@ IMPORT_CHUNK = 256
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.core.importing import DEFAULT_MAX_SIZE, import_file
+    from inspector.core.formats import DEFAULT_MAX_SIZE, import_file
     from inspector.core.service import InspectorService
     from inspector.core.store import StoreError
 

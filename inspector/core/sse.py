@@ -39,7 +39,8 @@ from inspector.core.config import (
     redacted_url,
 )
 from inspector.core.events import SourceState
-from inspector.core.formats import FormatError, request_from_json
+from inspector.core.formats.common import FormatError
+from inspector.core.formats.native import request_from_json
 from inspector.core.models import CapturedRequest, Header
 from inspector.core.tasks import TaskGroup
 

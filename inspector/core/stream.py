@@ -38,7 +38,7 @@ from aiohttp import web
 
 from inspector.core.config import Settings
 from inspector.core.events import Listener, RequestsStored, Stored
-from inspector.core.formats import request_to_json
+from inspector.core.formats.native import request_to_json
 from inspector.core.models import Derived, StoredRequest
 from inspector.core.receiver import LOCAL_HOSTS, RESERVED_PREFIX, Receiver, host_name
 from inspector.core.store import Store

@@ -15,7 +15,7 @@ import pytest
 
 from inspector.core.config import SecretRule, Settings, SseSource
 from inspector.core.events import Stored
-from inspector.core.formats import request_from_json
+from inspector.core.formats.native import request_from_json
 from inspector.core.models import CapturedRequest
 from inspector.core.service import InspectorService
 from inspector.core.sse import SseEvent, SseParser
