@@ -200,10 +200,9 @@ def stream_settings(args: argparse.Namespace, settings: Settings) -> dict[str, o
 
 def publish_problem(settings: Settings) -> str | None:
     """Why `serve` refuses to start with these relay settings, or None."""
-    from inspector.core.receiver import LOCAL_HOSTS
+    from inspector.core.config import is_local_host
 
-    local = settings.host.strip("[]") in {h.strip("[]") for h in LOCAL_HOSTS}
-    if settings.publish and not settings.token and not local:
+    if settings.publish and not settings.token and not is_local_host(settings.host):
         return (
             f"--publish on {settings.host} needs --token (or ${TOKEN_ENV}): anyone who can "
             "reach the port would read every request"
@@ -334,6 +333,7 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
     from inspector.core.receiver import ReceiverError
     from inspector.core.service import InspectorService
     from inspector.core.store import StoreError
+    from inspector.core.stream import STREAM_PATH
 
     problem = publish_problem(settings)
     if problem:
@@ -372,9 +372,6 @@ async def _serve(settings: Settings, *, quiet: bool, out: TextIO) -> int:
     lines.flush()
     print("Stopped.", file=out, flush=True)
     return 0
-
-
-STREAM_PATH = "/_inspector/stream"
 
 
 def _store_line(event: object) -> None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from inspector.core.config import Settings
+from inspector.core.config import Settings, is_local_host
 from inspector.core.derive import derive
 from inspector.core.events import (
     REMOVED_DETAIL,
@@ -38,7 +38,7 @@ from inspector.core.models import (
     Header,
     ReplayAttempt,
 )
-from inspector.core.receiver import LOCAL_HOSTS, Receiver, ReceiverError
+from inspector.core.receiver import Receiver, ReceiverError
 from inspector.core.replay import Replayer, ReplayOptions, check_target
 from inspector.core.sse import (
     LastIds,
@@ -46,7 +46,7 @@ from inspector.core.sse import (
     SseSource,
     last_ids_path,
 )
-from inspector.core.store import Quarantine, Store, StoreError
+from inspector.core.store import Quarantine, Store, StoreError, older_than
 from inspector.core.stream import StreamPublisher
 from inspector.core.tasks import TaskGroup
 from inspector.core.writer import GroupWriter
@@ -313,7 +313,7 @@ class InspectorService:
         if keep_last is None and keep_days is None:
             return 0
         store = self._require_store()
-        cutoff = None if keep_days is None else time.time_ns() - int(keep_days * 86400e9)
+        cutoff = older_than(keep_days)
         count = int(
             await self._on_writer(lambda: store.prune(keep_last=keep_last, older_than_ns=cutoff))
         )
@@ -470,8 +470,9 @@ class InspectorService:
         receiver = self.receiver
         if receiver is None or receiver.port is None or url.port != receiver.port:
             return False
-        own = {host.strip("[]") for host in LOCAL_HOSTS} | {(receiver.host or "").lower()}
-        return (url.host or "").lower() in own or receiver.host in ("0.0.0.0", "::")
+        host = (url.host or "").lower()
+        own = is_local_host(host) or host == (receiver.host or "").lower()
+        return own or receiver.host in ("0.0.0.0", "::")
 
     async def forwards_settled(self) -> None:
         """Wait until every forward started so far is done and recorded (tests, shutdown)."""

@@ -36,11 +36,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from inspector.core.config import Settings
+from inspector.core.config import LOCAL_HOSTS, Settings, is_local_host
 from inspector.core.events import Listener, RequestsStored, Stored
 from inspector.core.formats.native import request_to_json
 from inspector.core.models import Derived, StoredRequest
-from inspector.core.receiver import LOCAL_HOSTS, RESERVED_PREFIX, Receiver, host_name
+from inspector.core.receiver import RESERVED_PREFIX, Receiver, host_name
 from inspector.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class StreamPublisher:
     def _local_only(self, request: web.Request) -> bool:
         """Listening on loopback and not reached through a proxy (no forwarding headers)."""
         bound = (self._receiver.host if self._receiver else None) or "127.0.0.1"
-        if bound.strip("[]") not in {h.strip("[]") for h in LOCAL_HOSTS}:
+        if not is_local_host(bound):
             return False
         return "Forwarded" not in request.headers and "X-Forwarded-For" not in request.headers
 
