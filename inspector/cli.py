@@ -216,10 +216,9 @@ def stream_settings(args: argparse.Namespace, settings: Settings) -> dict[str, o
 
 def publish_problem(settings: Settings) -> str | None:
     """Why `serve` refuses to start with these relay settings, or None."""
-    from inspector.core.receiver import LOCAL_HOSTS
+    from inspector.core.config import is_local_host
 
-    local = settings.host.strip("[]") in {h.strip("[]") for h in LOCAL_HOSTS}
-    if settings.publish and not settings.token and not local:
+    if settings.publish and not settings.token and not is_local_host(settings.host):
         return (
             f"--publish on {settings.host} needs --token (or ${TOKEN_ENV}): anyone who can "
             "reach the port would read every request"
@@ -350,9 +349,18 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(
     settings: Settings, *, quiet: bool, out: TextIO, tunnel: tuple[str | None, str] = (None, "")
 ) -> int:
+    from inspector.core.events import (
+        ForwardDone,
+        Handlers,
+        RequestsStored,
+        SourceState,
+        StoreState,
+        dispatch,
+    )
     from inspector.core.receiver import ReceiverError
-    from inspector.core.service import ForwardDone, InspectorService, RequestsStored, StoreState
+    from inspector.core.service import InspectorService
     from inspector.core.store import StoreError
+    from inspector.core.stream import STREAM_PATH
 
     problem = publish_problem(settings) or _tunnel_problem(*tunnel)
     if problem:
@@ -362,19 +370,10 @@ async def _serve(
     source_lines = _SourceLines()
     lines = _RequestLines(out, forwarding=bool(settings.forward_to))
 
-    def on_event(event: object) -> None:
-        if isinstance(event, RequestsStored) and not quiet:
-            for item in event.items:
-                lines.stored(item)
-        elif isinstance(event, ForwardDone) and not quiet:
-            lines.forwarded(event)
-        elif source_lines.wants(event):
-            print(source_lines.line(event), file=sys.stderr, flush=True)
-        elif isinstance(event, StoreState):
-            state = "store writable again" if event.ok else f"STORE FAILING: {event.message}"
-            print(state, file=sys.stderr, flush=True)
-
-    service.subscribe(on_event)
+    handlers: Handlers = {SourceState: source_lines.show, StoreState: _store_line}
+    if not quiet:
+        handlers |= {RequestsStored: lines.stored_all, ForwardDone: lines.forwarded}
+    service.subscribe(lambda event: dispatch(handlers, event))
     try:
         await service.start()
     except ReceiverError as exc:
@@ -405,7 +404,12 @@ async def _serve(
     return 0
 
 
-STREAM_PATH = "/_inspector/stream"
+def _store_line(event: object) -> None:
+    from inspector.core.events import StoreState
+
+    assert isinstance(event, StoreState)
+    state = "store writable again" if event.ok else f"STORE FAILING: {event.message}"
+    print(state, file=sys.stderr, flush=True)
 
 
 def _start_tunnel(service: Any, tunnel: tuple[str | None, str], out: TextIO) -> Any:
@@ -446,8 +450,13 @@ class _SourceLines:
         self._shown: dict[str, tuple[str, str, int]] = {}
         self._lost: dict[str, int] = {}
 
+    def show(self, event: object) -> None:
+        """Print `event`'s line, unless it only updates the event count."""
+        if self.wants(event):
+            print(self.line(event), file=sys.stderr, flush=True)
+
     def wants(self, event: object) -> bool:
-        from inspector.core.sse import SourceState
+        from inspector.core.events import SourceState
 
         if not isinstance(event, SourceState):
             return False
@@ -458,7 +467,7 @@ class _SourceLines:
         return True
 
     def line(self, event: object) -> str:
-        from inspector.core.sse import SourceState
+        from inspector.core.events import SourceState
 
         assert isinstance(event, SourceState)
         if event.lost > self._lost.get(event.name, 0):  # data loss: say it, with the reason
@@ -485,7 +494,7 @@ def request_line(item: object) -> str:
     """One line per stored request: time, method, path, size, status, provider, signature."""
     from datetime import datetime
 
-    from inspector.core.writer import Stored
+    from inspector.core.events import Stored
 
     assert isinstance(item, Stored)
     req, derived = item.record.request, item.record.derived
@@ -511,8 +520,16 @@ class _RequestLines:
         self._lines: dict[int, tuple[str, str, str]] = {}
         self._forwards: dict[int, object] = {}
 
+    def stored_all(self, event: object) -> None:
+        """A RequestsStored event: one line per request."""
+        from inspector.core.events import RequestsStored
+
+        assert isinstance(event, RequestsStored)
+        for item in event.items:
+            self.stored(item)
+
     def stored(self, item: object) -> None:
-        from inspector.core.writer import Stored
+        from inspector.core.events import Stored
 
         assert isinstance(item, Stored)
         line = request_line(item)
@@ -529,7 +546,7 @@ class _RequestLines:
             self._print(f"{line}  {forward_text(event, provider, scheme)}")
 
     def forwarded(self, event: object) -> None:
-        from inspector.core.service import ForwardDone
+        from inspector.core.events import ForwardDone
 
         assert isinstance(event, ForwardDone)
         waiting = self._lines.pop(event.request_id, None)
@@ -552,8 +569,8 @@ class _RequestLines:
 def forward_text(event: object, provider: str = "", scheme: str = "") -> str:
     """`→ 200 12ms`, `→ error: connection refused: …`, plus a warning when the handler answered
     slower than the provider waits."""
+    from inspector.core.events import ForwardDone
     from inspector.core.replay import slow_warning
-    from inspector.core.service import ForwardDone
 
     assert isinstance(event, ForwardDone)
     ms = f"{event.latency_ms:.0f}ms" if event.latency_ms is not None else ""
@@ -879,7 +896,7 @@ IMPORT_CHUNK = 256
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.core.importing import DEFAULT_MAX_SIZE, import_file
+    from inspector.core.formats import DEFAULT_MAX_SIZE, import_file
     from inspector.core.service import InspectorService
     from inspector.core.store import StoreError
 
@@ -1050,7 +1067,7 @@ def stored_line(stored: object, as_json: bool) -> str:
     """A stored request as `serve` prints it, or as one JSON object (the export format)."""
     import json
 
-    from inspector.core.formats import request_to_json
+    from inspector.core.formats.native import request_to_json
     from inspector.core.models import StoredRequest
     from inspector.core.store import Record
     from inspector.core.writer import Stored

@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 CORE_HEADLESS = "inspector.core never imports the GUI, Qt or qasync"
 CLI_GUI_DOOR = "inspector.cli reaches the GUI only through inspector.gui.app"
+APP_LAYERS = "Layers: cli | gui -> core"
+CORE_LAYERS = "Layers of inspector.core: service -> capture, store, streams, replay"
+CORE_ACYCLIC = "No import cycles between the modules of inspector.core"
 
 
 def copy_project(tmp_path: Path) -> Path:
@@ -59,6 +62,8 @@ def test_the_untouched_copy_keeps_every_contract(tmp_path: Path) -> None:
     result = lint_imports(copy_project(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+    for contract in (CORE_HEADLESS, CLI_GUI_DOOR, APP_LAYERS, CORE_LAYERS, CORE_ACYCLIC):
+        assert status(result.stdout, contract) == "KEPT"
 
 
 @pytest.mark.parametrize(
@@ -68,6 +73,15 @@ def test_the_untouched_copy_keeps_every_contract(tmp_path: Path) -> None:
         ("core.signatures", "import qasync", CORE_HEADLESS),
         ("core.store", "from inspector.gui import theme", CORE_HEADLESS),
         ("cli", "from inspector.gui import main_window", CLI_GUI_DOOR),
+        ("gui.theme", "import inspector.cli", APP_LAYERS),
+        ("core.store", "from inspector.core import service", CORE_LAYERS),
+        ("core.models", "from inspector.core.providers import PROVIDERS", CORE_LAYERS),
+        ("core.providers.base", "from inspector.core import signatures", CORE_LAYERS),
+        ("core.events", "from inspector.core.stream import STREAM_PATH", CORE_LAYERS),
+        ("core.formats.native", "from inspector.core import samples", CORE_LAYERS),
+        ("core.brand_new", "from inspector.core import models", CORE_LAYERS),  # not placed
+        ("core.formats.common", "from inspector.core.formats import native", CORE_ACYCLIC),
+        ("core.receiver", "from inspector.core import stream", CORE_ACYCLIC),  # one layer
     ],
 )
 def test_a_broken_contract_fails_lint_imports(
@@ -77,9 +91,15 @@ def test_a_broken_contract_fails_lint_imports(
     append(project, module, line)
     result = lint_imports(project)
     assert result.returncode != 0, result.stdout
-    output = " ".join(result.stdout.split())  # the report wraps long contract names
-    assert contract in output
-    assert "BROKEN" in output
+    assert status(result.stdout, contract) == "BROKEN"
+
+
+def status(report: str, contract: str) -> str:
+    """KEPT or BROKEN: what the report says of the contract whose name starts with `contract`."""
+    flat = " ".join(report.split())  # the report wraps long contract names
+    found = re.search(re.escape(contract) + r".*?(KEPT|BROKEN)", flat)
+    assert found is not None, report
+    return found.group(1)
 
 
 # --- the documents the code cites -------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main, parse_size
-from inspector.core import formats
+from inspector.core.formats import native
 from inspector.core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ def test_export_round_trips_every_byte(tmp_path: Path, monkeypatch, capsys) -> N
         proc.communicate(timeout=20)
     out = tmp_path / "export.json"
     assert main(["export", "--db", str(tmp_path / "h.db"), "--out", str(out)]) == 0
-    requests = list(formats.read_export(out.read_text("utf-8")))
+    requests = list(native.read_export(out.read_text("utf-8")))
     assert [r.body for r in requests] == bodies
     assert all(r.query == "q=1" for r in requests)
     assert all(("X-Dup", "1") in r.headers for r in requests)
@@ -414,8 +414,8 @@ def test_send_import_and_export_paths_never_import_qt() -> None:
         "import sys\n"
         "from inspector.cli import build_parser\n"
         "build_parser().parse_args(['send', 'meta', 'text'])\n"
-        "import inspector.core.samples, inspector.core.importing, inspector.core.har\n"
-        "import inspector.core.curl, inspector.core.masking\n"
+        "import inspector.core.samples, inspector.core.formats.importing\n"
+        "import inspector.core.formats.har, inspector.core.formats.curl, inspector.core.masking\n"
         "inspector.core.samples.build_sample('meta', 'text')\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'qasync', 'inspector.gui'))]\n"
         "print(bad)\n"

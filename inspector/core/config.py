@@ -30,6 +30,8 @@ SOURCE_FORMATS = ("generic", "wsapi", "smee", "inspector")
 
 
 HOME_ENV = "WEBHOOK_INSPECTOR_HOME"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+"""Host names of this machine only (Host headers, listening addresses)."""
 """When set, data and settings live under this folder instead of the user's directories."""
 
 
@@ -53,6 +55,15 @@ def default_db_path() -> Path:
 
 def default_settings_path() -> Path:
     return config_dir() / "settings.json"
+
+
+def is_local_host(host: str) -> bool:
+    """Whether `host` (a name or an address, IPv6 with or without brackets) is this machine
+    only; host names compare case-insensitively."""
+    return host.strip("[]").lower() in _LOCAL_NAMES
+
+
+_LOCAL_NAMES = frozenset(host.strip("[]") for host in LOCAL_HOSTS)
 
 
 @dataclass(frozen=True, slots=True)

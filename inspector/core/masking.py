@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from inspector.core.models import CapturedRequest, Derived, StoredRequest, parse_json
-from inspector.core.providers import detect
+from inspector.core.providers import MASK, detect
 
 __all__ = [
     "MASK",
@@ -35,7 +35,6 @@ __all__ = [
     "mask_stored",
 ]
 
-MASK = "***"
 NAME_KEYS = frozenset(
     {"name", "pushname", "sendername", "chatname", "notifyname", "sendercontactname",
      "from_name", "formatted_name", "first_name", "last_name", "verifiedname", "profilename",

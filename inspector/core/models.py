@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +18,8 @@ from typing import Any
 Header = tuple[str, str]
 """A header as received: name and value decoded as Latin-1, so `.encode("latin-1")` gives the
 exact bytes back (HTTP header bytes are not guaranteed to be UTF-8)."""
+HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP token (RFC 9110): what a header name or a method may be made of (`fullmatch`)."""
 
 
 def header_values(headers: Iterable[Header], name: str) -> list[str]:

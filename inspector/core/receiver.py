@@ -24,7 +24,7 @@ from yarl import URL
 
 from inspector import __version__
 from inspector.core import redact
-from inspector.core.config import Settings
+from inspector.core.config import LOCAL_HOSTS, Settings
 from inspector.core.connections import (
     IDLE_TIMEOUT,
     ConnectionLimit,
@@ -55,7 +55,6 @@ SHUTDOWN_WAIT = 5.0
 DRAIN_SECONDS = 1.0
 """On stop, at most this long new requests are answered 503 before the port closes."""
 BACKLOG = 128
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 READ_CHUNK = 64 * 1024
 
 Capture = Callable[[CapturedRequest, int | None, tuple[Header, ...], bytes], Awaitable[int]]

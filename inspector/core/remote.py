@@ -27,24 +27,26 @@ import multiprocessing
 import pickle
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from inspector.core.config import Settings
-from inspector.core.models import CapturedRequest, ReplayAttempt, SigStatus
-from inspector.core.receiver import ReceiverError
-from inspector.core.replay import ReplayOptions
-from inspector.core.service import (
-    InspectorService,
+from inspector.core.events import (
+    Analysed,
     Listener,
     ReceiverState,
     RequestsCommitted,
     RequestsStored,
+    SourceState,
     StoreOpened,
+    merge_state,
 )
-from inspector.core.sse import SourceState, SseSource, merge_state
+from inspector.core.models import CapturedRequest, ReplayAttempt, SigStatus
+from inspector.core.receiver import ReceiverError
+from inspector.core.replay import ReplayOptions
+from inspector.core.service import InspectorService
+from inspector.core.sse import SseSource
 from inspector.core.store import Quarantine, Store, StoreError
 from inspector.core.writer import PipeWire, connect_pipe, end_child
 
@@ -60,15 +62,6 @@ EVENT_DELAY = 0.025
 """Seconds the capture process gathers committed and analysed ids before sending them to the
 app: one message per 25 ms in a burst instead of one per batch of 8 requests (each costs both
 processes a pickle, a write and a wake-up)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Analysed:
-    """Requests were analysed (the cross-process form of RequestsStored)."""
-
-    ids: tuple[int, ...]
-    invalid: int
-    """How many of them have an invalid signature."""
 
 
 class CoreGone(StoreError):

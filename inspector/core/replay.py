@@ -42,6 +42,7 @@ from yarl import URL
 from inspector.core import signatures
 from inspector.core.models import (
     FORWARD,
+    HTTP_TOKEN,
     REPLAY,
     CapturedRequest,
     Header,
@@ -85,7 +86,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "DELETE", "CONNECT"})
 _SKIP_AUTO = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _LINE_BREAK = re.compile(r"[\r\n]")
 _BAD_VALUE = re.compile(r"[\r\n\0]")
 _NOT_IN_TARGET = re.compile(r"[\x00-\x20\x7f\s]")
@@ -175,7 +175,7 @@ def check_headers(headers: Iterable[Header]) -> None:
     """ValueError in plain words for a header that cannot be sent: a line break or NUL in a
     name or value (header injection), or a name that is not an HTTP token."""
     for name, value in headers:
-        if _TOKEN.fullmatch(name) and not _BAD_VALUE.search(value):
+        if HTTP_TOKEN.fullmatch(name) and not _BAD_VALUE.search(value):
             continue  # the common case, checked with two regular expressions
         if _LINE_BREAK.search(name) or _LINE_BREAK.search(value):
             raise ValueError(f"header {_shown(name)} contains a line break")
@@ -188,7 +188,7 @@ def check_headers(headers: Iterable[Header]) -> None:
 
 
 def _check_request_line(method: str, path: str, query: str) -> None:
-    if not _TOKEN.fullmatch(method):
+    if not HTTP_TOKEN.fullmatch(method):
         raise ValueError(f"method {_shown(method)} is not valid: use letters only, e.g. POST")
     for what, text in (("path", path), ("query", query)):
         if _LINE_BREAK.search(text):

@@ -9,13 +9,28 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from inspector.core import lifecycle
 from inspector.core.config import Settings
 from inspector.core.derive import derive
+from inspector.core.events import (
+    REMOVED_DETAIL,
+    ForwardDone,
+    Listener,
+    Pruned,
+    ReceiverState,
+    Rederived,
+    ReplayDone,
+    RequestsCommitted,
+    RequestsStored,
+    SourceState,
+    Stored,
+    StoreOpened,
+    StoreState,
+)
 from inspector.core.models import (
     CHECK,
     FORWARD,
@@ -30,92 +45,20 @@ from inspector.core.own_address import is_own_address
 from inspector.core.receiver import Receiver, ReceiverError
 from inspector.core.replay import Replayer, ReplayOptions, check_target
 from inspector.core.sse import (
-    REMOVED_DETAIL,
     LastIds,
     Position,
-    SourceState,
     SseClient,
     SseSource,
     legacy_last_ids,
 )
-from inspector.core.store import Quarantine, Store, StoreError
+from inspector.core.store import Quarantine, Store, StoreError, older_than
 from inspector.core.stream import StreamPublisher, event_limit
 from inspector.core.tasks import TaskGroup
-from inspector.core.writer import GroupWriter, Stored
+from inspector.core.writer import GroupWriter
 
 log = logging.getLogger(__name__)
 
 
-# --- events (plain data; listeners are called on the service's loop) ----------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RequestsStored:
-    """Requests committed and analysed."""
-
-    items: tuple[Stored, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RequestsCommitted:
-    """Requests committed, raw: provider, events and signature status follow in a
-    RequestsStored event (within milliseconds, or after a burst)."""
-
-    ids: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiverState:
-    url: str | None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoreOpened:
-    """The history can be read: published before the writer process is up (which takes a
-    moment), so that a window can show the stored requests at once."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoreState:
-    ok: bool
-    message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Rederived:
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Pruned:
-    """Retention deleted `count` requests; `reason` says which rule (never silent)."""
-
-    count: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardDone:
-    """A captured request was forwarded (settings.forward_to): the target's status and latency,
-    or why it failed (`error`, plain words)."""
-
-    request_id: int
-    status: int | None
-    latency_ms: float | None
-    error: str | None
-    replay_id: int | None = None
-    """The recorded attempt (None when it could not be recorded)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayDone:
-    """A replay attempt was made and recorded."""
-
-    attempt: ReplayAttempt
-
-
-Listener = Callable[[object], None]
 REPLAY_CONCURRENCY = 8
 """Replays of several requests run this many at a time."""
 FORWARD_CONCURRENCY = 8
@@ -402,7 +345,7 @@ class InspectorService:
         if keep_last is None and keep_days is None:
             return 0
         store = self._require_store()
-        cutoff = None if keep_days is None else time.time_ns() - int(keep_days * 86400e9)
+        cutoff = older_than(keep_days)
         count = int(
             await self._on_writer(lambda: store.prune(keep_last=keep_last, older_than_ns=cutoff))
         )

@@ -38,7 +38,9 @@ from inspector.core.config import (
     parse_header_option,
     redacted_url,
 )
-from inspector.core.formats import FormatError, request_from_json
+from inspector.core.events import SourceState
+from inspector.core.formats.common import FormatError
+from inspector.core.formats.native import request_from_json
 from inspector.core.models import CapturedRequest, Header
 from inspector.core.tasks import TaskGroup
 
@@ -50,7 +52,6 @@ __all__ = [
     "SOURCE_FORMATS",
     "LastIds",
     "Position",
-    "SourceState",
     "SseClient",
     "SseEvent",
     "SseParser",
@@ -356,40 +357,6 @@ SERVER_RETRY_FLOOR = 0.5
 """Seconds: a server's `retry:` below this counts as this (`retry: 0` would otherwise make the
 client reconnect many times a second to a server that closes at once)."""
 STOPPED = "stopped"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceState:
-    """Published (as a service event) whenever a source's connection state changes.
-
-    `state` is one of connecting / live / retrying / stopped; `detail` is the line to show
-    ("retrying in 4s", "stopped: server asked to stop (204)"); `events` counts events stored
-    since the source started; `last_error` is the latest problem in plain words (or None)."""
-
-    name: str
-    state: str
-    detail: str
-    events: int = 0
-    last_error: str | None = None
-    lost: int = 0
-    """Events received but not stored (too large, or not in the source's format): data loss,
-    shown in the app. Published at once when it grows."""
-
-    @property
-    def removed(self) -> bool:
-        """The source was removed from the settings (it leaves every list)."""
-        return self.state == "stopped" and self.detail == REMOVED_DETAIL
-
-
-REMOVED_DETAIL = "stopped: removed"
-
-
-def merge_state(states: dict[str, SourceState], state: SourceState) -> None:
-    """Keep the latest state per source; a removed source leaves the list."""
-    if state.removed:
-        states.pop(state.name, None)
-    else:
-        states[state.name] = state
 
 
 class _Stop(Exception):

@@ -674,21 +674,17 @@ class Store:
     def prune(self, *, keep_last: int | None, older_than_ns: int | None) -> int:
         """Retention: delete all but the newest `keep_last` requests and those received before
         `older_than_ns`; returns how many were deleted (the caller reports it)."""
-        conn = self.reader()
-        ids: set[int] = set()
-        if keep_last is not None:
-            rows = conn.execute(
-                "SELECT id FROM requests WHERE id <= ("
-                " SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                (keep_last,),
-            )
-            ids.update(int(row[0]) for row in rows)
-        if older_than_ns is not None:
-            rows = conn.execute(
-                "SELECT id FROM requests WHERE received_at_ns < ?", (older_than_ns,)
-            )
-            ids.update(int(row[0]) for row in rows)
-        return self.delete(sorted(ids)) if ids else 0
+        where, params = _retention_where(keep_last, older_than_ns)
+        if not where:
+            return 0
+        rows = self.reader().execute(f"SELECT id FROM requests WHERE {where} ORDER BY id", params)
+        ids = [int(row[0]) for row in rows]
+        return self.delete(ids) if ids else 0
+
+    def prune_count(self, *, keep_last: int | None, older_than_ns: int | None) -> int:
+        """How many requests `prune` with these arguments would delete now."""
+        where, params = _retention_where(keep_last, older_than_ns)
+        return self.count(where, params) if where else 0
 
     def checkpoint(self) -> None:
         """Copy committed WAL pages into the database file without blocking writers."""
@@ -842,6 +838,28 @@ def _spans(low: int, high: int, *, descending: bool) -> Iterator[tuple[int, int]
             yield low, min(high, low + width - 1)
             low += width
         width *= 4
+
+
+def older_than(keep_days: float | None, now_ns: int | None = None) -> int | None:
+    """The `older_than_ns` of a retention that keeps `keep_days` days (None: keep all)."""
+    if keep_days is None:
+        return None
+    return (time.time_ns() if now_ns is None else now_ns) - int(keep_days * 86400e9)
+
+
+def _retention_where(keep_last: int | None, older_than_ns: int | None) -> tuple[str, list[int]]:
+    """The requests a retention deletes, as a condition on `requests` ('' for none)."""
+    clauses: list[str] = []
+    params: list[int] = []
+    if keep_last is not None:
+        clauses.append(
+            "id <= coalesce((SELECT id FROM requests ORDER BY id DESC LIMIT 1 OFFSET ?), 0)"
+        )
+        params.append(keep_last)
+    if older_than_ns is not None:
+        clauses.append("received_at_ns < ?")
+        params.append(older_than_ns)
+    return " OR ".join(clauses), params
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

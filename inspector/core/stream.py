@@ -37,11 +37,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from inspector.core.config import Settings
-from inspector.core.formats import request_to_json
+from inspector.core.config import LOCAL_HOSTS, Settings, is_local_host
+from inspector.core.events import Listener, RequestsStored, Stored
+from inspector.core.formats.native import request_to_json
 from inspector.core.models import Derived, StoredRequest
 from inspector.core.receiver import (
-    LOCAL_HOSTS,
     RESERVED_PREFIX,
     Receiver,
     host_name,
@@ -49,7 +49,6 @@ from inspector.core.receiver import (
 )
 from inspector.core.store import Store
 from inspector.core.tasks import TaskGroup
-from inspector.core.writer import Stored
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +64,6 @@ PAGE_BYTES = 8 * 1024 * 1024
 WRITE_BYTES = 1024 * 1024
 """Queued events are written in batches of about this size."""
 CORS_HEADERS = "Authorization, Last-Event-ID, Cache-Control"
-
-Listener = Callable[[object], None]
 
 
 WRITE_STALL = KEEPALIVE_SECONDS
@@ -232,9 +229,6 @@ class StreamPublisher:
         *,
         limits: StreamLimits | None = None,
     ) -> None:
-        from inspector.core.service import RequestsStored  # the service module imports us
-
-        self._requests_stored = RequestsStored
         self._settings = settings
         self._store = store
         self._subscribe = subscribe
@@ -288,7 +282,7 @@ class StreamPublisher:
     def _local_only(self, request: web.Request) -> bool:
         """Listening on loopback and not reached through a proxy (no forwarding headers)."""
         bound = (self._receiver.host if self._receiver else None) or "127.0.0.1"
-        if bound.strip("[]") not in {h.strip("[]") for h in LOCAL_HOSTS}:
+        if not is_local_host(bound):
             return False
         return "Forwarded" not in request.headers and "X-Forwarded-For" not in request.headers
 
@@ -387,7 +381,7 @@ class StreamPublisher:
         return event
 
     def _on_event(self, client: _Client, event: object) -> None:
-        if isinstance(event, self._requests_stored):
+        if isinstance(event, RequestsStored):
             client.add(event.items)
 
     async def _catch_up(

@@ -30,12 +30,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
-from inspector.core.models import CapturedRequest, Derived, Event, reduce_by_fields
+from inspector.core.events import Stored
+from inspector.core.models import CapturedRequest, Derived, Event
 from inspector.core.store import Record, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -70,16 +70,6 @@ STOP_WAIT = 60.0
 """Seconds a child process gets to finish its work when told to stop."""
 T = TypeVar("T")
 Derive = Callable[[CapturedRequest], Derived]
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """One committed and analysed request: its id and what was written."""
-
-    __reduce__ = reduce_by_fields
-
-    id: int
-    record: Record
 
 
 REQUEST_FIELDS = operator.attrgetter(*CapturedRequest.__match_args__)

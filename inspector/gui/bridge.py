@@ -19,19 +19,22 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, Signal
 
 from inspector.core.config import Settings
-from inspector.core.remote import Analysed, RemoteService
-from inspector.core.runner import ServiceThread
-from inspector.core.service import (
+from inspector.core.events import (
+    Analysed,
     ForwardDone,
+    Handlers,
     Pruned,
     ReceiverState,
     Rederived,
     ReplayDone,
     RequestsCommitted,
+    SourceState,
     StoreOpened,
     StoreState,
+    dispatch,
 )
-from inspector.core.sse import SourceState
+from inspector.core.remote import RemoteService
+from inspector.core.runner import ServiceThread
 from inspector.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,7 @@ class CoreBridge(QObject):
         self.service = RemoteService(settings)
         self.thread = ServiceThread(self.service, listen=listen)
         self.start_error: BaseException | None = None
+        self._handlers = self._event_handlers()
         self._unsubscribe: Callable[[], None] | None = self.service.subscribe(self._on_event)
         self._io = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="gui-io")
         # queued even from the GUI thread: a callback never runs inside run()/background(),
@@ -181,24 +185,25 @@ class CoreBridge(QObject):
     # events (called on the core thread)
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, RequestsCommitted):
-            self.committed.emit(list(event.ids))
-        elif isinstance(event, Analysed):
-            self.stored.emit(list(event.ids))
-            self.counted.emit(len(event.ids), event.invalid)
-        elif isinstance(event, ReceiverState):
-            self.receiverChanged.emit(event.url or "", event.error or "")
-        elif isinstance(event, StoreOpened):
-            self.storeOpened.emit()
-        elif isinstance(event, StoreState):
-            self.storeChanged.emit(event.ok, event.message)
-        elif isinstance(event, Rederived):
-            self.rederived.emit(event.count)
-        elif isinstance(event, Pruned):
-            self.pruned.emit(event.count, event.reason)
-        elif isinstance(event, ReplayDone):
-            self.replayed.emit(event.attempt)
-        elif isinstance(event, ForwardDone):
-            self.forwarded.emit(event)
-        elif isinstance(event, SourceState):
-            self.sourceChanged.emit(event)
+        dispatch(self._handlers, event)
+
+    def _event_handlers(self) -> Handlers:
+        """Service event type -> the signal it becomes."""
+        return {
+            RequestsCommitted: lambda event: self.committed.emit(list(event.ids)),
+            Analysed: self._on_analysed,
+            ReceiverState: lambda event: self.receiverChanged.emit(
+                event.url or "", event.error or ""
+            ),
+            StoreOpened: lambda event: self.storeOpened.emit(),
+            StoreState: lambda event: self.storeChanged.emit(event.ok, event.message),
+            Rederived: lambda event: self.rederived.emit(event.count),
+            Pruned: lambda event: self.pruned.emit(event.count, event.reason),
+            ReplayDone: lambda event: self.replayed.emit(event.attempt),
+            ForwardDone: self.forwarded.emit,
+            SourceState: self.sourceChanged.emit,
+        }
+
+    def _on_analysed(self, event: Analysed) -> None:
+        self.stored.emit(list(event.ids))
+        self.counted.emit(len(event.ids), event.invalid)

@@ -37,38 +37,21 @@ from PySide6.QtWidgets import (
 
 from inspector.core import bodies
 from inspector.core.models import Header, SigStatus, StoredRequest, Verification, display_text
+from inspector.gui import theme
 from inspector.gui.body_view import BodyView, Worker
 from inspector.gui.compare import CompareDialog
 from inspector.gui.headers_model import HeadersModel
 from inspector.gui.lifecycle_tab import DeliveriesTab, LifecycleTab
 from inspector.gui.replays_tab import ReplaysTab
 from inspector.gui.text import long_time, one_line, plain_label, plain_tooltip
+from inspector.gui.theme import sig_look
 from inspector.gui.widgets import fixed_font
 
 BODY, RAW, HEADERS, QUERY, SIGNATURE, RESPONSE, EVENT = range(7)
 REPLAYS, LIFECYCLE, DELIVERIES = 7, 8, 9
 CELL_MAX = 500
-STATUS_COLOURS = {
-    SigStatus.VALID: "#2e9d4f",
-    SigStatus.INVALID: "#d64545",
-    SigStatus.MISSING_HEADER: "#d64545",
-    SigStatus.EXPIRED: "#d64545",
-    SigStatus.MALFORMED: "#d64545",
-    SigStatus.NO_SECRET: "#c98a00",
-    SigStatus.UNSIGNED: "#8a8a8a",
-}
-"""Mid-tone colours that read on light and dark backgrounds."""
-STATUS_WORDS = {
-    SigStatus.VALID: "✓ valid",
-    SigStatus.INVALID: "✗ invalid",
-    SigStatus.MISSING_HEADER: "✗ signature header missing",
-    SigStatus.EXPIRED: "✗ expired",
-    SigStatus.MALFORMED: "✗ malformed",
-    SigStatus.NO_SECRET: "? no secret configured",
-    SigStatus.UNSIGNED: "– unsigned",
-}
-REFUSED_COLOUR = "#d64545"
-WARNING_COLOUR = "#c98a00"
+REFUSED_COLOUR = theme.RED
+WARNING_COLOUR = theme.ORANGE
 
 
 def coloured(label: QLabel, colour: str, *, bold: bool = True) -> QLabel:
@@ -302,8 +285,9 @@ class SignatureTab(FormTab):
     def show_request(self, stored: StoredRequest) -> None:
         verification = stored.derived.verification
         result = self.values["Result"]
-        coloured(result, STATUS_COLOURS.get(verification.status, "#8a8a8a"))
-        self.set_row("Result", STATUS_WORDS.get(verification.status, str(verification.status)))
+        look = sig_look(verification.status)
+        coloured(result, look.colour)
+        self.set_row("Result", look.words)
         self.set_row("Scheme", verification.scheme or "none")
         self.set_row("Reason", verification.reason)
         self.set_row("Expected", verification.expected)
@@ -444,8 +428,8 @@ class RequestHeader(QFrame):
         self.summary.setText(one_line(derived.summary, 1000))
         self.summary.setVisible(bool(derived.summary))
         status = derived.verification.status
-        coloured(self.signature, STATUS_COLOURS.get(status, "#8a8a8a"))
-        self.signature.setText(f"Signature {STATUS_WORDS.get(status, str(status))}")
+        coloured(self.signature, sig_look(status).colour)
+        self.signature.setText(f"Signature {sig_look(status).words}")
         warnings = [f"Refused: {refusal_text(stored)}" if request.refused else ""]
         if stored.duplicate_of is not None:
             warnings.append(f"Duplicate of #{stored.duplicate_of}")
@@ -562,8 +546,8 @@ class DetailPane(QWidget):
         }
         for index, title in titles.items():
             self.tabs.setTabText(index, title)
-        colour = STATUS_COLOURS.get(stored.derived.verification.status)
-        self.tabs.tabBar().setTabTextColor(SIGNATURE, QColor(colour) if colour else QColor())
+        colour = sig_look(stored.derived.verification.status).colour
+        self.tabs.tabBar().setTabTextColor(SIGNATURE, QColor(colour))
 
     def refresh_replays(self) -> None:
         """Re-read the Replays tab of the request shown (after an attempt completed)."""

@@ -7,16 +7,7 @@ from functools import cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
-SIG_COLOURS = {
-    "valid": "#2e9e44",
-    "invalid": "#d32f2f",
-    "missing_header": "#ef6c00",
-    "expired": "#ef6c00",
-    "malformed": "#ef6c00",
-    "no_secret": "#9e9e9e",
-    "unsigned": "#bdbdbd",
-}
-"""Signature status -> dot colour: green good, red bad, orange suspicious, grey unknown."""
+from inspector.gui.theme import sig_look
 
 
 @cache
@@ -48,5 +39,5 @@ def dot_icon(colour: str, *, hollow: bool = False) -> QIcon:
 
 def sig_icon(status: str) -> QIcon:
     """The dot for a signature status (hollow for 'nothing to check')."""
-    colour = SIG_COLOURS.get(status, "#bdbdbd")
-    return dot_icon(colour, hollow=status in ("unsigned", "no_secret"))
+    look = sig_look(status)
+    return dot_icon(look.colour, hollow=look.hollow)

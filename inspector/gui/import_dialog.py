@@ -1,7 +1,7 @@
 """Import files (dropped on the window or chosen with File > Import…) into the history.
 
 Two stages, neither on the GUI thread: the files are read and parsed with
-`inspector.core.importing` on the bridge's I/O thread, then the requests are stored with
+`inspector.core.formats.importing` on the bridge's I/O thread, then the requests are stored with
 `service.ingest` on the core loop (many at a time, so they share group commits). Between the
 two, when some files are plain JSON payloads, the user picks the path they are stored under
 (remembered). Every file gets an outcome; bad ones are listed one by one in a plain-text
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.importing import ImportResult, import_file
+from inspector.core.formats import ImportResult, import_file
 from inspector.core.models import CapturedRequest
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.icons import dot_icon

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 import inspector
 from inspector.core.config import Settings, save_settings
-from inspector.core.curl import to_curl
+from inspector.core.formats.curl import to_curl
 from inspector.core.models import ReplayAttempt, StoredRequest
 from inspector.core.receiver import ReceiverError
 from inspector.gui import messages_view, samples_menu

@@ -27,8 +27,10 @@ from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.providers import answer_deadline
 from inspector.core.store import RowSummary, Store
+from inspector.gui import theme
 from inspector.gui.icons import sig_icon
 from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, short_time
+from inspector.gui.theme import sig_look
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -45,17 +47,8 @@ FETCH_WINDOW = 150
 CACHE_MAX = 5000
 FLUSH_MS = 150
 
-SIG_WORDS = {
-    "valid": "valid",
-    "invalid": "invalid",
-    "missing_header": "missing",
-    "no_secret": "no secret",
-    "expired": "expired",
-    "malformed": "malformed",
-    "unsigned": "unsigned",
-}
-RED = QColor("#d32f2f")
-GREY = QColor("#8a8a8a")
+RED = QColor(theme.RED)
+GREY = QColor(theme.GREY)
 
 
 class SqlFilter(Protocol):
@@ -452,7 +445,7 @@ def cell_text(row: RowSummary, column: int) -> str:
     if column == SUMMARY:
         return one_line(row.summary)
     if column == SIGNATURE:
-        return SIG_WORDS.get(row.sig_status, row.sig_status)
+        return sig_look(row.sig_status).word
     if column == SIZE:
         return human_size(row.body_size)
     if column == STATUS:
@@ -514,7 +507,7 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
     if column == SIZE:
         return f"{row.body_size:,} bytes"
     if column == SIGNATURE:
-        return f"Signature: {SIG_WORDS.get(row.sig_status, row.sig_status)}"
+        return f"Signature: {sig_look(row.sig_status).word}"
     if column == FORWARD:
         return forward_tooltip(row)
     return cell_text(row, column)

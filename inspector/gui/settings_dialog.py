@@ -9,7 +9,6 @@ with the problem is shown and nothing typed is lost.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,14 +43,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.config import ResponseRule, SecretRule, Settings, parse_header_option
-from inspector.core.models import Header, ResponseSpec
+from inspector.core.config import (
+    ResponseRule,
+    SecretRule,
+    Settings,
+    is_local_host,
+    parse_header_option,
+)
+from inspector.core.models import HTTP_TOKEN, Header, ResponseSpec
 from inspector.core.providers import PROVIDERS
 from inspector.core.signatures import SCHEMES, get_scheme
-from inspector.core.store import Store, check_file
+from inspector.core.store import Store, check_file, older_than
 from inspector.gui.text import plain_label, plain_tooltip
 
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 UNITS = (("bytes", 1), ("KB", 1024), ("MB", 1024**2), ("GB", 1024**3))
 MAX_BODY_LIMIT = 2 * 1024**3
 """Largest body limit the dialog accepts (bodies are held in memory while stored)."""
@@ -65,7 +69,6 @@ ERROR_STYLE = "color:#c62828;"
 WARNING_STYLE = "background:#fff4e5; color:#6b4100; border:1px solid #ffd8a8; border-radius:4px;"
 HINT_STYLE = "color:palette(placeholder-text);"
 INVALID_FIELD = "border:1px solid #d32f2f;"
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HOST = re.compile(r"[A-Za-z0-9._:\-\[\]%]+")
 
 RULE_GLOB, RULE_METHOD, RULE_STATUS, RULE_BODY, RULE_DELAY = range(5)
@@ -263,16 +266,7 @@ def headers_text(headers: tuple[Header, ...]) -> str:
 
 def retention_victims(store: Store, keep_last: int | None, keep_days: float | None) -> int:
     """How many stored requests these retention settings would delete now."""
-    clauses: list[str] = []
-    params: list[object] = []
-    if keep_last is not None:
-        clauses.append("id <= coalesce((SELECT id FROM requests ORDER BY id DESC LIMIT 1"
-                       " OFFSET ?), 0)")  # fmt: skip
-        params.append(keep_last)
-    if keep_days is not None:
-        clauses.append("received_at_ns < ?")
-        params.append(time.time_ns() - int(keep_days * 86400e9))
-    return store.count(" OR ".join(clauses), params) if clauses else 0
+    return store.prune_count(keep_last=keep_last, older_than_ns=older_than(keep_days))
 
 
 class SettingsDialog(QDialog):
@@ -364,7 +358,7 @@ class SettingsDialog(QDialog):
 
     def _update_host_warning(self) -> None:
         host = self.host.text().strip()
-        local = not host or host.lower() in LOCAL_HOSTS
+        local = not host or is_local_host(host)
         self.host_warning.setText(
             "" if local else
             f"Listening on {host} accepts requests from every computer that can reach this "
@@ -824,7 +818,7 @@ class SettingsDialog(QDialog):
         if not glob.startswith(("/", "*")):
             raise refuse(RULE_GLOB, "the path glob must start with / or * (e.g. /webhook/*)")
         method = self._rule_method(row)
-        if method and not _TOKEN.fullmatch(method):
+        if method and not HTTP_TOKEN.fullmatch(method):
             raise refuse(RULE_METHOD, f"{method!r} is not an HTTP method")
         status = cell(RULE_STATUS)
         if not (status.isdigit() and 100 <= int(status) <= 599):

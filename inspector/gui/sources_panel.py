@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.config import SOURCE_FORMATS, SseSource, parse_header_option, redacted_url
+from inspector.core.events import SourceState, merge_state
 from inspector.core.models import Header
 from inspector.core.remote import RemoteService
-from inspector.core.sse import SourceState, merge_state
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.text import one_line, plain_label, plain_tooltip
 

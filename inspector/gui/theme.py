@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
+
+from inspector.core.models import SigStatus
 
 THEMES = ("system", "light", "dark")
 _SCHEMES = {
@@ -34,6 +38,41 @@ def apply_theme(theme: str) -> None:
         app.setPalette(app.style().standardPalette())
         return
     app.setPalette(dark_palette() if theme == "dark" else light_palette())
+
+
+# --- signature statuses: one palette for the table, its dots and the detail pane ----------------
+
+GREEN, RED, ORANGE, GREY = "#2e9d4f", "#d64545", "#c66a00", "#878787"
+"""Mid-tones with a contrast of at least 3 on the light and the dark palette's backgrounds, so
+the same colour reads in both themes (tests/gui/test_theme.py checks it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SigLook:
+    """How a signature status is shown: `word` in the table, `words` (with a mark) in the
+    detail pane, `colour` for text and dots; `hollow`: its dot is a ring (nothing checked)."""
+
+    word: str
+    words: str
+    colour: str
+    hollow: bool = False
+
+
+SIG_LOOKS = {
+    SigStatus.VALID: SigLook("valid", "✓ valid", GREEN),
+    SigStatus.INVALID: SigLook("invalid", "✗ invalid", RED),
+    SigStatus.MISSING_HEADER: SigLook("missing", "✗ signature header missing", ORANGE),
+    SigStatus.EXPIRED: SigLook("expired", "✗ expired", ORANGE),
+    SigStatus.MALFORMED: SigLook("malformed", "✗ malformed", ORANGE),
+    SigStatus.NO_SECRET: SigLook("no secret", "? no secret configured", GREY, hollow=True),
+    SigStatus.UNSIGNED: SigLook("unsigned", "– unsigned", GREY, hollow=True),
+}
+"""Green good, red bad, orange suspicious, grey nothing checked."""
+
+
+def sig_look(status: str) -> SigLook:
+    """The look of a signature status (an unknown one shows its own name, in grey)."""
+    return SIG_LOOKS.get(status) or SigLook(status, status, GREY, hollow=True)
 
 
 ACCENTS = {"error": "#d32f2f", "warning": "#ef8a00", "info": "#1e73d2"}

@@ -10,6 +10,7 @@ from inspector.core.config import (
     SecretRule,
     Settings,
     data_dir,
+    is_local_host,
     load_settings,
     parse_secret_option,
     save_settings,
@@ -102,3 +103,15 @@ def test_replay_settings_round_trip_and_recent_targets(tmp_path: Path) -> None:
     path = save_settings(settings, tmp_path / "s.json")
     assert load_settings(path) == settings
     assert Settings().forward_to is None
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("127.0.0.1", True), ("localhost", True), ("LocalHost", True), ("::1", True),
+     ("[::1]", True), ("0.0.0.0", False), ("::", False), ("192.168.1.5", False),
+     ("example.com", False), ("", False)],
+)  # fmt: skip
+def test_is_local_host(host: str, local: bool) -> None:
+    """One answer for the CLI's --publish check, the stream's local-only rule, the replay
+    guard and the settings dialog's warning."""
+    assert is_local_host(host) is local

@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import json
 
-from inspector.core.formats import write_json
+from inspector.core.formats.native import write_json
 from inspector.core.masking import (
     mask_body,
     mask_digits,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pickle
 
+from inspector.core.events import Stored
 from inspector.core.models import (
     CapturedRequest,
     Derived,
@@ -15,7 +16,6 @@ from inspector.core.models import (
     parse_json,
 )
 from inspector.core.store import Record
-from inspector.core.writer import Stored
 
 REQUEST = CapturedRequest(
     "POST", "/p", "a=1", (("X-A", "1"), ("x-a", "2"), ("Host", "h:1")), b"\xff{}", id=7

@@ -10,9 +10,10 @@ import aiohttp
 import pytest
 
 from inspector.core.config import ResponseRule, Settings
+from inspector.core.events import StoreState
 from inspector.core.models import ResponseSpec
 from inspector.core.receiver import ReceiverError, host_name
-from inspector.core.service import InspectorService, StoreState
+from inspector.core.service import InspectorService
 
 
 @pytest.fixture

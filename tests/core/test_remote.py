@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 
 from inspector.core.config import Settings
+from inspector.core.events import Analysed, ReceiverState, RequestsCommitted, StoreOpened
 from inspector.core.models import CapturedRequest
-from inspector.core.remote import Analysed, CoreGone, RemoteService
-from inspector.core.service import ReceiverState, RequestsCommitted, StoreOpened
+from inspector.core.remote import CoreGone, RemoteService
 from tests import polling
 from tests.reliability.conftest import alive
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from yarl import URL
 
 from inspector.core.config import SecretRule, Settings
+from inspector.core.events import ForwardDone, ReplayDone
 from inspector.core.models import CapturedRequest, ReplayAttempt
 from inspector.core.replay import (
     HOP_BY_HOP,
@@ -29,7 +30,7 @@ from inspector.core.replay import (
     slow_warning,
     too_slow_for,
 )
-from inspector.core.service import ForwardDone, InspectorService, ReplayDone
+from inspector.core.service import InspectorService
 
 LATIN1_UTF8 = b"caf\xc3\xa9".decode("latin-1")  # the header bytes c-a-f-é (UTF-8) as stored
 

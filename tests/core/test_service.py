@@ -9,8 +9,9 @@ import aiohttp
 import pytest
 
 from inspector.core.config import SecretRule, Settings
+from inspector.core.events import Rederived
 from inspector.core.runner import ServiceThread
-from inspector.core.service import InspectorService, Rederived
+from inspector.core.service import InspectorService
 
 
 @pytest.fixture
@@ -101,8 +102,8 @@ def test_stopping_while_starting_stops_the_writer_process_too(
 async def test_retention_deletes_old_requests_and_says_so(service) -> None:
     import time
 
+    from inspector.core.events import Pruned
     from inspector.core.models import CapturedRequest
-    from inspector.core.service import Pruned
 
     old = time.time_ns() - 3 * 86400 * 10**9
     for n in range(5):

@@ -351,3 +351,27 @@ def test_a_declared_size_beyond_int64_is_kept_capped(tmp_path: Path) -> None:
     assert stored is not None
     assert stored.request.declared_size == 2**63 - 1
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("keep_last", "older_than_ns", "deleted"),
+    [(3, None, 7), (None, 1_700_000_000_000_000_004, 4), (8, 1_700_000_000_000_000_004, 4),
+     (3, 1_700_000_000_000_000_004, 7), (20, None, 0), (None, None, 0)],
+)  # fmt: skip
+def test_prune_count_says_what_prune_deletes(
+    store: Store, keep_last: int | None, older_than_ns: int | None, deleted: int
+) -> None:
+    """The settings dialog asks before a retention change with this count: it must match."""
+    store.insert_many([make_record(n) for n in range(10)])
+    counted = store.prune_count(keep_last=keep_last, older_than_ns=older_than_ns)
+    assert counted == deleted
+    assert store.prune(keep_last=keep_last, older_than_ns=older_than_ns) == deleted
+    assert store.count() == 10 - deleted
+    assert store.prune_count(keep_last=keep_last, older_than_ns=older_than_ns) == 0
+
+
+def test_older_than_counts_days_back_from_now() -> None:
+    assert store_module.older_than(None) is None
+    assert store_module.older_than(1.5, now_ns=200_000_000_000_000) == 200_000_000_000_000 - int(
+        1.5 * 86400e9
+    )

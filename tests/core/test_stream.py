@@ -16,14 +16,14 @@ import aiohttp
 import pytest
 
 from inspector.core.config import SecretRule, Settings, SseSource
-from inspector.core.formats import request_from_json
+from inspector.core.events import Stored
+from inspector.core.formats.native import request_from_json
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 from inspector.core.service import InspectorService
 from inspector.core.sse import SseEvent, SseParser
 from inspector.core.store import Record
 from inspector.core.stream import STREAM_PATH, StreamLimits, _Client, encode_event, event_limit
 from inspector.core.tasks import TaskGroup
-from inspector.core.writer import Stored
 from tests import polling
 
 TOKEN = "relay-t0ken-s3cret"

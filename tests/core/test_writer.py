@@ -3,9 +3,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from inspector.core.events import Stored
 from inspector.core.models import CapturedRequest, Derived, Event
 from inspector.core.store import Record, Store
-from inspector.core.writer import GroupWriter, Stored
+from inspector.core.writer import GroupWriter
 from tests import polling
 
 

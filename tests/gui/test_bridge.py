@@ -8,8 +8,23 @@ from dataclasses import replace
 
 import qasync
 
+from inspector.core import events
 from inspector.core.config import Settings
-from inspector.core.models import CapturedRequest
+from inspector.core.events import (
+    Analysed,
+    ForwardDone,
+    Pruned,
+    ReceiverState,
+    Rederived,
+    ReplayDone,
+    RequestsCommitted,
+    RequestsStored,
+    SourceState,
+    Stored,
+    StoreOpened,
+    StoreState,
+)
+from inspector.core.models import CapturedRequest, ReplayAttempt
 from inspector.gui.bridge import CoreBridge
 from tests.gui.conftest import make_record
 
@@ -126,3 +141,36 @@ def test_pruned_signal_reports_retention_deletions(qtbot, bridge: CoreBridge) ->
     with qtbot.waitSignal(bridge.pruned, timeout=10_000) as blocker:
         bridge.run(bridge.service.update_settings(new))
     assert blocker.args == [4, "retention: keep the last 2 requests"]
+
+
+# every event that reaches the app becomes a signal (the bridge's type -> handler table)
+_ATTEMPT = ReplayAttempt(7, "http://127.0.0.1:9/", 1, status=200)
+_FORWARD = ForwardDone(7, 200, 12.0, None)
+_SOURCE = SourceState("relay", "live", "live")
+_SIGNALS = [
+    (RequestsCommitted((1, 2)), "committed", [[1, 2]]),
+    (Analysed((1, 2), 1), "counted", [2, 1]),
+    (ReceiverState("http://127.0.0.1:8080"), "receiverChanged", ["http://127.0.0.1:8080", ""]),
+    (StoreOpened(), "storeOpened", []),
+    (StoreState(False, "disk full"), "storeChanged", [False, "disk full"]),
+    (Rederived(3), "rederived", [3]),
+    (Pruned(4, "retention: keep 2 days"), "pruned", [4, "retention: keep 2 days"]),
+    (ReplayDone(_ATTEMPT), "replayed", [_ATTEMPT]),
+    (_FORWARD, "forwarded", [_FORWARD]),
+    (_SOURCE, "sourceChanged", [_SOURCE]),
+]
+
+
+def test_each_event_becomes_its_signal(qtbot, bridge: CoreBridge) -> None:
+    for event, signal, args in _SIGNALS:
+        with qtbot.waitSignal(getattr(bridge, signal), timeout=1000) as blocker:
+            bridge._on_event(event)  # as the core thread does, here from the test
+        assert blocker.args == args, type(event).__name__
+    published = {
+        cls for cls in vars(events).values()
+        if isinstance(cls, type) and cls.__module__ == events.__name__ and cls is not Stored
+    }  # fmt: skip
+    handled = {type(event) for event, _, _ in _SIGNALS}
+    # RequestsStored stays in the capture process: it crosses the pipe as Analysed
+    assert published - handled == {RequestsStored}
+    assert set(bridge._handlers) == handled

@@ -269,7 +269,7 @@ def test_unfiltered_rows_show_at_commit_and_fill_in_when_analysed(
     model.on_stored([raw_id])
     assert changed == [(0, 0)]
     assert shown(model, 0, rm.PROVIDER) == "waha"
-    assert shown(model, 0, rm.SIGNATURE) == rm.SIG_WORDS["invalid"]
+    assert shown(model, 0, rm.SIGNATURE) == "invalid"
     assert model.flush() == 0  # already shown: not inserted twice
     assert model.rowCount() == 3
     qtmodeltester.check(model)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from inspector.core.config import SseSource, load_settings
-from inspector.core.sse import SourceState
+from inspector.core.events import SourceState
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.sources_panel import (
     ERROR,

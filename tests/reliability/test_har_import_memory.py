@@ -15,8 +15,8 @@ from tests.reliability.conftest import ROOT, MiB
 
 MEASURE = """
 import sys
-from inspector.core import har
-from inspector.core.importing import import_file
+from inspector.core.formats import har
+from inspector.core.formats.importing import import_file
 
 def status(key):
     with open("/proc/self/status") as handle:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from inspector.core import importing
-from inspector.core.importing import import_file
+from inspector.core.formats import importing
+from inspector.core.formats.importing import import_file
 from inspector.gui import import_dialog
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.import_dialog import ImportSummaryDialog

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from inspector.core.service import StoreState
+from inspector.core.events import StoreState
 from inspector.core.store import Store
 from inspector.gui.bridge import CoreBridge
 from tests.gui.conftest import OFFSCREEN_NOISE, bridge, isolated, make_record, settings  # noqa: F401

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from inspector.core.models import CapturedRequest, Header
+from inspector.core.models import HTTP_TOKEN, CapturedRequest, Header
 from inspector.core.signatures.base import (
     _DIGEST_SIZE,
     TOLERANCE,
@@ -34,7 +34,6 @@ from inspector.core.signatures.base import (
 from inspector.core.signatures.scheme import Scheme
 
 _PLACEHOLDER = re.compile(r"\{(body|timestamp|id)\}")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,7 @@ def _spec_choice(fields: dict[str, str], key: str, default: str, choices: Iterab
 
 def _spec_header(fields: dict[str, str], key: str) -> str | None:
     value = fields.get(key)
-    if value is not None and not _TOKEN.fullmatch(value):
+    if value is not None and not HTTP_TOKEN.fullmatch(value):
         raise ValueError(f"Custom scheme: {key} {_short(value)} is not a valid header name.")
     return value
 

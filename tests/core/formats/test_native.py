@@ -7,12 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.core.formats import (
-    FormatError,
-    read_export,
-    write_json,
-    write_ndjson,
-)
+from inspector.core.formats import FormatError
+from inspector.core.formats.native import read_export, write_json, write_ndjson
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 
 header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=20)

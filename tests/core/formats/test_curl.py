@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.core.curl import looks_like_curl, parse_curl, to_curl, write_curl
 from inspector.core.formats import FormatError
+from inspector.core.formats.curl import looks_like_curl, parse_curl, to_curl, write_curl
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 
-FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
 latin1 = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=20)
 token = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-ABCXYZ0123456789", min_size=1, max_size=12)
 

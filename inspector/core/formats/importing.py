@@ -27,14 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from inspector.core import curl, har
-from inspector.core.formats import (
-    FORMAT_NAME,
-    FormatError,
-    json_int,
-    json_problem,
-    request_from_json,
-)
+from inspector.core.formats import curl, har
+from inspector.core.formats.common import FormatError, json_int, json_problem
+from inspector.core.formats.native import FORMAT_NAME, request_from_json
 from inspector.core.models import CapturedRequest
 
 __all__ = ["DEFAULT_MAX_SIZE", "ImportResult", "import_bytes", "import_file", "import_text"]

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.core.formats import FormatError
-from inspector.core.har import HarRequests, is_har, read_har, stream_har, write_har
+from inspector.core.formats.har import HarRequests, is_har, read_har, stream_har, write_har
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 
-FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
 latin1 = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=20)
 token = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-ABCXYZ0123456789", min_size=1, max_size=12)
 
@@ -188,7 +188,7 @@ def test_entries_are_read_again_only_when_used(monkeypatch) -> None:
     streamed = stream_har(text, [])
     assert streamed is not None
     built: list[object] = []
-    from inspector.core import har
+    from inspector.core.formats import har
 
     real = har._entry_request
     monkeypatch.setattr(har, "_entry_request", lambda e: built.append(e) or real(e))

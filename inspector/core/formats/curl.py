@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import IO
 from urllib.parse import quote_plus, urlsplit
 
-from inspector.core.formats import FormatError
+from inspector.core.formats.common import FormatError
 from inspector.core.masking import mask_stored
 from inspector.core.models import CapturedRequest, StoredRequest
 from inspector.core.providers import masked_body

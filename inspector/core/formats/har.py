@@ -34,7 +34,7 @@ from typing import IO, Any, overload
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from inspector import __version__
-from inspector.core.formats import FormatError, encode_body, iso_time, json_int
+from inspector.core.formats.common import FormatError, encode_body, iso_time, json_int
 from inspector.core.masking import mask_stored
 from inspector.core.models import CapturedRequest, StoredRequest
 from inspector.core.providers import masked_body

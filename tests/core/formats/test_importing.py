@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core import importing
-from inspector.core.formats import write_export
-from inspector.core.importing import import_file
+from inspector.core.formats import importing, write_export
+from inspector.core.formats.importing import import_file
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 
-FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
 BODIES = [b'{"a": "caf\\u00e9"}', b"\xff\x00binary\x80", b"", b"line\r\n", b"\x00"]
 
 
