@@ -9,7 +9,7 @@ import pytest
 
 from inspector.core import importing
 from inspector.core.formats import write_export
-from inspector.core.importing import import_file
+from inspector.core.importing import import_bytes, import_file
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 
 FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
@@ -151,3 +151,12 @@ def test_junk_is_refused_clearly(tmp_path: Path, data: bytes, message: str) -> N
     path.write_bytes(data)
     [error] = import_file(path).errors
     assert error.startswith(message)
+
+
+def test_generic_ndjson_is_one_payload_per_line() -> None:
+    result = import_bytes(b'{"a":1}\n{"b": 2}\r\n\n[3]\nnope\n', default_path="/in")
+    assert result.format == "json"
+    assert [(r.path, r.body) for r in result.requests] == [
+        ("/in", b'{"a":1}'), ("/in", b'{"b": 2}'), ("/in", b"[3]")]  # fmt: skip
+    assert result.errors == ("line 5: not valid JSON (Expecting value: line 1 column 1 (char 0))",)
+    assert import_bytes(b'{"a":1} x').errors[0].startswith("not valid JSON: Extra data")
