@@ -18,6 +18,7 @@ import inspector
 from inspector.core.config import Settings
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
+from inspector.gui.text import with_emoji_fallback
 
 log = logging.getLogger(__name__)
 ORGANISATION = "WebhookInspector"
@@ -35,6 +36,7 @@ def make_application() -> QApplication:
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setApplicationVersion(inspector.__version__)
     app.setDesktopFileName(inspector.APP_ID)
+    app.setFont(with_emoji_fallback(app.font()))
     return app
 
 

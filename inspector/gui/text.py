@@ -7,16 +7,20 @@ that *looks* like HTML as rich text.
 
 from __future__ import annotations
 
+import functools
 import html
 from datetime import datetime
 
-from PySide6.QtGui import Qt  # QtGui's Qt namespace has mightBeRichText
+from PySide6.QtGui import QFont, QFontDatabase, Qt  # QtGui's Qt namespace has mightBeRichText
 from PySide6.QtWidgets import QLabel, QWidget
 
 from inspector.core.bodies import format_size
 
 TOOLTIP_MAX = 2000
 """Longest tooltip text, in characters (a tooltip is not a viewer)."""
+EMOJI_FAMILIES = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji",
+                  "JoyPixels", "EmojiOne Color", "Symbola")  # fmt: skip
+"""Colour emoji fonts tried after a font's own families (the installed ones, in this order)."""
 
 
 def one_line(text: str, limit: int = 500) -> str:
@@ -66,3 +70,20 @@ def long_time(ns: int) -> str:
     """Full local timestamp with milliseconds, for tooltips."""
     when = datetime.fromtimestamp(ns / 1e9).astimezone()
     return when.isoformat(sep=" ", timespec="milliseconds")
+
+
+@functools.cache
+def installed_emoji_families() -> tuple[str, ...]:
+    installed = set(QFontDatabase.families())
+    return tuple(family for family in EMOJI_FAMILIES if family in installed)
+
+
+def with_emoji_fallback(font: QFont) -> QFont:
+    """A copy of `font` that falls back to an installed emoji font, so a reaction emoji in a
+    message never shows as an empty box when the font itself lacks it."""
+    own = font.families() or [font.family()]
+    extra = [family for family in installed_emoji_families() if family not in own]
+    copy = QFont(font)
+    if extra:
+        copy.setFamilies([*own, *extra])
+    return copy

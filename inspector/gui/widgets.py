@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.gui.text import plain_label
+from inspector.gui.text import plain_label, with_emoji_fallback
 
 BANNER_STYLES = {
     "error": "background:#fdecea; color:#8a1c1c; border:1px solid #f5c2c0;",
@@ -149,5 +149,5 @@ def curl_example(url: str) -> str:
 
 
 def fixed_font() -> QFont:
-    """The system's fixed-width font."""
-    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    """The system's fixed-width font (with an emoji fallback)."""
+    return with_emoji_fallback(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

@@ -3,16 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from PySide6.QtGui import Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, Qt
 
 from inspector.gui.text import (
     TOOLTIP_MAX,
     human_size,
+    installed_emoji_families,
     one_line,
     plain_label,
     plain_tooltip,
     short_time,
+    with_emoji_fallback,
 )
+from inspector.gui.widgets import fixed_font
 from tests.gui.conftest import rendered
 
 
@@ -57,3 +60,24 @@ def test_short_time() -> None:
     ns = int(noon.timestamp() * 1e9)
     assert short_time(ns, now=noon) == "12:00:05"
     assert short_time(ns, now=datetime(2024, 5, 2)) == "2024-05-01 12:00"
+
+
+def emoji_colour_pixels(font: QFont) -> int:
+    image = QImage(60, 50, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setFont(font)
+    painter.drawText(5, 40, "\U0001f44d")
+    painter.end()
+    colours = (image.pixelColor(x, y) for x in range(60) for y in range(50))
+    return sum(1 for c in colours if max(c.getRgb()[:3]) - min(c.getRgb()[:3]) > 40)
+
+
+def test_fonts_fall_back_to_an_emoji_font(qapp) -> None:
+    if not installed_emoji_families():
+        pytest.skip("no colour emoji font installed")
+    emoji = installed_emoji_families()[0]
+    for font in (fixed_font(), with_emoji_fallback(QFont("DejaVu Sans"))):
+        assert font.families()[-1] == emoji
+        assert emoji_colour_pixels(font) > 0  # drawn in colour, not an empty box
+    assert with_emoji_fallback(fixed_font()).families() == fixed_font().families()  # once
