@@ -498,19 +498,26 @@ def reindent_json(text: str, *, cap: int | None = None, partial: bool = False) -
 
 
 def fold_lines(text: str, width: int) -> tuple[str, bool]:
-    """(text, folded): lines longer than `width` characters broken into pieces of `width`."""
+    """(text, folded): lines longer than `width` characters broken into pieces of `width`.
+
+    Works through the text about a megabyte at a time: a list of millions of lines takes long
+    to free in one step, holding the GIL (the GUI calls this on a worker thread)."""
     if len(text) <= width:
         return text, False
-    lines = text.split("\n")
-    if max(map(len, lines)) <= width:
-        return text, False
-    pieces: list[str] = []
-    for line in lines:
-        if len(line) <= width:
-            pieces.append(line)
-        else:
-            pieces += [line[start : start + width] for start in range(0, len(line), width)]
-    return "\n".join(pieces), True
+    segments: list[str] = []
+    folded = False
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start + MIB)
+        end = size if end < 0 else end
+        lines = text[start:end].split("\n")
+        if max(map(len, lines)) > width:
+            folded = True
+            lines = [line[at : at + width]
+                     for line in lines for at in range(0, len(line) or 1, width)]  # fmt: skip
+        segments.append("\n".join(lines))
+        start = end
+    return "".join(segments), folded
 
 
 def blank_volatile(value: object) -> object:
