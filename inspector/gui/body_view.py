@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextDocumentLayout,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -87,6 +88,8 @@ FOLD_WIDTH = 4096
 """Longer lines are shown folded into pieces of this many characters."""
 INSERT_CHUNK = 64 * 1024
 """Characters of a long text put into the view per event-loop turn."""
+COLOURED_CHUNK = 16 * 1024
+"""The same for coloured text (the highlighter runs on each line as it goes in)."""
 EXTENSIONS = {Kind.JSON: ".json", Kind.TEXT: ".txt", Kind.FORM: ".txt"}
 TEXT_PAGE, TABLE_PAGE, IMAGE_PAGE, TREE_PAGE = range(4)
 KIND_NAMES = {
@@ -439,6 +442,7 @@ class TextFiller(QObject):
         self._edit = edit
         self._text = ""
         self._position = 0
+        self._chunk = INSERT_CHUNK
         self.steps = 0
         """How many pieces the last text went in as."""
         self._timer = QTimer(self)
@@ -449,10 +453,11 @@ class TextFiller(QObject):
     def active(self) -> bool:
         return self._timer.isActive()
 
-    def fill(self, text: str) -> None:
-        """Replace the view's text with `text` (the first piece at once, the rest later)."""
+    def fill(self, text: str, chunk: int = INSERT_CHUNK) -> None:
+        """Replace the view's text with `text` (the first `chunk` characters at once, the rest
+        `chunk` at a time, each piece ending at a line end when there is one)."""
         self.stop()
-        self._text, self._position, self.steps = text, 0, 0
+        self._text, self._position, self._chunk, self.steps = text, 0, chunk, 0
         self._edit.setPlainText(self._next_piece())
         if self._position < len(text):
             self._timer.start()
@@ -464,8 +469,27 @@ class TextFiller(QObject):
         self._timer.stop()
         self._text, self._position = "", 0
 
+    def clear(self, highlighter: QSyntaxHighlighter) -> None:
+        """Empty the view at once. A big document gets a fresh, empty one in its place and is
+        emptied piece by piece (freeing a million lines in one go takes most of a second)."""
+        self.stop()
+        old = self._edit.document()
+        if old.characterCount() <= 4 * INSERT_CHUNK:
+            self._edit.setPlainText("")
+            return
+        fresh = QTextDocument(self._edit)
+        fresh.setDocumentLayout(QPlainTextDocumentLayout(fresh))
+        fresh.setDefaultFont(old.defaultFont())
+        fresh.setUndoRedoEnabled(False)
+        old.setParent(self)  # else the view deletes it (all at once) when it gets the new one
+        highlighter.setParent(self._edit)  # it was the old document's child
+        self._edit.setDocument(fresh)
+        highlighter.setDocument(fresh)
+        _Drain(old, self)
+
+
     def _next_piece(self) -> str:
-        start, end = self._position, self._position + INSERT_CHUNK
+        start, end = self._position, self._position + self._chunk
         if end < len(self._text):
             line_end = self._text.rfind("\n", start, end)
             end = line_end + 1 if line_end > start else end
@@ -484,6 +508,32 @@ class TextFiller(QObject):
     def _finish(self) -> None:
         self.stop()
         self.done.emit()
+
+
+class _Drain(QObject):
+    """Empties a detached document `INSERT_CHUNK` characters per event-loop turn, then deletes
+    it."""
+
+    def __init__(self, document: QTextDocument, parent: QObject) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._step)
+        self._timer.start()
+
+    @Slot()
+    def _step(self) -> None:
+        end = self._document.characterCount() - 1
+        if end <= 0:
+            self._timer.stop()
+            self._document.deleteLater()
+            self.deleteLater()
+            return
+        cursor = QTextCursor(self._document)
+        cursor.setPosition(max(end - INSERT_CHUNK, 0))
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
 
 
 # --- the widget -----------------------------------------------------------------------------------
@@ -724,7 +774,7 @@ class BodyView(QWidget):
             "Compressed body: press “Inflate for viewing” to see it."
             if display.kind is Kind.ENCODED else ""
         )  # fmt: skip
-        self.filler.fill(formatted.text)
+        self.filler.fill(formatted.text, COLOURED_CHUNK if formatted.spans else INSERT_CHUNK)
 
     def _drop_tree(self) -> None:
         self.tree.setModel(None)
@@ -738,8 +788,7 @@ class BodyView(QWidget):
         self.note.setText(text)
         self.highlighter.set_spans(())
         self.text.setPlaceholderText("")
-        self.filler.stop()
-        self.text.setPlainText("")
+        self.filler.clear(self.highlighter)
         self.image_label.clear()
         self.table.clear()
         self.table.setRowCount(0)
