@@ -469,23 +469,24 @@ class TextFiller(QObject):
         self._timer.stop()
         self._text, self._position = "", 0
 
-    def clear(self, highlighter: QSyntaxHighlighter) -> None:
-        """Empty the view at once. A big document gets a fresh, empty one in its place and is
-        emptied piece by piece (freeing a million lines in one go takes most of a second)."""
+    def clear(self) -> QTextDocument | None:
+        """Empty the view at once. A big document gets a fresh, empty one in its place (which
+        is returned: it needs its own highlighter) and is emptied piece by piece, its
+        highlighter with it (freeing or un-highlighting a million lines in one go takes most
+        of a second)."""
         self.stop()
         old = self._edit.document()
         if old.characterCount() <= 4 * INSERT_CHUNK:
             self._edit.setPlainText("")
-            return
+            return None
         fresh = QTextDocument(self._edit)
         fresh.setDocumentLayout(QPlainTextDocumentLayout(fresh))
         fresh.setDefaultFont(old.defaultFont())
         fresh.setUndoRedoEnabled(False)
         old.setParent(self)  # else the view deletes it (all at once) when it gets the new one
-        highlighter.setParent(self._edit)  # it was the old document's child
         self._edit.setDocument(fresh)
-        highlighter.setDocument(fresh)
         _Drain(old, self)
+        return fresh
 
 
     def _next_piece(self) -> str:
@@ -511,8 +512,8 @@ class TextFiller(QObject):
 
 
 class _Drain(QObject):
-    """Empties a detached document `INSERT_CHUNK` characters per event-loop turn, then deletes
-    it."""
+    """Empties a detached document `COLOURED_CHUNK` characters per event-loop turn, then
+    deletes it."""
 
     def __init__(self, document: QTextDocument, parent: QObject) -> None:
         super().__init__(parent)
@@ -531,7 +532,7 @@ class _Drain(QObject):
             self.deleteLater()
             return
         cursor = QTextCursor(self._document)
-        cursor.setPosition(max(end - INSERT_CHUNK, 0))
+        cursor.setPosition(max(end - COLOURED_CHUNK, 0))
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
 
@@ -788,7 +789,10 @@ class BodyView(QWidget):
         self.note.setText(text)
         self.highlighter.set_spans(())
         self.text.setPlaceholderText("")
-        self.filler.clear(self.highlighter)
+        fresh = self.filler.clear()
+        if fresh is not None:
+            self.highlighter = JsonHighlighter(fresh)
+            self.highlighter.set_dark(self._dark())
         self.image_label.clear()
         self.table.clear()
         self.table.setRowCount(0)
