@@ -4,7 +4,8 @@ Three bodies, each on one line as senders post them: 2 MB of small JSON objects,
 small JSON objects, and a 20 MB JSON object whose "data" field is one base64 string (a media
 payload, as Evolution API and WAHA send them). For each, the view is opened on the body (the
 cut view: the first 256 KiB, pretty-printed), then "Show all" is clicked, then another small
-body is opened (the big text is dropped). Figures per step:
+body is opened (the big text is dropped, piece by piece: the step lasts until it is gone).
+Figures per step:
 
 - first paint: from the action to the first paint of the text (or tree) view showing its result;
 - filled: until the whole text is in the view (it goes in piece by piece);
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import result_line
 from _qt import Heartbeat, pump_while
 from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from inspector.gui.body_view import BodyView
@@ -78,6 +80,11 @@ class Paints(QObject):
         return False
 
 
+def draining(view: BodyView) -> bool:
+    """A big text left behind is still being emptied piece by piece."""
+    return bool(view.filler.findChildren(QTextDocument))
+
+
 def step(view: BodyView, paints: Paints, heartbeat: Heartbeat,
          action: Callable[[], None]) -> tuple[float, float, float]:  # fmt: skip
     """(first paint ms, filled ms, longest heartbeat gap ms) of one action on the view."""
@@ -92,7 +99,7 @@ def step(view: BodyView, paints: Paints, heartbeat: Heartbeat,
     heartbeat.arm()
     started = time.perf_counter()
     action()
-    pump_while(lambda: view.busy or paints.at is None, TIMEOUT, every_ms=5)
+    pump_while(lambda: view.busy or paints.at is None or draining(view), TIMEOUT, every_ms=5)
     filled = time.perf_counter()
     gap = heartbeat.disarm()
     view.formatted.disconnect(applied)
