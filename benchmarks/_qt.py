@@ -21,3 +21,29 @@ def pump_while(condition: Callable[[], bool], timeout: float, every_ms: int = 20
     poll.start()
     loop.exec()
     poll.stop()
+
+
+class Heartbeat:
+    """A 10 ms timer on the GUI thread; the longest gap between ticks while armed."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.last = 0.0
+        self.max_gap = 0.0
+
+    def arm(self) -> None:
+        self.max_gap = 0.0
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def disarm(self) -> float:
+        self.timer.stop()
+        self._tick()
+        return self.max_gap
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.max_gap = max(self.max_gap, now - self.last)
+        self.last = now

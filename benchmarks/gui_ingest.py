@@ -53,8 +53,8 @@ from _common import (
     start_bare,
     stop,
 )
-from _qt import pump_while
-from PySide6.QtCore import QCoreApplication, QModelIndex, QSettings, QTimer
+from _qt import Heartbeat, pump_while
+from PySide6.QtCore import QCoreApplication, QModelIndex, QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.core.config import SecretRule, Settings
@@ -87,32 +87,6 @@ def in_background(func: Callable[[], Any], timeout: float) -> Any:
 
 
 # --- what is measured -------------------------------------------------------------------------
-
-
-class Heartbeat:
-    """A 10 ms timer on the GUI thread; the longest gap between ticks while armed."""
-
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-        self.last = 0.0
-        self.max_gap = 0.0
-
-    def arm(self) -> None:
-        self.max_gap = 0.0
-        self.last = time.perf_counter()
-        self.timer.start()
-
-    def disarm(self) -> float:
-        self.timer.stop()
-        self._tick()
-        return self.max_gap
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.max_gap = max(self.max_gap, now - self.last)
-        self.last = now
 
 
 class App:

@@ -12,6 +12,9 @@ if [ -n "$missing" ]; then
   echo "  sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xkb1 libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3" >&2
   status=1
 fi
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list ':charset=1f44d' family 2>/dev/null)" ]; then
+  echo "No font on this system draws emoji (reactions show as empty boxes); on Debian/Ubuntu: sudo apt-get install fonts-noto-color-emoji" >&2
+fi
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "No DISPLAY or WAYLAND_DISPLAY: the window needs a desktop session (or run 'webhook-inspector serve' headless)." >&2
 fi

@@ -42,6 +42,10 @@ HIGHLIGHT_CAP = 512 * KIB
 """Formatted JSON longer than this (characters) is shown without colours."""
 TREE_LINES = 2000
 """Formatted JSON with more lines than this opens in the collapsible tree view."""
+TREE_CAP = 1 * MIB
+"""JSON bodies up to this size are parsed exactly (for the tree view); larger ones are
+pretty-printed token by token (`reindent_json`), which never holds the GIL for long and builds
+no tree."""
 COMPARE_CAP = 1 * MIB
 """Only this much of each body takes part in a comparison."""
 PART_TEXT_MAX = 4 * KIB
@@ -338,16 +342,183 @@ def iter_pretty(value: object, *, sort_keys: bool = False) -> Iterator[str]:
 def pretty_json(
     value: object, *, sort_keys: bool = False, cap: int | None = None
 ) -> tuple[str, bool]:
-    """(text, truncated): `value` pretty-printed, cut at a line end once past `cap` characters."""
-    chunks: list[str] = []
+    """(text, truncated): `value` pretty-printed, cut once past `cap` characters (see `cut`)."""
+    return _joined(iter_pretty(value, sort_keys=sort_keys), cap)
+
+
+def _joined(chunks: Iterable[str], cap: int | None) -> tuple[str, bool]:
+    """The chunks joined, cut once past `cap`. They are joined a few thousand at a time: a
+    list of millions of small strings takes long to join and free in one step, holding the
+    GIL (the GUI formats bodies on a worker thread)."""
+    pieces: list[str] = []
+    batch: list[str] = []
     size = 0
-    for chunk in iter_pretty(value, sort_keys=sort_keys):
-        chunks.append(chunk)
+    for chunk in chunks:
+        batch.append(chunk)
         size += len(chunk)
         if cap is not None and size > cap:
-            text = "".join(chunks)[:cap]
-            return text[: text.rfind("\n") + 1 or cap].rstrip("\n"), True
-    return "".join(chunks), False
+            pieces.append("".join(batch))
+            return cut("".join(pieces), cap), True
+        if len(batch) == 4096:
+            pieces.append("".join(batch))
+            batch.clear()
+    pieces.append("".join(batch))
+    return "".join(pieces), False
+
+
+def cut(text: str, cap: int) -> str:
+    """`text` cut to at most `cap` characters: at the last line end when that keeps at least
+    half of it, else in the middle of the (long) line, so a cut view never shrinks to "{"."""
+    text = text[:cap]
+    end = text.rfind("\n")
+    return text[:end].rstrip("\n") if end >= cap // 2 else text
+
+
+_JSON_TOKEN = re.compile(
+    r"[{}\[\]:,]|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null|[ \t\r\n]+"
+)
+_CLOSERS = {"{": "}", "[": "]"}
+_EXPECTED = {"value": "a value", "key": "a key", "colon": "a colon",
+             "next": "a comma or a closing bracket", "end": "the end"}  # fmt: skip
+
+
+def _string(token: str) -> str:
+    """A JSON string token as `iter_pretty` prints it (escapes decoded, ensure_ascii=False)."""
+    if "\\" not in token and token.isprintable():
+        return token
+    return json.dumps(json.loads(token), ensure_ascii=False)
+
+
+class _Reindent:
+    """The state of `reindent_json`: the open containers and what may come next."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self.expect = "value"  # value, key, colon, next (a comma or a closer) or end
+        self.opened = False  # the last token opened a container
+
+    def lead(self) -> str:
+        """What goes before the next token: a new line when it is a container's first item."""
+        return "\n" + "  " * len(self.stack) if self.opened else ""
+
+    def feed(self, token: str) -> str:
+        """The pretty text for one token; ValueError when it cannot come here."""
+        if token in ("}", "]"):
+            if self.opened or self.expect == "next":
+                return self._close(token)
+            raise ValueError(f"unexpected {token}")
+        lead, self.opened = self.lead(), False
+        if token == ",":
+            self._need("next")
+            self.expect = "key" if self.stack[-1] == "{" else "value"
+            return ",\n" + "  " * len(self.stack)
+        if token == ":":
+            self._need("colon")
+            self.expect = "value"
+            return ": "
+        if self.expect == "key":
+            if not token.startswith('"'):
+                raise ValueError("expected a string key")
+            self.expect = "colon"
+            return lead + _string(token)
+        self._need("value")
+        if token in _CLOSERS:
+            self.stack.append(token)
+            self.opened, self.expect = True, "key" if token == "{" else "value"
+            return lead + token
+        self.expect = "next" if self.stack else "end"
+        return lead + (_string(token) if token.startswith('"') else token)
+
+    def _need(self, state: str) -> None:
+        if self.expect != state:
+            raise ValueError(f"expected {_EXPECTED[self.expect]}")
+
+    def _close(self, token: str) -> str:
+        if not self.stack or _CLOSERS[self.stack[-1]] != token:
+            raise ValueError(f"unexpected {token}")
+        self.stack.pop()
+        was_empty, self.opened = self.opened, False
+        self.expect = "next" if self.stack else "end"
+        return token if was_empty else "\n" + "  " * len(self.stack) + token
+
+
+def iter_reindent(text: str, *, partial: bool = False) -> Iterator[str]:
+    """Chunks of JSON `text` printed like `iter_pretty` prints its parse (key order, duplicate
+    keys and number spelling kept), token by token: no tree is built, so megabytes print in
+    small steps. `partial`: `text` is the start of a document; what follows its last whole
+    token is passed through as is.
+
+    Raises:
+        ValueError: not JSON ("… at character N").
+    """
+    state = _Reindent()
+    position, size = 0, len(text)
+    while position < size:
+        start = position
+        if text[start] == '"':
+            position = _string_end(text, start)
+            if position < 0:
+                if partial:  # a string cut off by the cap
+                    yield state.lead() + text[start:]
+                    return
+                raise ValueError(f"a string is not closed at character {start + 1}")
+        else:
+            match = _JSON_TOKEN.match(text, start)
+            if match is None:
+                raise ValueError(f"not valid JSON at character {start + 1}")
+            position = match.end()
+            if text[start] in " \t\r\n":
+                continue
+        try:
+            yield state.feed(text[start:position])
+        except ValueError as error:
+            raise ValueError(f"{error} at character {start + 1}") from None
+    if state.expect != "end" and not partial:
+        raise ValueError("the JSON ends early" if text.strip() else "no JSON value")
+
+
+def _string_end(text: str, start: int) -> int:
+    """The end of the string token opening at `start` (just past its closing quote), or -1.
+    Found with `str.find`, so a megabyte string is skipped in one fast step."""
+    position = start + 1
+    while True:
+        quote = text.find('"', position)
+        if quote < 0:
+            return -1
+        escapes = quote - 1
+        while text[escapes] == "\\" and escapes > start:
+            escapes -= 1
+        if (quote - 1 - escapes) % 2 == 0:
+            return quote + 1
+        position = quote + 1
+
+
+def reindent_json(text: str, *, cap: int | None = None, partial: bool = False) -> tuple[str, bool]:
+    """(text, truncated): `iter_reindent` joined, cut once past `cap` (see `cut`)."""
+    return _joined(iter_reindent(text, partial=partial), cap)
+
+
+def fold_lines(text: str, width: int) -> tuple[str, bool]:
+    """(text, folded): lines longer than `width` characters broken into pieces of `width`.
+
+    Works through the text about a megabyte at a time: a list of millions of lines takes long
+    to free in one step, holding the GIL (the GUI calls this on a worker thread)."""
+    if len(text) <= width:
+        return text, False
+    segments: list[str] = []
+    folded = False
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start + MIB)
+        end = size if end < 0 else end
+        lines = text[start:end].split("\n")
+        if max(map(len, lines)) > width:
+            folded = True
+            lines = [line[at : at + width]
+                     for line in lines for at in range(0, len(line) or 1, width)]  # fmt: skip
+        segments.append("\n".join(lines))
+        start = end
+    return "".join(segments), folded
 
 
 def blank_volatile(value: object) -> object:
@@ -541,6 +712,8 @@ def as_hex(body: bytes, cap: int = DISPLAY_CAP, notes: tuple[str, ...] = ()) -> 
 
 
 def _json(body: bytes, head: str, cap: int, *, strict: bool) -> BodyDisplay:
+    if len(body) > TREE_CAP:
+        return _large_json(body, head, cap, strict=strict)
     text = head if len(body) <= cap else body.decode("utf-8", "replace")
     try:
         data = parse_json_exact(text)
@@ -555,6 +728,23 @@ def _json(body: bytes, head: str, cap: int, *, strict: bool) -> BodyDisplay:
     shown = f"Showing the first {format_size(cap)} of the formatted JSON"
     notes = (f"{shown} ({format_size(len(body))} body).",) if truncated else ()
     return BodyDisplay(Kind.JSON, len(body), pretty, notes, truncated, data=data)
+
+
+def _large_json(body: bytes, head: str, cap: int, *, strict: bool) -> BodyDisplay:
+    """A JSON body over `TREE_CAP`: pretty-printed token by token (the part shown only), no
+    tree."""
+    truncated = len(body) > cap
+    try:
+        pretty, cut_output = reindent_json(head, cap=cap, partial=truncated)
+    except ValueError as error:
+        if not strict:
+            return _text(Kind.TEXT, body, head, cap)
+        return _with_notes(_text(Kind.TEXT, body, head, cap), f"Not valid JSON: {error}.")
+    notes = [f"No tree view over {format_size(TREE_CAP)}."]
+    if truncated or cut_output:
+        shown = f"Showing the first {format_size(cap)} of the formatted JSON"
+        notes.insert(0, f"{shown} ({format_size(len(body))} body).")
+    return BodyDisplay(Kind.JSON, len(body), pretty, tuple(notes), truncated or cut_output)
 
 
 def _multipart(body: bytes, content_type: str) -> BodyDisplay | None:

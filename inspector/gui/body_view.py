@@ -4,6 +4,10 @@ multipart parts, text, a picture, or a hex dump.
 Formatting runs off the GUI thread (`Worker`); only the latest result is applied, so a result for
 a request the user has already left is dropped. Bodies over `bodies.DISPLAY_CAP` are truncated
 with a note, "Show all" and "Save to file…" (which writes the exact stored bytes).
+
+Bodies of any size show without freezing the window: lines longer than `FOLD_WIDTH` are folded
+for display (a text layout of one multi-megabyte line takes seconds, word wrap or not), and long
+texts go into the view `INSERT_CHUNK` characters per event-loop turn (`TextFiller`).
 Untrusted text only reaches plain-text widgets (ARCHITECTURE.md, "Untrusted text is plain text").
 """
 
@@ -27,6 +31,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
     Slot,
 )
@@ -38,6 +43,7 @@ from PySide6.QtGui import (
     QPixmap,
     QSyntaxHighlighter,
     QTextCharFormat,
+    QTextCursor,
     QTextDocument,
 )
 from PySide6.QtWidgets import (
@@ -46,6 +52,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextDocumentLayout,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -70,6 +77,19 @@ LIGHT_STYLE, DARK_STYLE = "friendly", "one-dark"
 CACHE_SIZE = 6
 """Formatted bodies kept per view, so going back to a request does not tokenise again."""
 CELL_MAX = 500
+TREE_FETCH = 500
+"""Rows of one JSON container the tree shows at first, and adds each time it scrolls to the end."""
+EXPAND_MAX = 200
+"""The tree opens with its top level expanded when it has at most this many rows."""
+CELL_ROWS_MEASURED = 50
+"""Rows measured to size the tree's key column (measuring all of 20,000 takes a second)."""
+"""The tree opens with its top level expanded when it has at most this many rows."""
+FOLD_WIDTH = 4096
+"""Longer lines are shown folded into pieces of this many characters."""
+INSERT_CHUNK = 64 * 1024
+"""Characters of a long text put into the view per event-loop turn."""
+COLOURED_CHUNK = 16 * 1024
+"""The same for coloured text (the highlighter runs on each line as it goes in)."""
 EXTENSIONS = {Kind.JSON: ".json", Kind.TEXT: ".txt", Kind.FORM: ".txt"}
 TEXT_PAGE, TABLE_PAGE, IMAGE_PAGE, TREE_PAGE = range(4)
 KIND_NAMES = {
@@ -163,7 +183,9 @@ class Formatted:
     spans: tuple[Span, ...] = ()
     image: QImage | None = None
     notes: tuple[str, ...] = ()
-    """Notes added by the GUI side (not coloured, picture not decodable)."""
+    """Notes added by the GUI side (not coloured, picture not decodable, lines folded)."""
+    text: str = ""
+    """The text the view shows: `display.text` with long lines folded."""
 
 
 def format_body(
@@ -175,14 +197,19 @@ def format_body(
         image = QImage.fromData(display.payload)
         if image.isNull():
             note = "The picture could not be decoded: shown as hex."
-            return Formatted(bodies.as_hex(display.payload, cap, (*display.notes, note)))
+            hexed = bodies.as_hex(display.payload, cap, (*display.notes, note))
+            return Formatted(hexed, text=hexed.text)
         return Formatted(display, image=image)
+    text, folded = bodies.fold_lines(display.text, FOLD_WIDTH)
+    notes = (f"Lines over {FOLD_WIDTH:,} characters are folded here (Save to file… keeps the "
+             "exact bytes).",) if folded else ()  # fmt: skip
     if display.kind is not Kind.JSON:
-        return Formatted(display)
-    if len(display.text) > bodies.HIGHLIGHT_CAP:
+        return Formatted(display, notes=notes, text=text)
+    if len(text) > bodies.HIGHLIGHT_CAP:
         limit = bodies.format_size(bodies.HIGHLIGHT_CAP)
-        return Formatted(display, notes=(f"Not coloured: over {limit} formatted.",))
-    return Formatted(display, bodies.json_spans(display.text))
+        return Formatted(display, notes=(*notes, f"Not coloured: over {limit} formatted."),
+                         text=text)  # fmt: skip
+    return Formatted(display, bodies.json_spans(text), notes=notes, text=text)
 
 
 def save_bytes(path: str, data: bytes) -> str:
@@ -267,13 +294,15 @@ class JsonHighlighter(QSyntaxHighlighter):
 
 
 class _Node:
-    """One JSON value in the tree; its children are made the first time they are asked for."""
+    """One JSON value in the tree; its children are made the first time they are asked for,
+    and shown `TREE_FETCH` at a time (the view asks for more as it scrolls)."""
 
-    __slots__ = ("_children", "key", "parent", "row", "value")
+    __slots__ = ("_children", "key", "parent", "row", "shown", "value")
 
     def __init__(self, key: str, value: object, parent: _Node | None, row: int) -> None:
         self.key, self.value, self.parent, self.row = key, value, parent, row
         self._children: list[_Node] | None = None
+        self.shown = TREE_FETCH
 
     def has_children(self) -> bool:
         return isinstance(self.value, list) and bool(self.value)
@@ -348,7 +377,23 @@ class JsonTreeModel(QAbstractItemModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid() and parent.column() != 0:
             return 0
-        return len(self._node(parent).children())
+        node = self._node(parent)
+        return min(len(node.children()), node.shown)
+
+    def canFetchMore(self, parent: AnyIndex) -> bool:
+        if parent.isValid() and parent.column() != 0:
+            return False
+        node = self._node(parent)
+        return node.shown < len(node.children())
+
+    def fetchMore(self, parent: AnyIndex) -> None:
+        if not self.canFetchMore(parent):
+            return
+        node = self._node(parent)
+        more = min(len(node.children()), node.shown + TREE_FETCH)
+        self.beginInsertRows(parent, node.shown, more - 1)
+        node.shown = more
+        self.endInsertRows()
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return len(self.COLUMNS)
@@ -377,6 +422,119 @@ class JsonTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < 3:
             return self.COLUMNS[section]
         return super().headerData(section, orientation, role)
+
+
+# --- putting long texts into a view -------------------------------------------------------------
+
+
+class TextFiller(QObject):
+    """Puts a text into a QPlainTextEdit `INSERT_CHUNK` characters per event-loop turn, so the
+    GUI thread never spends long on one step.
+
+    Signals:
+        done(): the whole text is in the view.
+    """
+
+    done = Signal()
+
+    def __init__(self, edit: QPlainTextEdit) -> None:
+        super().__init__(edit)
+        self._edit = edit
+        self._text = ""
+        self._position = 0
+        self._chunk = INSERT_CHUNK
+        self.steps = 0
+        """How many pieces the last text went in as."""
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._step)
+
+    @property
+    def active(self) -> bool:
+        return self._timer.isActive()
+
+    def fill(self, text: str, chunk: int = INSERT_CHUNK) -> None:
+        """Replace the view's text with `text` (the first `chunk` characters at once, the rest
+        `chunk` at a time, each piece ending at a line end when there is one)."""
+        self.stop()
+        self._text, self._position, self._chunk, self.steps = text, 0, chunk, 0
+        self._edit.setPlainText(self._next_piece())
+        if self._position < len(text):
+            self._timer.start()
+        else:
+            self._finish()
+
+    def stop(self) -> None:
+        """Forget the rest of the text (the view keeps what it has)."""
+        self._timer.stop()
+        self._text, self._position = "", 0
+
+    def clear(self) -> QTextDocument | None:
+        """Empty the view at once. A big document gets a fresh, empty one in its place (which
+        is returned: it needs its own highlighter) and is emptied piece by piece, its
+        highlighter with it (freeing or un-highlighting a million lines in one go takes most
+        of a second)."""
+        self.stop()
+        old = self._edit.document()
+        if old.characterCount() <= 4 * INSERT_CHUNK:
+            self._edit.setPlainText("")
+            return None
+        fresh = QTextDocument(self._edit)
+        fresh.setDocumentLayout(QPlainTextDocumentLayout(fresh))
+        fresh.setDefaultFont(old.defaultFont())
+        fresh.setUndoRedoEnabled(False)
+        old.setParent(self)  # else the view deletes it (all at once) when it gets the new one
+        self._edit.setDocument(fresh)
+        _Drain(old, self)
+        return fresh
+
+
+    def _next_piece(self) -> str:
+        start, end = self._position, self._position + self._chunk
+        if end < len(self._text):
+            line_end = self._text.rfind("\n", start, end)
+            end = line_end + 1 if line_end > start else end
+        self._position = min(end, len(self._text))
+        self.steps += 1
+        return self._text[start : self._position]
+
+    @Slot()
+    def _step(self) -> None:
+        cursor = QTextCursor(self._edit.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(self._next_piece())
+        if self._position >= len(self._text):
+            self._finish()
+
+    def _finish(self) -> None:
+        self.stop()
+        self.done.emit()
+
+
+class _Drain(QObject):
+    """Empties a detached document `COLOURED_CHUNK` characters per event-loop turn, then
+    deletes it."""
+
+    def __init__(self, document: QTextDocument, parent: QObject) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._step)
+        self._timer.start()
+
+    @Slot()
+    def _step(self) -> None:
+        end = self._document.characterCount() - 1
+        if end <= 0:
+            self._timer.stop()
+            self._document.deleteLater()
+            self.deleteLater()
+            return
+        cursor = QTextCursor(self._document)
+        cursor.setPosition(max(end - COLOURED_CHUNK, 0))
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
 
 
 # --- the widget -----------------------------------------------------------------------------------
@@ -466,6 +624,7 @@ class BodyView(QWidget):
         self.text.setUndoRedoEnabled(False)
         self.highlighter = JsonHighlighter(self.text.document())
         self.highlighter.set_dark(self._dark())
+        self.filler = TextFiller(self.text)
         self.table = QTableWidget(self.stack)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
@@ -492,7 +651,8 @@ class BodyView(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self.worker.busy
+        """Formatting, or still putting a long text into the view."""
+        return self.worker.busy or self.filler.active
 
     def clear(self) -> None:
         """Show nothing (no body set)."""
@@ -538,12 +698,14 @@ class BodyView(QWidget):
 
     def set_tree(self, on: bool) -> None:
         """Show the JSON tree (True) or the formatted text (False)."""
-        data_ok = self._display is not None and self._display.kind is Kind.JSON
+        data_ok = self._display is not None and self._display.data is not None
         if on and data_ok and self._tree_model is None:
             assert self._display is not None
             self._tree_model = JsonTreeModel(self._display.data, self.tree)
             self.tree.setModel(self._tree_model)
-            self.tree.expandToDepth(0)
+            if self._tree_model.rowCount() <= EXPAND_MAX:  # laying out expanded rows is slow
+                self.tree.expandToDepth(0)
+            self.tree.header().setResizeContentsPrecision(CELL_ROWS_MEASURED)
             self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree_button.setChecked(on and data_ok)
         self.stack.setCurrentIndex(TREE_PAGE if on and data_ok else TEXT_PAGE)
@@ -572,14 +734,15 @@ class BodyView(QWidget):
             text = f"Could not format this body ({type(outcome).__name__}): shown as hex."
             request = self._request
             body = request.body if request is not None else b""
-            outcome = Formatted(bodies.as_hex(body, notes=(text,)))
+            hexed = bodies.as_hex(body, notes=(text,))
+            outcome = Formatted(hexed, text=hexed.text)
         assert isinstance(outcome, Formatted)
         self._remember(outcome)
         self._apply(outcome)
 
     def _remember(self, formatted: Formatted) -> None:
         key = self._request.cache_key if self._request is not None else None
-        if key is None or len(formatted.display.text) > bodies.HIGHLIGHT_CAP:
+        if key is None or len(formatted.text) > bodies.HIGHLIGHT_CAP:
             return
         self._cache[key] = formatted
         while len(self._cache) > CACHE_SIZE:
@@ -597,22 +760,22 @@ class BodyView(QWidget):
             self._fill_table(display)
             self.stack.setCurrentIndex(TABLE_PAGE)
         else:
-            self._set_text(display, formatted.spans)
-            self.set_tree(display.kind is Kind.JSON and display.line_count > bodies.TREE_LINES)
+            self._set_text(display, formatted)
+            self.set_tree(display.data is not None and display.line_count > bodies.TREE_LINES)
         self.formatted.emit()
 
-    def _set_text(self, display: BodyDisplay, spans: tuple[Span, ...]) -> None:
-        wrap = display.kind in (Kind.TEXT, Kind.JSON)
+    def _set_text(self, display: BodyDisplay, formatted: Formatted) -> None:
+        wrap = display.kind in (Kind.TEXT, Kind.JSON)  # lines are folded: wrapping stays cheap
         mode = (
             QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
         )
         self.text.setLineWrapMode(mode)
-        self.highlighter.set_spans(spans)
+        self.highlighter.set_spans(formatted.spans)
         self.text.setPlaceholderText(
             "Compressed body: press “Inflate for viewing” to see it."
             if display.kind is Kind.ENCODED else ""
         )  # fmt: skip
-        self.text.setPlainText(display.text)
+        self.filler.fill(formatted.text, COLOURED_CHUNK if formatted.spans else INSERT_CHUNK)
 
     def _drop_tree(self) -> None:
         self.tree.setModel(None)
@@ -626,7 +789,10 @@ class BodyView(QWidget):
         self.note.setText(text)
         self.highlighter.set_spans(())
         self.text.setPlaceholderText("")
-        self.text.setPlainText("")
+        fresh = self.filler.clear()
+        if fresh is not None:
+            self.highlighter = JsonHighlighter(fresh)
+            self.highlighter.set_dark(self._dark())
         self.image_label.clear()
         self.table.clear()
         self.table.setRowCount(0)
@@ -637,7 +803,7 @@ class BodyView(QWidget):
         self.inflate_button.setVisible(display is not None and display.kind is Kind.ENCODED)
         can_grow = request is not None and request.cap < bodies.SHOW_ALL_CAP
         self.show_all_button.setVisible(bool(display and display.truncated and can_grow))
-        self.tree_button.setVisible(display is not None and display.kind is Kind.JSON)
+        self.tree_button.setVisible(display is not None and display.data is not None)
         self.save_button.setVisible(request is not None)
         self.save_button.setEnabled(request is not None and bool(request.body))
 

@@ -339,6 +339,7 @@ class ImportRunner(QObject):
         self.outcomes: list[FileOutcome] = []
         self.error = ""
         self.summary: ImportSummaryDialog | None = None
+        self._asking = False
         self.job = ImportJob(bridge, paths, self)
         self.progress = QProgressDialog("Reading files…", "Cancel", 0, max(len(paths), 1),
                                         parent)  # fmt: skip
@@ -359,6 +360,8 @@ class ImportRunner(QObject):
         self.job.cancel()
 
     def _progressed(self, done: int, total: int, text: str) -> None:
+        if self._asking:
+            return  # a late "read" step must not bring the progress dialog over the question
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(min(done, max(total, 1)))
         self.progress.setLabelText(text)
@@ -367,8 +370,7 @@ class ImportRunner(QObject):
         path = DEFAULT_PATH
         payloads = self.job.payload_files
         if payloads:
-            self.progress.hide()
-            chosen = self._ask_path(payloads, self._parent)
+            chosen = self._ask_quietly(payloads)
             if chosen is None:
                 self._finished(ImportCancelled())
                 return
@@ -378,6 +380,21 @@ class ImportRunner(QObject):
         self.progress.setValue(0)
         self.progress.setLabelText(f"Storing {total:,} requests…")
         self.job.store(path)
+
+    def _ask_quietly(self, payloads: Sequence[Path]) -> str | None:
+        """Ask for the payload path with the progress dialog out of the way.
+
+        `reset` stops the progress dialog's delayed-show timer (hiding a dialog that has not
+        shown yet does not: it would pop up over the question, modal, stuck at 100%); the next
+        `setValue(0)` starts a fresh delay for the storing stage.
+        """
+        self._asking = True
+        self.progress.hide()
+        self.progress.reset()
+        try:
+            return self._ask_path(payloads, self._parent)
+        finally:
+            self._asking = False
 
     def _finished(self, result: object) -> None:
         self.progress.close()

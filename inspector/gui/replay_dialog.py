@@ -35,10 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core import signatures
+from inspector.core import bodies, signatures
 from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest, Header, ReplayAttempt, StoredRequest
-from inspector.core.replay import check_headers, join_target, prepare
+from inspector.core.replay import check_headers, check_target, join_target, prepare
+from inspector.gui.body_view import JsonHighlighter
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.text import one_line, plain_label, plain_tooltip
 from inspector.gui.widgets import fixed_font
@@ -126,6 +127,60 @@ def reformat_json(text: str, *, pretty: bool) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+PRETTY_MAX = 1024 * 1024
+"""One-line JSON bodies up to this size open pretty-printed in the editor."""
+PATH_RULE = ("The Path box is sent as typed; the target gives the scheme, host and port "
+             "(a path in the target only fills the Path box).")  # fmt: skip
+
+
+def origin(target: str) -> str:
+    """'http://127.0.0.1:3000/hook?x=1' -> 'http://127.0.0.1:3000'; ValueError when the target
+    is not a usable URL."""
+    url = check_target(target)
+    return f"{url.scheme.lower()}://{url.raw_authority}"
+
+
+def default_path(target: str, request: CapturedRequest) -> str:
+    """What the Path box starts with: where a plain replay of `request` to `target` goes
+    (the target's own path and query when it has them, else the captured ones)."""
+    try:
+        url = join_target(target, request.path, request.query)
+    except ValueError:
+        return request.target
+    return url[len(origin(target)) :] or "/"
+
+
+def editable_text(body: bytes) -> str | None:
+    """The body as the editor shows it: one-line JSON pretty-printed (exactly: key order,
+    duplicates and number spelling kept), other UTF-8 text as is; None when not UTF-8."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\n" in text.strip() or len(body) > PRETTY_MAX or text.lstrip()[:1] not in ("{", "["):
+        return text
+    try:
+        return bodies.pretty_json(bodies.parse_json_exact(text))[0]
+    except (ValueError, RecursionError):
+        return text
+
+
+class EditorHighlighter(JsonHighlighter):
+    """Colours JSON being edited, line by line (JSON strings never span lines)."""
+
+    LINE_MAX = 4000
+
+    def highlightBlock(self, text: str) -> None:
+        if not self.enabled or len(text) > self.LINE_MAX:
+            return
+        for start, length, token_type in bodies.json_spans(text):
+            char_format = self.format_for(token_type)
+            if char_format is not None:
+                self.setFormat(start, length, char_format)
+
+    enabled = True
+
+
 def split_target(text: str) -> tuple[str, str]:
     """'/hook?a=1' -> ('/hook', 'a=1')."""
     path, _, query = text.partition("?")
@@ -200,6 +255,24 @@ class HeadersEditor(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
 
+    def show_length(self, value: str | None) -> None:
+        """Show the Content-Length that will be sent (computed from the body, not editable)."""
+        rows = [row for row in range(self.table.rowCount())
+                if (item := self.table.item(row, 0)) is not None
+                and item.text().strip().lower() == "content-length"]  # fmt: skip
+        if value is None:
+            return
+        self.table.blockSignals(True)
+        if not rows:
+            rows = [self._append("Content-Length", value)]
+        for row in rows:
+            item = self.table.item(row, 1)
+            item.setText(value)
+            item.setData(RawRole, value)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            item.setToolTip("Computed from the body that will be sent")
+        self.table.blockSignals(False)
+
     def set_headers(self, headers: Sequence[Header]) -> None:
         self.table.blockSignals(True)
         self.table.setRowCount(0)
@@ -260,10 +333,13 @@ class BodyEditor(QWidget):
         self._original = b""
         self._original_text: str | None = ""
         self._content_type = ""
+        self._shown_text: str | None = ""
         self.edit = QPlainTextEdit(self)
         self.edit.setFont(fixed_font())
-        self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.edit.setTabChangesFocus(True)
+        self.highlighter = EditorHighlighter(self.edit.document())
+        self.highlighter.set_dark(self.palette().color(self.backgroundRole()).lightness() < 128)
         self.edit.textChanged.connect(self._on_changed)
         self.status = plain_label(parent=self)
         self.status.setWordWrap(True)
@@ -288,6 +364,10 @@ class BodyEditor(QWidget):
             self._original_text = body.decode("utf-8")
         except UnicodeDecodeError:
             self._original_text = None
+        self._shown_text = editable_text(body)
+        self.highlighter.enabled = looks_like_json(content_type, self._shown_text or "")
+        if len(body) > PRETTY_MAX:
+            self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         if self._original_text is None:
             self.edit.setPlainText("")
             self.edit.setPlaceholderText(
@@ -297,7 +377,7 @@ class BodyEditor(QWidget):
         else:
             self.edit.setReadOnly(False)
             self.edit.setPlaceholderText("(empty body)")
-            self.edit.setPlainText(self._original_text)
+            self.edit.setPlainText(self._shown_text or "")
         self._on_changed()
 
     @property
@@ -307,16 +387,19 @@ class BodyEditor(QWidget):
     def text(self) -> str:
         return self.edit.toPlainText()
 
-    def body(self) -> bytes:
-        """The bytes to send: the original ones when the text was not changed."""
+    @property
+    def edited(self) -> bool:
+        """The user changed the body text (else the captured bytes are sent exactly)."""
         if self._original_text is None:
-            return self._original
+            return False
         text = self.text()
-        if text == self._original_text.replace("\r\n", "\n").replace("\r", "\n") or (
-            text == self._original_text
-        ):
-            return self._original
-        return text.encode("utf-8")
+        unchanged = (self._shown_text or "", self._original_text,
+                     self._original_text.replace("\r\n", "\n").replace("\r", "\n"))  # fmt: skip
+        return text not in unchanged
+
+    def body(self) -> bytes:
+        """The bytes to send: the captured ones until the text is edited, then the text."""
+        return self.text().encode("utf-8") if self.edited else self._original
 
     def problem(self) -> str | None:
         """Why the JSON body is not valid JSON (None when it is, or is not meant as JSON)."""
@@ -353,7 +436,10 @@ class BodyEditor(QWidget):
             coloured(self.status, ERROR_COLOUR)
         else:
             size = len(self.body())
-            self.status.setText(f"Valid JSON · {size:,} bytes" if is_json else f"{size:,} bytes")
+            what = ("edited: sent as shown" if self.edited
+                    else "unchanged: the captured bytes are sent exactly")  # fmt: skip
+            kind = "Valid JSON · " if is_json else ""
+            self.status.setText(f"{kind}{size:,} bytes, {what}")
             self.status.setStyleSheet("")
         self.changed.emit()
 
@@ -473,7 +559,7 @@ class ReplayDialog(QDialog):
         self.body = BodyEditor(splitter)
         self.body.set_body(request.body, request.content_type)
         self.answer = AnswerView(splitter)
-        sections = ((self.headers, "Headers", 3), (self.body, "Body", 3),
+        sections = ((self.headers, "Headers", 2), (self.body, "Body", 6),
                     (self.answer, "Answer", 3))  # fmt: skip
         for widget, title, stretch in sections:
             box = QWidget(splitter)
@@ -487,6 +573,9 @@ class ReplayDialog(QDialog):
             box_layout.addWidget(widget, 1)
             splitter.addWidget(box)
             splitter.setStretchFactor(splitter.indexOf(box), stretch)
+        for small in (self.headers.table, self.answer.headers, self.answer.body):
+            small.setMinimumHeight(3 * self.fontMetrics().height())
+        splitter.setSizes([160, 640, 160])  # the body editor gets most of the height
         layout.addWidget(splitter, 1)
         layout.addWidget(self._build_signing(settings, stored))
         self.problem = plain_label(parent=self)
@@ -519,9 +608,12 @@ class ReplayDialog(QDialog):
         self.target = TargetCombo(settings, self)
         if target:
             self.target.setEditText(target)
-        self.path = QLineEdit(request.target, self)
+        self.path = QLineEdit(default_path(self.target.target(), request), self)
         self.path.setFont(fixed_font())
-        self.path.setToolTip("Path and query sent (a target with its own path replaces it)")
+        self.path.setToolTip(PATH_RULE)
+        self.path_typed = False
+        self.path.textEdited.connect(self._path_typed)
+        self.target.editTextChanged.connect(self._target_changed)
         self.keep_host = QCheckBox("Keep original Host", self)
         self.keep_host.setToolTip("Send the captured Host header instead of the target's")
         row.addWidget(self.method)
@@ -559,12 +651,26 @@ class ReplayDialog(QDialog):
         self.wrong.setToolTip("Test that the handler rejects a bad signature")
         self.resign.setChecked(rule is not None and index >= 0)
         self.resign.toggled.connect(self._sync_signing)
-        form.addRow(self.resign)
-        form.addRow("Scheme:", self.scheme)
-        form.addRow("Secret:", secret_row)
-        form.addRow(self.wrong)
+        first = QHBoxLayout()  # two rows, so the body editor keeps the height
+        first.addWidget(self.resign)
+        first.addWidget(self.scheme, 1)
+        second = QHBoxLayout()
+        second.addLayout(secret_row, 1)
+        second.addWidget(self.wrong)
+        form.addRow(first)
+        form.addRow("Secret:", second)
         self._sync_signing()
         return box
+
+    @Slot()
+    def _path_typed(self) -> None:
+        self.path_typed = True
+
+    @Slot()
+    def _target_changed(self) -> None:
+        """Until the user types a path, the Path box follows the target."""
+        if not self.path_typed:
+            self.path.setText(default_path(self.target.target(), self.stored.request))
 
     @Slot()
     def _sync_signing(self) -> None:
@@ -600,9 +706,12 @@ class ReplayDialog(QDialog):
         try:
             edited = self.edited_request()
             options = self.options()
-            url = join_target(self.target.target(), edited.path, edited.query)
-            self.url_preview.setText(f"{edited.method} {one_line(url, 400)}")
-            prepare(self.stored.request, self.target.target(), edited=edited, **options)
+            base = origin(self.target.target())
+            url = join_target(base, edited.path, edited.query)
+            self.url_preview.setText(f"Sends {edited.method} {one_line(url, 400)}   ({PATH_RULE})")
+            outgoing = prepare(self.stored.request, base, edited=edited, **options)
+            self.headers.show_length(dict((n.lower(), v) for n, v in outgoing.headers)
+                                     .get("content-length"))  # fmt: skip
         except ValueError as exc:
             problem = str(exc)
         json_problem_text = self.body.problem()
@@ -630,8 +739,12 @@ class ReplayDialog(QDialog):
         self.sending = True
         self.send_button.setEnabled(False)
         self.answer.show_pending(f"Sending to {one_line(self.target.target(), 200)}…")
-        coro = self.bridge.service.replay(self.stored.id, self.target.target(), edited=edited,
-                                          **options)  # fmt: skip
+        try:
+            base = origin(self.target.target())
+        except ValueError as exc:
+            self._on_error(exc)
+            return
+        coro = self.bridge.service.replay(self.stored.id, base, edited=edited, **options)
         self.bridge.run(coro, self._on_attempt, self._on_error)
 
     def _on_attempt(self, attempt: ReplayAttempt) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from PySide6.QtGui import Qt  # QtGui's Qt namespace has mightBeRichText
 from PySide6.QtWidgets import QLabel, QWidget
 
-from inspector.core.bodies import scaled_size
+from inspector.core.bodies import format_size
 
 TOOLTIP_MAX = 2000
 """Longest tooltip text, in characters (a tooltip is not a viewer)."""
@@ -50,10 +50,9 @@ def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
 
 
 def human_size(size: int) -> str:
-    """1536 -> '1.5 KB' (powers of 1024, short units)."""
-    if size < 1024:
-        return f"{size} B"
-    return scaled_size(size, ("KB", "MB", "GB"))
+    """1536 -> '1.5 KiB': the one size style of the app (the table, the detail pane, the body
+    view all read the same; see `bodies.format_size`)."""
+    return format_size(size)
 
 
 def short_time(ns: int, now: datetime | None = None) -> str:
@@ -69,3 +68,4 @@ def long_time(ns: int) -> str:
     """Full local timestamp with milliseconds, for tooltips."""
     when = datetime.fromtimestamp(ns / 1e9).astimezone()
     return when.isoformat(sep=" ", timespec="milliseconds")
+

@@ -292,14 +292,14 @@ def test_text_over_the_cap_is_truncated_with_a_note() -> None:
 
 
 def test_json_over_the_cap_is_cut_at_a_line_end() -> None:
-    body = json.dumps([{"n": n, "text": "x" * 40} for n in range(20_000)]).encode()
+    body = json.dumps([{"n": n, "text": "x" * 40} for n in range(15_000)]).encode()
     display = describe(body, "application/json")
     assert display.kind is Kind.JSON
     assert display.truncated
     assert len(display.text) <= DISPLAY_CAP
     assert display.text.endswith(",")  # a whole line
     assert "formatted JSON" in display.notes[0]
-    assert len(display.data) == 20_000  # type: ignore[arg-type]  # the tree has all of it
+    assert len(display.data) == 15_000  # type: ignore[arg-type]  # the tree has all of it
     full = describe(body, "application/json", cap=SHOW_ALL_CAP)
     assert not full.truncated
 
@@ -451,3 +451,39 @@ def test_compare_inflates_gzip_bodies() -> None:
     comparison = compare_requests(first, second)
     assert comparison.body_mode == "JSON, keys sorted"
     assert comparison.body.changed == 1
+
+
+# --- big bodies -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{}', '[]', '"s"', "12", '[[[]]]', '{"k": [1, {"z": []}]}',
+     '{"a":{},"b":[],"d":"x\\u00e9\\n","e":-1.50e+3,"f":[true,false,null],"a":1}'],
+)  # fmt: skip
+def test_reindent_prints_like_the_exact_parse(text: str) -> None:
+    want = bodies.pretty_json(bodies.parse_json_exact(text))[0]
+    assert bodies.reindent_json(text) == (want, False)
+
+
+@pytest.mark.parametrize("text", ["{", '{"a"}', "[1,]", "[1 2]", '{"a":1,}', "01", "tru", "[}"])
+def test_reindent_refuses_what_is_not_json(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011
+        bodies.reindent_json(text)
+
+
+def test_cut_view_of_one_long_line_pretty_prints_what_it_shows() -> None:
+    body = json.dumps({"data": "A" * (3 * bodies.MIB), "n": 1}, separators=(",", ":")).encode()
+    display = describe(body, "application/json")
+    assert display.kind is Kind.JSON
+    assert display.truncated
+    assert display.text.startswith('{\n  "data": "AAAA')  # not just "{"
+    assert len(display.text) == DISPLAY_CAP
+    assert display.data is None  # over TREE_CAP: no tree
+    full = describe(body, "application/json", cap=SHOW_ALL_CAP)
+    assert full.text.endswith('",\n  "n": 1\n}')
+
+
+def test_fold_lines() -> None:
+    assert bodies.fold_lines("ab\ncd", 3) == ("ab\ncd", False)
+    assert bodies.fold_lines("abcdefg\nhi", 3) == ("abc\ndef\ng\nhi", True)

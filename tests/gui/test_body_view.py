@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette, QTextDocument
 from PySide6.QtWidgets import QFileDialog
 
 from inspector.core import bodies
@@ -315,3 +315,18 @@ def test_style_formats_differ_for_dark_and_light() -> None:
     light = body_view.style_formats(dark=False)["Token.Name.Tag"]
     dark = body_view.style_formats(dark=True)["Token.Name.Tag"]
     assert light.foreground().color() != dark.foreground().color()
+
+
+def test_leaving_a_big_text_swaps_in_a_fresh_document(qtbot, view: BodyView) -> None:
+    view.set_body(b"line\n" * 200_000, "text/plain")
+    formatted(qtbot, view)
+    view.show_all()
+    formatted(qtbot, view)
+    big = view.text.document()
+    assert big.blockCount() == 200_001
+    view.set_body(b'{"a": 1}', "application/json")
+    formatted(qtbot, view)
+    assert view.text.document() is not big  # the big one is emptied piece by piece
+    assert view.text.toPlainText() == '{\n  "a": 1\n}'
+    assert view.highlighter.document() is view.text.document()
+    qtbot.waitUntil(lambda: not view.filler.findChildren(QTextDocument))  # then deleted

@@ -39,7 +39,7 @@ def test_rows_newest_first_with_all_columns(qtmodeltester, store: Store) -> None
     assert shown(model, 0, rm.PROVIDER) == "meta"
     assert shown(model, 0, rm.EVENT) == "message.text"
     assert shown(model, 0, rm.SIGNATURE) == "valid"
-    assert shown(model, 0, rm.SIZE) == "7 B"
+    assert shown(model, 0, rm.SIZE) == "7 bytes"  # as the detail pane says it
     assert shown(model, 0, rm.STATUS) == "200"
     assert shown(model, 0, rm.SOURCE) == "http"
     assert not shown(model, 0, rm.SIGNATURE, Qt.ItemDataRole.DecorationRole).isNull()

@@ -45,8 +45,8 @@ def test_one_line() -> None:
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KB"), (10 * 1024**2, "10.0 MB"),
-     (500 * 1024**2, "500 MB"), (3 * 1024**4, "3072 GB")],
+    [(0, "0 bytes"), (1, "1 byte"), (1023, "1023 bytes"), (1536, "1.5 KiB"),
+     (10 * 1024**2, "10.0 MiB"), (500 * 1024**2, "500 MiB"), (3 * 1024**4, "3072 GiB")],
 )  # fmt: skip
 def test_human_size(size: int, text: str) -> None:
     assert human_size(size) == text
@@ -57,3 +57,4 @@ def test_short_time() -> None:
     ns = int(noon.timestamp() * 1e9)
     assert short_time(ns, now=noon) == "12:00:05"
     assert short_time(ns, now=datetime(2024, 5, 2)) == "2024-05-01 12:00"
+

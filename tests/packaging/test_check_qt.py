@@ -13,12 +13,19 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "packaging" / "check-qt-deps.sh"
 
 
-def check(tmp_path: Path, ldd_output: str) -> subprocess.CompletedProcess[str]:
+def fake(bin_dir: Path, name: str, output: str) -> None:
+    program = bin_dir / name
+    program.write_text(f"#!/bin/sh\nprintf '%s\\n' '{output}'\n")
+    program.chmod(0o755)
+
+
+def check(
+    tmp_path: Path, ldd_output: str, emoji_fonts: str = "Noto Color Emoji"
+) -> subprocess.CompletedProcess[str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    ldd = bin_dir / "ldd"
-    ldd.write_text(f"#!/bin/sh\nprintf '%s\\n' '{ldd_output}'\n")
-    ldd.chmod(0o755)
+    fake(bin_dir, "ldd", ldd_output)
+    fake(bin_dir, "fc-list", emoji_fonts)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "DISPLAY": ":0"}
     return subprocess.run(["bash", str(SCRIPT), sys.executable], env=env, text=True,
                           capture_output=True, timeout=60, check=False)  # fmt: skip
@@ -36,3 +43,9 @@ def test_nothing_missing_passes(tmp_path: Path) -> None:
     result = check(tmp_path, "\tlibc.so.6 => /lib/libc.so.6 (0x0)")
     assert result.returncode == 0
     assert result.stderr == ""
+
+
+def test_no_emoji_font_is_said_but_does_not_fail(tmp_path: Path) -> None:
+    result = check(tmp_path, "\tlibc.so.6 => /lib/libc.so.6 (0x0)", emoji_fonts="")
+    assert result.returncode == 0
+    assert "fonts-noto-color-emoji" in result.stderr

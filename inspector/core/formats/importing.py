@@ -9,7 +9,8 @@ Formats, detected from the content (not the file name):
 - ``json``: any other JSON document: the payload of one POST to `default_path` with
   ``Content-Type: application/json`` and the exact file bytes as the body (also when its
   numbers have more digits than Python converts, or it is nested deeper than `json.loads`
-  goes: then `formats.json_problem` checks it is valid JSON).
+  goes: then `formats.common.json_problem` checks it is valid JSON); a file of one JSON
+  payload per line (generic NDJSON) gives one such POST per line, the line's bytes as body.
 
 Safety: the file is checked with ``stat`` before it is opened (regular file, size cap), opened
 non-blocking (a path swapped for a FIFO meanwhile cannot hang us) and checked again on the open
@@ -175,9 +176,9 @@ def import_text(
         except RecursionError:
             return _deep_json(text, raw, default_path)
         except ValueError as exc:
-            ndjson = _ndjson(text)
-            if ndjson is not None:
-                return ndjson
+            lines = _ndjson(text) or _payload_lines(text, default_path)
+            if lines is not None:
+                return lines
             return ImportResult(errors=(f"not valid JSON: {exc}",))
         return _from_document(document, text, raw, default_path)
     if curl.looks_like_curl(text):
@@ -218,15 +219,7 @@ def _from_document(
 def _json_payload(text: str, raw: bytes | None, default_path: str) -> ImportResult:
     """Any other JSON document: one POST with the file's exact bytes."""
     body = raw if raw is not None else text.encode("utf-8")
-    request = CapturedRequest(
-        method="POST",
-        path=default_path,
-        headers=(("Content-Type", "application/json"),),
-        body=body,
-        received_at_ns=time.time_ns(),
-        source="import",
-    )
-    return ImportResult((request,), (), "json")
+    return ImportResult((_payload(body, default_path),), (), "json")
 
 
 def _deep_json(text: str, raw: bytes | None, default_path: str) -> ImportResult:
@@ -263,6 +256,40 @@ def _ndjson(text: str) -> ImportResult | None:
     if not seen:
         return None
     return ImportResult(tuple(found), tuple(errors), "export")
+
+
+def _payload_lines(text: str, default_path: str) -> ImportResult | None:
+    """A generic NDJSON file (one JSON payload a line): one request per line, the line's exact
+    bytes as body; None when its first line is not a JSON object or array."""
+    found: list[CapturedRequest] = []
+    errors: list[str] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        try:
+            json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            if not found and not errors:
+                return None
+            errors.append(f"line {number}: not valid JSON ({exc})")
+            continue
+        if not found and line.lstrip()[:1] not in ("{", "["):
+            return None
+        found.append(_payload(line.encode("utf-8"), default_path))
+    return ImportResult(tuple(found), tuple(errors), "json") if found else None
+
+
+def _payload(body: bytes, default_path: str) -> CapturedRequest:
+    """A JSON payload as the POST that delivers it."""
+    return CapturedRequest(
+        method="POST",
+        path=default_path,
+        headers=(("Content-Type", "application/json"),),
+        body=body,
+        received_at_ns=time.time_ns(),
+        source="import",
+    )
 
 
 def _imported(request: CapturedRequest) -> CapturedRequest:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inspector.core.formats import importing, write_export
-from inspector.core.formats.importing import import_file
+from inspector.core.formats.importing import import_bytes, import_file
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
 
 FORMATS = Path(__file__).resolve().parents[2] / "fixtures" / "formats"
@@ -202,3 +202,12 @@ def test_a_har_is_never_parsed_as_one_document(tmp_path: Path, monkeypatch) -> N
     result = import_file(path)
     assert (result.format, len(result.requests), result.errors) == ("har", 1000, ())
     assert [r.body for r in result.requests[998:]] == [b"{}", b"{}"]
+
+
+def test_generic_ndjson_is_one_payload_per_line() -> None:
+    result = import_bytes(b'{"a":1}\n{"b": 2}\r\n\n[3]\nnope\n', default_path="/in")
+    assert result.format == "json"
+    assert [(r.path, r.body) for r in result.requests] == [
+        ("/in", b'{"a":1}'), ("/in", b'{"b": 2}'), ("/in", b"[3]")]  # fmt: skip
+    assert result.errors == ("line 5: not valid JSON (Expecting value: line 1 column 1 (char 0))",)
+    assert import_bytes(b'{"a":1} x').errors[0].startswith("not valid JSON: Extra data")
