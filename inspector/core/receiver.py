@@ -20,6 +20,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from inspector import __version__
+from inspector.core import responses
 from inspector.core.config import Settings
 from inspector.core.connections import (
     IDLE_TIMEOUT,
@@ -28,7 +29,7 @@ from inspector.core.connections import (
     max_connections,
 )
 from inspector.core.derive import handshake_answer, meta_handshake
-from inspector.core.models import CapturedRequest, Header, ResponseSpec
+from inspector.core.models import CapturedRequest, Header
 from inspector.core.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,8 @@ class Receiver:
         self.before_stop: list[Callable[[], Awaitable[None]]] = []
         """Called at the start of `stop()` (e.g. to end long-lived streams, which would
         otherwise hold the shutdown for aiohttp's shutdown timeout)."""
+        self.responder = responses.Responder()
+        """Chooses each answer from the response rules and counts the matches."""
 
     @property
     def url(self) -> str:
@@ -265,25 +268,21 @@ class Receiver:
         if read.over_limit:
             return await self._refuse(request, read, settings.max_body)
         captured = capture_request(request, read.body)
-        status, headers, body, delay_ms = self._answer_for(captured, settings)
+        answer = self._answer_for(captured, settings)
         try:
-            await self._capture(captured, status, headers, body)
+            await self._capture(captured, answer.status, answer.stored_headers, answer.body)
         except StoreError as exc:
             log.error("not stored: %s", exc)
             return _json_response(503, {"error": "request not stored", "reason": str(exc)})
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)
-        return web.Response(status=status, body=body, headers=CIMultiDict(headers))
+        return await responses.send(request, answer)
 
-    def _answer_for(
-        self, captured: CapturedRequest, settings: Settings
-    ) -> tuple[int, tuple[Header, ...], bytes, int]:
-        handshake = meta_handshake(captured)
+    def _answer_for(self, captured: CapturedRequest, settings: Settings) -> responses.Answer:
+        """The outage, Meta's handshake, or what the response rules say (core.responses)."""
+        handshake = None if settings.outage else meta_handshake(captured)
         if handshake is not None:
             status, body = handshake_answer(handshake, settings.verify_token)
-            return status, (("Content-Type", "text/plain"),), body, 0
-        spec: ResponseSpec = settings.response_for(captured.method, captured.path)
-        return spec.status, spec.headers, spec.body, spec.delay_ms
+            return responses.Answer(status, (("Content-Type", "text/plain"),), body)
+        return self.responder.answer(captured, settings.rules, settings.response, settings.outage)
 
     async def _refuse(self, request: web.Request, read: BodyRead, limit: int) -> web.Response:
         reason = refusal_reason(limit, request.content_length, read.seen)
