@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from inspector.core.config import Settings
 from inspector.core.remote import Analysed, RemoteService
+from inspector.core.responses import ResponseCounts
 from inspector.core.runner import ServiceThread
 from inspector.core.service import (
     ForwardDone,
@@ -57,6 +58,7 @@ class CoreBridge(QObject):
         replayed(object): a replay attempt was made and recorded (a ReplayAttempt).
         forwarded(object): a captured request was forwarded (a ForwardDone).
         sourceChanged(object): an event-stream source changed state (a SourceState).
+        responsesCounted(object): the response rules' counters (a tuple of responses.Tally).
     """
 
     committed = Signal(list)
@@ -71,6 +73,7 @@ class CoreBridge(QObject):
     replayed = Signal(object)
     forwarded = Signal(object)
     sourceChanged = Signal(object)
+    responsesCounted = Signal(object)
     _finished = Signal(object, object, object)  # callback, result, error -> GUI thread
 
     def __init__(
@@ -202,3 +205,5 @@ class CoreBridge(QObject):
             self.forwarded.emit(event)
         elif isinstance(event, SourceState):
             self.sourceChanged.emit(event)
+        elif isinstance(event, ResponseCounts):
+            self.responsesCounted.emit(event.tallies)
