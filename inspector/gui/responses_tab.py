@@ -7,6 +7,7 @@ is kept as typed and marked; OK says which rule and why.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -245,6 +246,7 @@ class ResponsesControl(QObject):
         super().__init__(window)
         self._bridge = bridge
         self.tallies: tuple[Tally, ...] = ()
+        self.applied: Future[Any] | None = None
         self.action = QAction("Simulate an outage", window)
         self.action.setCheckable(True)
         self.action.setToolTip("Answer 503 to every request until turned off (providers retry)")
@@ -261,7 +263,8 @@ class ResponsesControl(QObject):
         service = self._bridge.service
         settings = replace(service.settings, outage=on)
         service.settings = settings  # at once: a settings dialog opened next keeps it
-        self._bridge.run(service.update_settings(settings))
+        self.applied = self._bridge.run(service.update_settings(settings))
+        """Done when the capture process answers accordingly."""
         self.label.setVisible(on)
         self.button.setStyleSheet(OUTAGE_STYLE if on else "")
 
