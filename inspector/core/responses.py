@@ -268,9 +268,10 @@ def _party_test(term: Term) -> Predicate:
     value = term.value
     if re.fullmatch(r"\+?[\d\s().-]*\d[\d\s().-]*", value):
         value = re.sub(r"\D", "", value)
+    value = value.lower()  # LIKE in the filter bar ignores ASCII case
     if term.field == "chat":
-        return lambda f: any(value in e.chat for e in f.events)
-    return lambda f: any(value in e.sender or value in e.chat for e in f.events)
+        return lambda f: any(value in e.chat.lower() for e in f.events)
+    return lambda f: any(value in e.sender.lower() or value in e.chat.lower() for e in f.events)
 
 
 def _has_test(term: Term) -> Predicate:

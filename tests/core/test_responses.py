@@ -326,3 +326,22 @@ def test_the_note_is_never_sent_as_a_header() -> None:
     closed = responses.Answer(None, note="closed without answer")
     assert closed.stored_headers == ((ANSWER_NOTE, "closed without answer"),)
     assert responses.Answer(200, (("A", "1"),)).stored_headers == (("A", "1"),)
+
+
+def test_the_outage_is_never_saved(tmp_path: Path) -> None:
+    from inspector.core.config import load_settings, save_settings
+
+    path = save_settings(Settings(outage=True, db_path=tmp_path / "x.db"), tmp_path / "s.json")
+    assert "outage" not in json.loads(path.read_text())
+    assert load_settings(path).outage is False
+
+
+def test_serve_line_says_what_happened_instead_of_a_status() -> None:
+    from inspector.cli import request_line
+    from inspector.core.models import CapturedRequest, Derived
+    from inspector.core.store import Record
+    from inspector.core.writer import Stored
+
+    request = CapturedRequest("POST", "/w", received_at_ns=1)
+    record = Record(request, Derived(), None, ((ANSWER_NOTE, "closed without answer"),))
+    assert "  closed without answer  " in request_line(Stored(7, record))
