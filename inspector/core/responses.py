@@ -56,6 +56,8 @@ HOLD_MAX = 600.0
 DELAY_MAX = 600.0
 COUNTS_EVERY = 0.25
 EVENTS_KEPT = 10_000
+TALLY_RECENT = 10
+"""Event ids listed in a Tally (the latest ones)."""
 """Event ids remembered per rule (the oldest are forgotten first)."""
 OUTAGE = ResponseSpec(
     503, (("Content-Type", "application/json"), ("Retry-After", "60")),
@@ -476,7 +478,9 @@ class RuleCount:
         at_step = [0] * self.steps
         for deliveries in self.events.values():
             at_step[min(deliveries, self.steps) - 1] += 1
-        return Tally(self.rule, self.matched, tuple(at_step))
+        latest = list(self.events.items())[-TALLY_RECENT:] if self.events else []
+        recent = tuple((key, min(n, self.steps)) for key, n in reversed(latest))
+        return Tally(self.rule, self.matched, tuple(at_step), recent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,6 +491,8 @@ class Tally:
     rule: str
     matched: int
     at_step: tuple[int, ...] = ()
+    recent: tuple[tuple[str, int], ...] = ()
+    """The latest event ids (newest first) and the step each reached."""
 
     @property
     def text(self) -> str:
@@ -500,6 +506,19 @@ class Tally:
                      for i, n in enumerate(self.at_step) if n]  # fmt: skip
             text += "; event ids at " + ", ".join(parts)
         return text
+
+
+    @property
+    def recent_text(self) -> str:
+        """One line per recent event id: 'evt_1: step 3 of 3'."""
+        last = len(self.at_step)
+        return "\n".join(f"{one_line_id(key)}: step {step} of {last}" for key, step in self.recent)
+
+
+def one_line_id(key: str) -> str:
+    """An event key for display: several ids joined by newlines become one line."""
+    text = " + ".join(key.split("\n"))
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 @dataclass(frozen=True, slots=True)

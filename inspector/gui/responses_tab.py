@@ -124,10 +124,18 @@ class RulesModel(QAbstractTableModel):
                 return row.body if role == Qt.ItemDataRole.EditRole else one_line(row.body)
             return self._counts_text(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(row.error if column == RULE and row.error else "")
+            return plain_tooltip(self._tooltip(row, column))
         if role == Qt.ItemDataRole.ForegroundRole and column == RULE and row.error:
             return QBrush(RED)
         return None
+
+    def _tooltip(self, row: RuleRow, column: int) -> str:
+        if column == RULE:
+            return row.error
+        tally = self.tallies.get(row.text)
+        if column == COUNTS and tally is not None and tally.recent:
+            return "Latest event ids:\n" + tally.recent_text
+        return ""
 
     def _counts_text(self, row: RuleRow) -> str:
         if row.error:

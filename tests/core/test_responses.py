@@ -118,6 +118,8 @@ async def test_each_event_fails_twice_then_succeeds(service: InspectorService) -
     [tally] = service.response_counts()
     assert tally.at_step == (0, 0, 2)
     assert tally.text == "6 matched; event ids at step 3 (last): 2"
+    assert sorted(tally.recent) == [("evt_1", 3), ("evt_2", 3)]
+    assert "evt_1: step 3 of 3" in tally.recent_text
 
 
 async def test_a_request_the_rule_does_not_match_gets_the_default_answer(service) -> None:

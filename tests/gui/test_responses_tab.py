@@ -15,7 +15,7 @@ from inspector.gui import request_model as rm
 from inspector.gui.detail_pane import ResponseTab
 from inspector.gui.responses_tab import BODY, COUNTS, RULE, RulesModel
 from inspector.gui.settings_dialog import SettingsDialog
-from tests.gui.conftest import OFFSCREEN_NOISE, make_record
+from tests.gui.conftest import OFFSCREEN_NOISE, make_record, rendered
 
 pytestmark = OFFSCREEN_NOISE
 
@@ -94,9 +94,12 @@ def test_rules_and_bodies_round_trip_through_the_dialog(qtbot) -> None:
 
 def test_counters_update_while_the_dialog_is_open(qtbot) -> None:
     dialog = dialog_for(qtbot, Settings(rules=RULES))
-    dialog.set_tallies((Tally(RULES[1].text, 3, (0,)),))
+    dialog.set_tallies((Tally(RULES[1].text, 3, (0,)),
+                        Tally(RULES[0].text, 2, (1, 1, 0), (("<b>e2</b>", 2), ("e1", 1)))))
     model = dialog.rules_box.model
     assert model.data(model.index(1, COUNTS)) == "3 matched"
+    tooltip = model.data(model.index(0, COUNTS), Qt.ItemDataRole.ToolTipRole)
+    assert rendered(tooltip) == "Latest event ids:\n<b>e2</b>: step 2 of 3\ne1: step 1 of 3"
 
 
 def held_and_closed(store: Store) -> list[int]:
