@@ -151,6 +151,7 @@ class Receiver:
         otherwise hold the shutdown for aiohttp's shutdown timeout)."""
         self.responder = responses.Responder()
         """Chooses each answer from the response rules and counts the matches."""
+        self.before_stop.append(self.responder.release)
 
     @property
     def url(self) -> str:
@@ -274,7 +275,7 @@ class Receiver:
         except StoreError as exc:
             log.error("not stored: %s", exc)
             return _json_response(503, {"error": "request not stored", "reason": str(exc)})
-        return await responses.send(request, answer)
+        return await responses.send(request, answer, self.responder.wait)
 
     def _answer_for(self, captured: CapturedRequest, settings: Settings) -> responses.Answer:
         """The outage, Meta's handshake, or what the response rules say (core.responses)."""

@@ -538,6 +538,7 @@ class Responder:
         self._matchers: dict[str, Matcher] = {}
         self._counts: dict[str, RuleCount] = {}
         self._lock = threading.Lock()
+        self._waiting: set[asyncio.Future[None]] = set()
         self.counted: Callable[[], None] = lambda: None
         """Called after a rule matched (e.g. to publish the counters)."""
 
@@ -588,12 +589,35 @@ class Responder:
     def tallies(self, rules: tuple[ResponseRule, ...]) -> tuple[Tally, ...]:
         return tuple(count.tally() for count in self.counts(rules))
 
+    async def wait(self, seconds: float) -> None:
+        """Sleep `seconds`, or until `release()` (a delay or hold must not keep the receiver
+        from stopping)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_later(seconds, _wake, waiter)
+        self._waiting.add(waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiting.discard(waiter)
+
+    async def release(self) -> None:
+        """End every delay and hold now (the receiver is stopping)."""
+        for waiter in list(self._waiting):
+            _wake(waiter)
+
     def forget_others(self, rules: tuple[ResponseRule, ...]) -> None:
         """Drop the counters of rules no longer configured."""
         keep = {rule.text for rule in rules}
         with self._lock:
             for text in [t for t in self._counts if t not in keep]:
                 del self._counts[text]
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def counts_json(counts: tuple[RuleCount, ...], outage: bool) -> dict[str, object]:
@@ -615,15 +639,21 @@ def counts_json(counts: tuple[RuleCount, ...], outage: bool) -> dict[str, object
 # --- sending --------------------------------------------------------------------------------
 
 
-async def send(request: web.Request, answer: Answer) -> web.StreamResponse:
-    """Carry out `answer` (already stored): wait, then answer, or hold and/or close."""
+Wait = Callable[[float], Awaitable[None]]
+
+
+async def send(
+    request: web.Request, answer: Answer, wait: Wait = asyncio.sleep
+) -> web.StreamResponse:
+    """Carry out `answer` (already stored): wait, then answer, or hold and/or close.
+    `wait(seconds)` waits (Responder.wait ends early when the receiver stops)."""
     if answer.delay:
-        await asyncio.sleep(answer.delay)
+        await wait(answer.delay)
     if answer.status is not None:
         return web.Response(status=answer.status, body=answer.body,
                             headers=CIMultiDict(answer.headers))  # fmt: skip
     if answer.hold:
-        await asyncio.sleep(answer.hold)
+        await wait(answer.hold)
     if request.transport is not None:
         request.transport.close()  # the response below then finds the connection closed
     response = web.Response(status=500)

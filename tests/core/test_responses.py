@@ -25,7 +25,7 @@ from inspector.core.responses import (
     compile_rule_filter,
     split_rule,
 )
-from inspector.core.service import InspectorService
+from inspector.core.service import InspectorService, RequestsCommitted
 
 SCALE = 0.002
 """Documented seconds -> test seconds (WAHA's 5/10/20/40/80 s become 10/20/40/80/160 ms)."""
@@ -347,3 +347,25 @@ def test_serve_line_says_what_happened_instead_of_a_status() -> None:
     request = CapturedRequest("POST", "/w", received_at_ns=1)
     record = Record(request, Derived(), None, ((ANSWER_NOTE, "closed without answer"),))
     assert "  closed without answer  " in request_line(Stored(7, record))
+
+
+async def test_a_held_connection_does_not_keep_the_receiver_from_stopping(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from inspector.core import receiver
+
+    monkeypatch.setattr(receiver, "SHUTDOWN_WAIT", 120.0)  # aiohttp would wait this long
+    rule = parse_rule_option("=hold:600s")
+    svc = InspectorService(Settings(db_path=tmp_path / "h.db", port=0, rules=(rule,)))
+    await svc.start()
+
+    stored = asyncio.Event()
+    svc.subscribe(lambda event: stored.set() if isinstance(event, RequestsCommitted) else None)
+
+    async def stop_once_stored() -> None:
+        await stored.wait()
+        await asyncio.wait_for(svc.stop(), 30)  # liveness guard, not a timing check
+
+    outcomes, _ = await asyncio.gather(deliver(svc.url, b"{}", schedule=(), deadline=700),
+                                       stop_once_stored())  # fmt: skip
+    assert [d.status for d in outcomes] == [None]
