@@ -369,3 +369,29 @@ async def test_a_held_connection_does_not_keep_the_receiver_from_stopping(
     outcomes, _ = await asyncio.gather(deliver(svc.url, b"{}", schedule=(), deadline=700),
                                        stop_once_stored())  # fmt: skip
     assert [d.status for d in outcomes] == [None]
+
+
+def test_serve_respond_answers_the_sequence_headless(tmp_path: Path, provider_fixture) -> None:
+    import signal
+    import urllib.error
+    import urllib.request
+
+    from tests.test_cli import start_serve
+
+    proc, url = start_serve(tmp_path, "--respond", "provider:meta event:statuses*=500,500,200")
+    body = provider_fixture("meta_status_sent.json")
+    statuses = []
+    try:
+        for _ in range(3):
+            request = urllib.request.Request(f"{url}/webhook", data=body, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    statuses.append(response.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert statuses == [500, 500, 200]
+    lines = [line for line in out.splitlines() if "/webhook" in line]
+    assert ["  500  " in lines[0], "  500  " in lines[1], "  200  " in lines[2]] == [True] * 3
