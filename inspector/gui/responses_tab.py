@@ -67,7 +67,9 @@ class RuleRow:
 
     @classmethod
     def from_rule(cls, rule: ResponseRule) -> RuleRow:
-        return cls(rule.text, rule.response.body.decode("utf-8", "replace"), rule.response.headers)
+        row = cls(rule.text, rule.response.body.decode("utf-8", "replace"), rule.response.headers)
+        row.check()  # a rule edited by hand in the settings file may not be usable
+        return row
 
     def check(self) -> None:
         try:

@@ -131,3 +131,13 @@ def test_the_response_tab_says_no_answer_was_sent(qtbot, store: Store) -> None:
     tab.show_request(stored)
     assert tab.status.text() == "Status: none: closed without answer"
     assert tab.headers.model.rowCount() == 0
+
+
+def test_a_broken_rule_from_the_settings_file_is_shown_marked(qtbot) -> None:
+    from inspector.core.config import ResponseRule
+    from inspector.core.responses import Step
+
+    broken = ResponseRule("nosuch:1", steps=(Step(status=500),))
+    dialog = dialog_for(qtbot, Settings(rules=(broken,)))
+    model = dialog.rules_box.model
+    assert "unknown field 'nosuch'" in model.data(model.index(0, RULE), Qt.ItemDataRole.ToolTipRole)
