@@ -55,10 +55,11 @@ HOLD_UNKNOWN = 30.0
 HOLD_MAX = 600.0
 DELAY_MAX = 600.0
 COUNTS_EVERY = 0.25
+"""Seconds between ResponseCounts events while rules match."""
 EVENTS_KEPT = 10_000
+"""Event ids remembered per rule (the oldest are forgotten first)."""
 TALLY_RECENT = 10
 """Event ids listed in a Tally (the latest ones)."""
-"""Event ids remembered per rule (the oldest are forgotten first)."""
 OUTAGE = ResponseSpec(
     503, (("Content-Type", "application/json"), ("Retry-After", "60")),
     b'{"error":"simulated outage"}',
@@ -506,7 +507,6 @@ class Tally:
                      for i, n in enumerate(self.at_step) if n]  # fmt: skip
             text += "; event ids at " + ", ".join(parts)
         return text
-
 
     @property
     def recent_text(self) -> str:
