@@ -100,6 +100,12 @@ async def stored_answers(svc: InspectorService) -> list[tuple[int | None, str | 
     return rows
 
 
+def counters(svc: InspectorService) -> list[tuple[int, dict[str, int]]]:
+    """(requests matched, deliveries per event id) of each configured rule."""
+    assert svc.receiver is not None
+    return [(c.matched, dict(c.events)) for c in svc.receiver.responder.counts(svc.settings.rules)]
+
+
 # --- the scripted provider against each kind of answer -----------------------------------------
 
 
@@ -146,6 +152,7 @@ async def test_close_answers_nothing_and_the_row_says_so(service) -> None:
     rows = await stored_answers(service)
     closed = (None, "closed without answer")
     assert rows == [closed, closed, (200, None)]
+    assert counters(service) == [(3, {"evt_c": 3})]
 
 
 async def test_hold_keeps_the_connection_past_the_provider_deadline(service, monkeypatch) -> None:
@@ -158,6 +165,7 @@ async def test_hold_keeps_the_connection_past_the_provider_deadline(service, mon
     assert outcomes[0].error == "ServerTimeoutError" or outcomes[0].error == "TimeoutError"
     rows = await stored_answers(service)
     assert rows == [(None, "held for 0.4 s, then closed without answer"), (200, None)]
+    assert counters(service) == [(2, {"evt_h": 2})]
 
 
 async def test_429_with_retry_after(service) -> None:
@@ -165,6 +173,7 @@ async def test_429_with_retry_after(service) -> None:
     outcomes = await deliver(f"{service.url}/webhook/waha", waha_event("evt_r"))
     assert outcomes == [Delivery(429, retry_after="1"), Delivery(200)]
     assert [status for status, _ in await stored_answers(service)] == [429, 200]
+    assert counters(service) == [(2, {"evt_r": 2})]
 
 
 async def test_delay_answers_late(service) -> None:
