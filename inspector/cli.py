@@ -59,6 +59,15 @@ def parse_port(text: str) -> int:
     return port
 
 
+def _respond(text: str) -> object:
+    from inspector.core.responses import parse_rule_option
+
+    try:
+        return parse_rule_option(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _secret(text: str) -> object:
     from inspector.core.signatures import SCHEMES, get_scheme
 
@@ -115,6 +124,10 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--secret", type=_secret, action="append", default=[],
                        metavar="PATH=SCHEME:SECRET",
                        help="verify requests under PATH with SCHEME (repeatable)")  # fmt: skip
+    serve.add_argument("--respond", type=_respond, action="append", default=[],
+                       metavar="FILTER=ANSWERS",
+                       help="answer matching requests with a sequence per event id, e.g. "
+                       "'path:/webhook=500,500,200' (repeatable; see README)")  # fmt: skip
     serve.add_argument("--verify-token", help="Meta webhook verify token (GET handshake)")
     serve.add_argument("--durable", action="store_true",
                        help="fsync every commit (survives power loss; slower)")  # fmt: skip
@@ -328,6 +341,9 @@ def serve_settings(args: argparse.Namespace, settings: Settings) -> Settings:
             changes[name] = value
     if args.secret:
         changes["secrets"] = (*args.secret, *settings.secrets)
+    if getattr(args, "respond", None):  # first: they win over the settings file's rules
+        own = tuple(replace(rule, response=settings.response) for rule in args.respond)
+        changes["rules"] = (*own, *settings.rules)
     if args.durable:
         changes["durable"] = True
     if getattr(args, "forward_to", None):
@@ -495,11 +511,13 @@ def request_line(item: object) -> str:
     from datetime import datetime
 
     from inspector.core.events import Stored
+    from inspector.core.responses import answer_note
 
     assert isinstance(item, Stored)
     req, derived = item.record.request, item.record.derived
     when = datetime.fromtimestamp(req.received_at_ns / 1e9).strftime("%H:%M:%S")
-    status = item.record.response_status or "-"
+    record = item.record
+    status = record.response_status or answer_note(record.response_headers) or "-"
     sig = derived.verification.status
     parts = [when, f"#{item.id}", req.method, req.target, f"{len(req.body)}B", str(status),
              derived.provider, derived.event_type, f"sig:{sig}", derived.summary]  # fmt: skip

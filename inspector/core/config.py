@@ -6,7 +6,6 @@ written to exports or logs.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from inspector.core.answers import Step, parse_steps, steps_text
 from inspector.core.models import Header, ResponseSpec
 
 APP_NAME = "webhook-inspector"
@@ -81,15 +81,31 @@ class SecretRule:
 
 @dataclass(frozen=True, slots=True)
 class ResponseRule:
-    """Answer requests whose path matches the glob `path` (and `method`, when set) this way."""
+    """Answer requests matching `filter` (the filter language; "" = every request) with
+    `steps`, an answer sequence per event id (see core.responses); `response` gives the
+    headers and body, and the status of steps without one."""
 
-    path: str
-    response: ResponseSpec
-    method: str | None = None
+    filter: str
+    response: ResponseSpec = field(default_factory=ResponseSpec)
+    steps: tuple[Step, ...] = ()
 
-    def matches(self, method: str, path: str) -> bool:
-        method_ok = self.method is None or self.method.upper() == method.upper()
-        return method_ok and fnmatch.fnmatchcase(path, self.path)
+    @property
+    def text(self) -> str:
+        """The rule as typed: `FILTER=STEP,STEP,...`."""
+        steps = self.steps or (Step(status=self.response.status),)
+        return f"{self.filter}={steps_text(steps)}"
+
+
+def legacy_rule_filter(glob: str, method: str | None) -> str:
+    """The filter of a rule saved before filters: a path glob (exact without a wildcard)."""
+    quoted = '"' + glob.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    parts = []
+    if glob != "*":
+        wildcard = "*" in glob or "?" in glob
+        parts.append(f"path:{quoted}" if wildcard else f"path:{quoted} -path:{quoted[:-1]}?*\"")
+    if method:
+        parts.append(f"method:{method.upper()}")
+    return " ".join(parts)
 
 
 def parse_secret_option(text: str) -> SecretRule:
@@ -221,17 +237,13 @@ class Settings:
     """Public hosts of the running tunnel (not saved): requests for them get source `tunnel`."""
     also_listen: tuple[str, ...] = ()
     """More addresses the receiver listens on, e.g. the Docker bridge (core.docker)."""
+    outage: bool = False
+    """"Simulate an outage": answer 503 to every request. Never saved: off at every start."""
 
     def remember_target(self, target: str) -> Settings:
         """These settings with `target` first among the recent replay targets."""
         recent = (target, *(t for t in self.replay_targets if t != target))
         return replace(self, replay_targets=recent[:RECENT_TARGETS])
-
-    def response_for(self, method: str, path: str) -> ResponseSpec:
-        for rule in self.rules:
-            if rule.matches(method, path):
-                return rule.response
-        return self.response
 
     def secret_for(self, path: str, provider: str) -> SecretRule | None:
         """The most specific secret rule for this path and provider."""
@@ -263,6 +275,18 @@ def _response_from_json(data: dict[str, Any]) -> ResponseSpec:
     )
 
 
+def _rule_from_json(data: dict[str, Any]) -> ResponseRule:
+    """A rule as saved, or as saved before filters ({"path": GLOB, "method": M}): migrated."""
+    response = _response_from_json(data.get("response", {}))
+    if "filter" not in data:  # path glob + method, answered with `response`
+        steps: tuple[Step, ...] = (Step(status=response.status, delay=response.delay_ms / 1000),)
+        return ResponseRule(legacy_rule_filter(str(data["path"]), data.get("method")),
+                            response, steps)  # fmt: skip
+    answers = str(data.get("answers") or "")
+    steps = parse_steps(answers) if answers else ()
+    return ResponseRule(str(data["filter"]), response, steps)
+
+
 def settings_to_json(settings: Settings) -> dict[str, Any]:
     return {
         "host": settings.host,
@@ -271,7 +295,8 @@ def settings_to_json(settings: Settings) -> dict[str, Any]:
         "max_body": settings.max_body,
         "response": _response_to_json(settings.response),
         "rules": [
-            {"path": r.path, "method": r.method, "response": _response_to_json(r.response)}
+            {"filter": r.filter, "answers": steps_text(r.steps),
+             "response": _response_to_json(r.response)}
             for r in settings.rules
         ],
         "secrets": [asdict(rule) for rule in settings.secrets],
@@ -311,10 +336,7 @@ def settings_from_json(data: dict[str, Any]) -> Settings:
         db_path=Path(data["db_path"]) if data.get("db_path") else base.db_path,
         max_body=int(data.get("max_body", base.max_body)),
         response=_response_from_json(data["response"]) if "response" in data else base.response,
-        rules=tuple(
-            ResponseRule(str(r["path"]), _response_from_json(r["response"]), r.get("method"))
-            for r in data.get("rules", [])
-        ),
+        rules=tuple(_rule_from_json(rule) for rule in data.get("rules", [])),
         secrets=tuple(SecretRule(**rule) for rule in data.get("secrets", [])),
         verify_token=data.get("verify_token"),
         durable=bool(data.get("durable", False)),

@@ -23,7 +23,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from inspector import __version__
-from inspector.core import redact
+from inspector.core import redact, responses
 from inspector.core.config import LOCAL_HOSTS, Settings
 from inspector.core.connections import (
     IDLE_TIMEOUT,
@@ -33,7 +33,7 @@ from inspector.core.connections import (
 )
 from inspector.core.derive import handshake_answer, meta_handshake
 from inspector.core.docker import listen_also
-from inspector.core.models import CapturedRequest, Header, ResponseSpec
+from inspector.core.models import CapturedRequest, Header
 from inspector.core.store import StoreError
 from inspector.core.tunnel import mark_tunnel
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 RESERVED_PREFIX = "/_inspector/"
 HEALTH_PATH = RESERVED_PREFIX + "health"
-RESERVED_PATHS = frozenset({HEALTH_PATH, RESERVED_PREFIX + "stream"})
+RESERVED_PATHS = frozenset({HEALTH_PATH, RESERVED_PREFIX + "stream", RESERVED_PREFIX + "responses"})
 """The only paths that are not captured, matched on the path exactly as sent (so
 `/%5Finspector/health` or `/_inspector/other` are captured like any request)."""
 LINGER_SECONDS = 1.0
@@ -159,6 +159,9 @@ class Receiver:
         self.before_stop: list[Callable[[], Awaitable[None]]] = []
         """Called at the start of `stop()` (e.g. to end long-lived streams, which would
         otherwise hold the shutdown for aiohttp's shutdown timeout)."""
+        self.responder = responses.Responder()
+        """Chooses each answer from the response rules and counts the matches."""
+        self.before_stop.append(self.responder.release)
 
     @property
     def url(self) -> str:
@@ -325,25 +328,21 @@ class Receiver:
         if read.over_limit:
             return await self._refuse(request, read, settings.max_body)
         captured = mark_tunnel(capture_request(request, read.body), settings.tunnel_hosts)
-        status, headers, body, delay_ms = self._answer_for(captured, settings)
+        answer = self._answer_for(captured, settings)
         try:
-            await self._capture(captured, status, headers, body)
+            await self._capture(captured, answer.status, answer.stored_headers, answer.body)
         except StoreError as exc:
             log.error("not stored: %s", exc)
             return _json_response(503, {"error": "request not stored", "reason": str(exc)})
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)
-        return web.Response(status=status, body=body, headers=CIMultiDict(headers))
+        return await responses.send(request, answer, self.responder.wait)
 
-    def _answer_for(
-        self, captured: CapturedRequest, settings: Settings
-    ) -> tuple[int, tuple[Header, ...], bytes, int]:
-        handshake = meta_handshake(captured)
+    def _answer_for(self, captured: CapturedRequest, settings: Settings) -> responses.Answer:
+        """The outage, Meta's handshake, or what the response rules say (core.responses)."""
+        handshake = None if settings.outage else meta_handshake(captured)
         if handshake is not None:
             status, body = handshake_answer(handshake, settings.verify_token)
-            return status, (("Content-Type", "text/plain"),), body, 0
-        spec: ResponseSpec = settings.response_for(captured.method, captured.path)
-        return spec.status, spec.headers, spec.body, spec.delay_ms
+            return responses.Answer(status, (("Content-Type", "text/plain"),), body)
+        return self.responder.answer(captured, settings.rules, settings.response, settings.outage)
 
     async def _refuse(self, request: web.Request, read: BodyRead, limit: int) -> web.Response:
         reason = refusal_reason(limit, request.content_length, read.seen)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from inspector.core import lifecycle
+from inspector.core import lifecycle, responses
 from inspector.core.config import Settings
 from inspector.core.derive import derive
 from inspector.core.events import (
@@ -42,7 +42,7 @@ from inspector.core.models import (
     StoredRequest,
 )
 from inspector.core.own_address import is_own_address
-from inspector.core.receiver import Receiver, ReceiverError
+from inspector.core.receiver import RESERVED_PREFIX, Receiver, ReceiverError
 from inspector.core.replay import Replayer, ReplayOptions, check_target
 from inspector.core.sse import (
     LastIds,
@@ -112,6 +112,7 @@ class InspectorService:
         self._last_ids: LastIds | None = None
         self.instance_id = secrets.token_hex(8)
         """Identifies this service's forwards (FORWARD_MARKER)."""
+        self._counts_due: asyncio.TimerHandle | None = None
 
     # lifecycle
 
@@ -130,6 +131,7 @@ class InspectorService:
         await self.writer.start()
         self.receiver = Receiver(lambda: self.settings, self._capture)
         self.receiver.problem = lambda: self.writer.problem if self.writer else "not started"
+        self._install_responses(self.receiver)
         self.publisher = StreamPublisher(lambda: self.settings, self._require_store, self.subscribe)
         self.publisher.install(self.receiver)
         await self._sync_sources()
@@ -154,6 +156,8 @@ class InspectorService:
         await self.start_receiver()
 
     async def stop(self) -> None:
+        if self._counts_due is not None:
+            self._counts_due.cancel()
         await self._stop_sources()
         await self._background.close()
         if self.receiver is not None:
@@ -164,6 +168,32 @@ class InspectorService:
         if self.store is not None:
             self.store.close()
         self._publish(ReceiverState(None))
+
+    def _install_responses(self, receiver: Receiver) -> None:
+        """Publish the response rules' counters (throttled) and serve them as JSON."""
+        receiver.responder.counted = self._counts_changed
+        counts = functools.partial(self.response_counts, raw=True)
+        route = responses.counts_route(receiver.host_allowed, counts)
+        receiver.extra_routes.append(("GET", RESERVED_PREFIX + "responses", route))
+
+    def _counts_changed(self) -> None:
+        if self._counts_due is None:
+            loop = asyncio.get_running_loop()
+            self._counts_due = loop.call_later(responses.COUNTS_EVERY, self._publish_counts)
+
+    def _publish_counts(self) -> None:
+        self._counts_due = None
+        if self.receiver is not None:
+            tallies = self.receiver.responder.tallies(self.settings.rules)
+            self._publish(responses.ResponseCounts(tallies))
+
+    def response_counts(self, *, raw: bool = False) -> Any:
+        """The counters of the configured rules: Tallies, or (raw) their JSON form."""
+        assert self.receiver is not None
+        responder, rules = self.receiver.responder, self.settings.rules
+        if raw:
+            return responses.counts_json(responder.counts(rules), self.settings.outage)
+        return responder.tallies(rules)
 
     @property
     def url(self) -> str | None:
@@ -310,6 +340,9 @@ class InspectorService:
     async def update_settings(self, settings: Settings) -> None:
         """Apply new settings; re-verify stored requests when secrets or the token changed."""
         old, self.settings = self.settings, settings
+        if self.receiver is not None and old.rules != settings.rules:
+            self.receiver.responder.forget_others(settings.rules)
+            self._publish_counts()
         if old.sources != settings.sources and self.store is not None:
             await self._sync_sources()
         if (old.host, old.port, old.also_listen) != (settings.host, settings.port,

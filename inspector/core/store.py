@@ -97,6 +97,8 @@ class RowSummary:
     forward_error: str | None = None
     analysed: bool = True
     """False until the writer has derived provider, event and signature status."""
+    answer_note: str | None = None
+    """What happened instead of an answer (e.g. "closed without answer"; core.responses)."""
 
     @property
     def forward_too_slow(self) -> bool:
@@ -113,6 +115,8 @@ SUMMARY_COLUMNS = (
     "sig_status, body_size, response_status, refused, duplicate_of, event_count, sig_scheme, "
     + ", ".join(_LATEST_FORWARD.format(column=c) for c in ("status", "latency_ms", "error"))
     + ", analysed"
+    + ", CASE WHEN response_status IS NULL AND json_extract(response_headers, '$[0][0]')"
+    " = ':answer' THEN json_extract(response_headers, '$[0][1]') END"
 )
 """Row summary columns; the forward columns are correlated lookups on the replays index
 (request_id, id), so a page of 200 rows costs a few hundred index seeks, not a join."""

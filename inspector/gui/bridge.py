@@ -34,6 +34,7 @@ from inspector.core.events import (
     dispatch,
 )
 from inspector.core.remote import RemoteService
+from inspector.core.responses import ResponseCounts
 from inspector.core.runner import ServiceThread
 from inspector.core.store import Store
 
@@ -60,6 +61,7 @@ class CoreBridge(QObject):
         replayed(object): a replay attempt was made and recorded (a ReplayAttempt).
         forwarded(object): a captured request was forwarded (a ForwardDone).
         sourceChanged(object): an event-stream source changed state (a SourceState).
+        responsesCounted(object): the response rules' counters (a tuple of responses.Tally).
     """
 
     committed = Signal(list)
@@ -74,6 +76,7 @@ class CoreBridge(QObject):
     replayed = Signal(object)
     forwarded = Signal(object)
     sourceChanged = Signal(object)
+    responsesCounted = Signal(object)
     _finished = Signal(object, object, object)  # callback, result, error -> GUI thread
 
     def __init__(
@@ -202,6 +205,7 @@ class CoreBridge(QObject):
             ReplayDone: lambda event: self.replayed.emit(event.attempt),
             ForwardDone: self.forwarded.emit,
             SourceState: self.sourceChanged.emit,
+            ResponseCounts: lambda event: self.responsesCounted.emit(event.tallies),
         }
 
     def _on_analysed(self, event: Analysed) -> None:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core import bodies
 from inspector.core.models import Header, SigStatus, StoredRequest, Verification, display_text
+from inspector.core.responses import answer_note
 from inspector.gui import theme
 from inspector.gui.body_view import BodyView, Worker
 from inspector.gui.compare import CompareDialog
@@ -338,8 +339,10 @@ class ResponseTab(QWidget):
         layout.addWidget(splitter, 1)
 
     def show_request(self, stored: StoredRequest) -> None:
-        self.status.setText(f"Status: {status_text(stored.response_status)}")
-        self.headers.set_headers(stored.response_headers)
+        note = answer_note(stored.response_headers)  # a response rule sent no answer
+        status = status_text(stored.response_status) if note is None else f"none: {note}"
+        self.status.setText(f"Status: {status}")
+        self.headers.set_headers(stored.response_headers if note is None else ())
         ctype = next((v for k, v in stored.response_headers if k.lower() == "content-type"), "")
         self.body.set_body(
             stored.response_body, display_text(ctype), name=f"response-{stored.id}-body"

@@ -53,6 +53,7 @@ from inspector.gui.help import show_help
 from inspector.gui.import_dialog import FileOutcome, ImportRunner, summary_text
 from inspector.gui.replay_dialog import ReplayDialog, TargetCombo, attempt_summary
 from inspector.gui.request_model import IdRole, RequestTableModel
+from inspector.gui.responses_tab import ResponsesControl
 from inspector.gui.samples_menu import SamplesMenu
 from inspector.gui.settings_dialog import Invalid, SettingsDialog
 from inspector.gui.sources_panel import SourcesPanel, StreamStatus
@@ -205,6 +206,8 @@ class MainWindow(QMainWindow):
         self.compare_button.setText("Compare")
         self.compare_button.setEnabled(False)
         row.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.responses = ResponsesControl(self, self.bridge)  # "Simulate an outage"
+        row.addWidget(self.responses.button, 0, Qt.AlignmentFlag.AlignTop)
         self.target_combo = TargetCombo(self.bridge.service.settings, self)
         self.target_combo.setToolTip("Where R (Replay) sends requests; recent targets are kept")
         # a long URL must not widen the window: the combo shows about 24 characters
@@ -862,7 +865,9 @@ class MainWindow(QMainWindow):
         """Open the settings dialog (at `tab`); on OK save the settings and apply them."""
         current = self.bridge.service.settings
         dialog = SettingsDialog(current, self, next_db_path=self.next_db_path,
-                                store=self.bridge.store)  # fmt: skip
+                                store=self.bridge.store,
+                                tallies=self.responses.tallies)  # fmt: skip
+        self.responses.talliesChanged.connect(dialog.set_tallies)
         if isinstance(tab, int) and not isinstance(tab, bool):  # not QAction's `checked`
             dialog.tabs.setCurrentIndex(tab)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:

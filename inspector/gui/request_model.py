@@ -449,12 +449,22 @@ def cell_text(row: RowSummary, column: int) -> str:
     if column == SIZE:
         return human_size(row.body_size)
     if column == STATUS:
-        return "—" if row.response_status is None else str(row.response_status)
+        return status_cell(row)
     if column == SOURCE:
         return row.source
     if column == FORWARD:
         return forward_text(row)
     return ""
+
+
+def status_cell(row: RowSummary) -> str:
+    """Our answer: the status, or what happened instead ("closed", "held 16 s")."""
+    if row.response_status is not None:
+        return str(row.response_status)
+    note = row.answer_note or ""
+    if note.startswith("held for "):
+        return "held " + note.removeprefix("held for ").split(",")[0]
+    return "closed" if note.startswith("closed") else "—"
 
 
 def forward_text(row: RowSummary) -> str:
@@ -510,6 +520,8 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
         return f"Signature: {sig_look(row.sig_status).word}"
     if column == FORWARD:
         return forward_tooltip(row)
+    if column == STATUS and row.answer_note:
+        return f"Our answer: {row.answer_note} (a response rule)"
     return cell_text(row, column)
 
 
@@ -520,7 +532,7 @@ def _foreground(row: RowSummary, column: int) -> QBrush | None:
         return QBrush(GREY)
     if column == SIGNATURE and row.sig_status == "invalid":
         return QBrush(RED)
-    if column == STATUS and row.response_status is not None and row.response_status >= 400:
+    if column == STATUS and (row.answer_note or (row.response_status or 0) >= 400):
         return QBrush(RED)
     if column == FORWARD and forward_bad(row):
         return QBrush(RED)

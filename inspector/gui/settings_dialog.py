@@ -50,10 +50,12 @@ from inspector.core.config import (
     is_local_host,
     parse_header_option,
 )
-from inspector.core.models import HTTP_TOKEN, Header, ResponseSpec
+from inspector.core.models import Header, ResponseSpec
 from inspector.core.providers import PROVIDERS
+from inspector.core.responses import Tally
 from inspector.core.signatures import SCHEMES, get_scheme
 from inspector.core.store import Store, check_file, older_than
+from inspector.gui.responses_tab import ResponseRulesBox, RuleRowError
 from inspector.gui.text import plain_label, plain_tooltip
 
 UNITS = (("bytes", 1), ("KB", 1024), ("MB", 1024**2), ("GB", 1024**3))
@@ -71,12 +73,8 @@ HINT_STYLE = "color:palette(placeholder-text);"
 INVALID_FIELD = "border:1px solid #d32f2f;"
 _HOST = re.compile(r"[A-Za-z0-9._:\-\[\]%]+")
 
-RULE_GLOB, RULE_METHOD, RULE_STATUS, RULE_BODY, RULE_DELAY = range(5)
-RULE_HEADERS = ("Path (glob)", "Method", "Status", "Body", "Delay (ms)")
 SECRET_PATH, SECRET_PROVIDER, SECRET_SCHEME, SECRET_VALUE = range(4)
 SECRET_HEADERS = ("Path prefix", "Provider", "Scheme", "Secret")
-HeadersRole = Qt.ItemDataRole.UserRole + 1
-"""Rule table: the rule's response headers (None: the default response's headers)."""
 
 
 class Invalid(ValueError):
@@ -281,8 +279,11 @@ class SettingsDialog(QDialog):
     def __init__(
         self, settings: Settings, parent: QWidget | None = None, *,
         next_db_path: Path | None = None, store: Store | None = None,
+        tallies: tuple[Tally, ...] = (),
     ) -> None:  # fmt: skip
         super().__init__(parent)
+        self.tallies = tallies
+        """The response rules' counters when the dialog opened (see `set_tallies`)."""
         self.setWindowTitle("Settings")
         self._settings = settings
         self._store = store
@@ -400,80 +401,16 @@ class SettingsDialog(QDialog):
         self.body.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 14)
         form.addRow("Body:", self.body)
         layout.addWidget(default)
-        rules = QGroupBox("Rules by path (the first match wins)", page)
-        rules_layout = QVBoxLayout(rules)
-        self.rules = QTableWidget(0, len(RULE_HEADERS), rules)
-        self.rules.setHorizontalHeaderLabels(list(RULE_HEADERS))
-        self.rules.verticalHeader().hide()
-        self.rules.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.rules.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.rules.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(RULE_BODY, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((RULE_GLOB, 170), (RULE_METHOD, 80), (RULE_STATUS, 60),
-                              (RULE_DELAY, 80)):  # fmt: skip
-            self.rules.setColumnWidth(column, width)
-        for rule in self._settings.rules:
-            self._add_rule_row(rule)
-        rules_layout.addWidget(self.rules, 1)
-        self.rules_error = error_label(rules)
-        rules_layout.addWidget(self.rules_error)
-        buttons = QHBoxLayout()
-        self.add_rule_button = QPushButton("Add rule", rules)
-        self.add_rule_button.clicked.connect(self.add_rule)
-        self.remove_rule_button = QPushButton("Remove", rules)
-        self.remove_rule_button.clicked.connect(self.remove_rule)
-        buttons.addWidget(self.add_rule_button)
-        buttons.addWidget(self.remove_rule_button)
-        buttons.addSpacing(12)
-        rules_hint = hint_label(
-            "Glob: * matches anything, e.g. /webhook/*. Empty method: any. Double-click a cell "
-            "to edit. A rule answers with the default response's headers.",
-            rules,
-        )
-        buttons.addWidget(rules_hint, 1)
-        rules_layout.addLayout(buttons)
-        layout.addWidget(rules, 1)
+        self.rules_box = ResponseRulesBox(self._settings.rules, page)
+        self.rules_error = self.rules_box.error
+        self.rules_box.model.set_tallies(self.tallies)
+        layout.addWidget(self.rules_box, 1)
         return page
 
-    def _add_rule_row(self, rule: ResponseRule | None = None) -> int:
-        row = self.rules.rowCount()
-        self.rules.insertRow(row)
-        spec = rule.response if rule is not None else ResponseSpec()
-        glob = QTableWidgetItem(rule.path if rule else "/webhook/*")
-        glob.setData(HeadersRole, rule.response.headers if rule else None)
-        self.rules.setItem(row, RULE_GLOB, glob)
-        method = QComboBox(self.rules)
-        method.setEditable(True)
-        for name in METHODS:
-            method.addItem(name or "any", name)
-        current = (rule.method or "").upper() if rule else ""
-        if current in METHODS:
-            method.setCurrentIndex(METHODS.index(current))
-        else:
-            method.setEditText(current)
-        self.rules.setCellWidget(row, RULE_METHOD, method)
-        self.rules.setItem(row, RULE_STATUS, QTableWidgetItem(str(spec.status)))
-        body = spec.body.decode("utf-8", errors="replace")
-        self.rules.setItem(row, RULE_BODY, QTableWidgetItem(body))
-        self.rules.setItem(row, RULE_DELAY, QTableWidgetItem(str(spec.delay_ms)))
-        return row
-
-    def add_rule(self) -> None:
-        row = self._add_rule_row()
-        self.rules.setCurrentCell(row, RULE_GLOB)
-        self.rules.editItem(self.rules.item(row, RULE_GLOB))
-
-    def remove_rule(self) -> None:
-        row = self.rules.currentRow()
-        if row >= 0:
-            self.rules.removeRow(row)
-
-    def _rule_method(self, row: int) -> str:
-        combo = self.rules.cellWidget(row, RULE_METHOD)
-        assert isinstance(combo, QComboBox)
-        text = combo.currentText().strip()
-        return "" if text.lower() in ("", "any") else text.upper()
+    def set_tallies(self, tallies: tuple[Tally, ...]) -> None:
+        """Show the response rules' latest counters."""
+        self.tallies = tallies
+        self.rules_box.model.set_tallies(tallies)
 
     # --- secrets -------------------------------------------------------------------------
 
@@ -799,40 +736,12 @@ class SettingsDialog(QDialog):
         return ResponseSpec(self.status.value(), headers, body, self.delay.value())
 
     def _rules(self, default: ResponseSpec) -> tuple[ResponseRule, ...]:
-        rules: list[ResponseRule] = []
-        for row in range(self.rules.rowCount()):
-            rules.append(self._rule(row, default))
-        return tuple(rules)
-
-    def _rule(self, row: int, default: ResponseSpec) -> ResponseRule:
-        def cell(column: int) -> str:
-            item = self.rules.item(row, column)
-            return item.text().strip() if item is not None else ""
-
-        def refuse(column: int, message: str) -> Invalid:
-            self.rules.setCurrentCell(row, column)
-            return Invalid(f"Rule {row + 1}: {message}", self.rules, self.rules_error,
-                           self.RESPONSES)  # fmt: skip
-
-        glob = cell(RULE_GLOB)
-        if not glob.startswith(("/", "*")):
-            raise refuse(RULE_GLOB, "the path glob must start with / or * (e.g. /webhook/*)")
-        method = self._rule_method(row)
-        if method and not HTTP_TOKEN.fullmatch(method):
-            raise refuse(RULE_METHOD, f"{method!r} is not an HTTP method")
-        status = cell(RULE_STATUS)
-        if not (status.isdigit() and 100 <= int(status) <= 599):
-            raise refuse(RULE_STATUS, "the status must be a number from 100 to 599")
-        delay = cell(RULE_DELAY) or "0"
-        if not (delay.isdigit() and int(delay) <= MAX_DELAY_MS):
-            raise refuse(RULE_DELAY, f"the delay must be 0 to {MAX_DELAY_MS} milliseconds")
-        body_item = self.rules.item(row, RULE_BODY)
-        body = body_item.text() if body_item is not None else ""
-        glob_item = self.rules.item(row, RULE_GLOB)
-        headers = glob_item.data(HeadersRole) if glob_item is not None else None
-        spec = ResponseSpec(int(status), tuple(headers) if headers is not None else default.headers,
-                            body.encode("utf-8"), int(delay))  # fmt: skip
-        return ResponseRule(glob, spec, method or None)
+        try:
+            return self.rules_box.model.rules(default)
+        except RuleRowError as exc:
+            self.rules_box.select(exc.row)
+            raise Invalid(exc.message, self.rules_box.view, self.rules_error,
+                          self.RESPONSES) from None  # fmt: skip
 
     def _secrets(self) -> tuple[SecretRule, ...]:
         rules: list[SecretRule] = []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from inspector.core.config import (
     save_settings,
 )
 from inspector.core.models import ResponseSpec
+from inspector.core.responses import parse_rule_option
 
 
 def test_secret_option_parses_path_scheme_and_secret_with_colons() -> None:
@@ -47,19 +49,26 @@ def test_most_specific_secret_wins() -> None:
     assert Settings().secret_for("/x", "meta") is None
 
 
-def test_response_rules_match_glob_and_method() -> None:
-    rule = ResponseRule("/slow/*", ResponseSpec(status=500), method="POST")
-    settings = Settings(rules=(rule,))
-    assert settings.response_for("POST", "/slow/a").status == 500
-    assert settings.response_for("GET", "/slow/a").status == 200
-    assert settings.response_for("POST", "/fast").status == 200
+def test_rules_saved_as_path_glob_and_method_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    spec = {"status": 500, "headers": [["X", "1"]], "body": "no", "delay_ms": 10}
+    path.write_text(json.dumps({"rules": [
+        {"path": "/slow/*", "method": "post", "response": spec},
+        {"path": "/exact", "method": None, "response": spec},
+    ]}))  # fmt: skip
+    glob, exact = load_settings(path).rules
+    assert glob.filter == 'path:"/slow/*" method:POST'
+    assert exact.filter == 'path:"/exact" -path:"/exact?*"'
+    assert glob.text == 'path:"/slow/*" method:POST=500:delay=10ms'
+    assert glob.response == ResponseSpec(500, (("X", "1"),), b"no", 10)
 
 
 def test_settings_round_trip_through_a_private_file(tmp_path: Path) -> None:
     settings = Settings(
         port=9999,
         db_path=tmp_path / "x.db",
-        rules=(ResponseRule("/a*", ResponseSpec(201, (("X", "1"),), b"made", 10)),),
+        rules=(ResponseRule("path:/a*", ResponseSpec(201, (("X", "1"),), b"made", 10)),
+               parse_rule_option("provider:meta=500,hold:2s,close,429:retry-after=3")),
         secrets=(SecretRule("/w", "waha", "k", "waha"),),
         verify_token="tok",
     )

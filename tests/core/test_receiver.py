@@ -193,7 +193,8 @@ async def test_store_failure_answers_503_never_2xx(service) -> None:
 
 async def test_response_rules_per_path_and_delay(service) -> None:
     rule = ResponseRule(
-        "/slow/*", ResponseSpec(status=202, headers=(("X-Rule", "1"),), body=b"later", delay_ms=50)
+        "path:/slow/*",
+        ResponseSpec(status=202, headers=(("X-Rule", "1"),), body=b"later", delay_ms=50),
     )
     await service.update_settings(replace(service.settings, rules=(rule,)))
     async with aiohttp.ClientSession() as session:

@@ -25,6 +25,7 @@ from inspector.core.events import (
     StoreState,
 )
 from inspector.core.models import CapturedRequest, ReplayAttempt
+from inspector.core.responses import ResponseCounts
 from inspector.gui.bridge import CoreBridge
 from tests.gui.conftest import make_record
 
@@ -158,6 +159,7 @@ _SIGNALS = [
     (ReplayDone(_ATTEMPT), "replayed", [_ATTEMPT]),
     (_FORWARD, "forwarded", [_FORWARD]),
     (_SOURCE, "sourceChanged", [_SOURCE]),
+    (ResponseCounts(()), "responsesCounted", [()]),
 ]
 
 
@@ -173,4 +175,5 @@ def test_each_event_becomes_its_signal(qtbot, bridge: CoreBridge) -> None:
     handled = {type(event) for event, _, _ in _SIGNALS}
     # RequestsStored stays in the capture process: it crosses the pipe as Analysed
     assert published - handled == {RequestsStored}
+    published.add(ResponseCounts)  # the response rules' counters, from core.responses
     assert set(bridge._handlers) == handled

@@ -8,8 +8,9 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
 
-from inspector.core.config import ResponseRule, SecretRule, Settings
+from inspector.core.config import SecretRule, Settings
 from inspector.core.models import ResponseSpec
+from inspector.core.responses import parse_rule_option
 from inspector.core.store import Store
 from inspector.gui import settings_dialog as sd
 from inspector.gui.settings_dialog import (
@@ -29,8 +30,9 @@ RICH = Settings(
     max_body=512 * 1024,
     response=ResponseSpec(202, (("Content-Type", "text/plain"), ("X-Test", "1")), b"ok", 250),
     rules=(
-        ResponseRule("/slow/*", ResponseSpec(200, (("X-Rule", "yes"),), b"{}", 1500), "POST"),
-        ResponseRule("/fail*", ResponseSpec(500, body=b"boom")),
+        parse_rule_option("path:/slow/* method:POST=500,200:delay=1500ms",
+                          ResponseSpec(202, (("X-Rule", "yes"),), b"{}")),
+        parse_rule_option("path:/fail*=close", ResponseSpec(202, body=b"boom")),
     ),
     secrets=(
         SecretRule("/webhook/meta", "meta", "app-secret", "meta"),
@@ -123,42 +125,6 @@ def test_bad_default_header_line_is_refused(qtbot) -> None:
     assert dialog.result() != QDialog.DialogCode.Accepted
     assert dialog.tabs.currentIndex() == dialog.RESPONSES
     assert dialog.headers_error.text().startswith("Line 2:")
-
-
-def test_rules_can_be_added_edited_and_removed(qtbot) -> None:
-    dialog = dialog_for(qtbot, Settings())
-    dialog.add_rule()
-    row = dialog.rules.rowCount() - 1
-    dialog.rules.item(row, sd.RULE_GLOB).setText("/hooks/*")
-    dialog.rules.item(row, sd.RULE_STATUS).setText("418")
-    dialog.rules.item(row, sd.RULE_BODY).setText("teapot")
-    dialog.rules.item(row, sd.RULE_DELAY).setText("20")
-    dialog.rules.cellWidget(row, sd.RULE_METHOD).setCurrentText("put")
-    [rule] = dialog.settings().rules
-    assert rule == ResponseRule(
-        "/hooks/*", ResponseSpec(418, Settings().response.headers, b"teapot", 20), "PUT"
-    )
-    dialog.rules.setCurrentCell(row, 0)
-    dialog.remove_rule()
-    assert dialog.settings().rules == ()
-
-
-@pytest.mark.parametrize(
-    ("column", "text", "message"),
-    [(sd.RULE_STATUS, "99", "status must be a number from 100 to 599"),
-     (sd.RULE_GLOB, "hooks", "must start with / or *"),
-     (sd.RULE_DELAY, "-5", "delay must be 0 to")],
-)  # fmt: skip
-def test_bad_rule_cells_are_refused(qtbot, column: int, text: str, message: str) -> None:
-    dialog = dialog_for(qtbot, Settings())
-    dialog.add_rule()
-    dialog.rules.item(0, column).setText(text)
-    dialog.accept()
-    assert dialog.result() != QDialog.DialogCode.Accepted
-    assert not dialog.rules_error.isHidden()
-    assert dialog.rules_error.text().startswith("Rule 1:")
-    assert message in dialog.rules_error.text()
-    assert dialog.rules.currentColumn() == column
 
 
 def test_secret_is_masked_with_a_show_toggle(qtbot) -> None:

@@ -93,6 +93,9 @@ BAD_OPTIONS: dict[str, tuple[list[str], str]] = {
     "secret unknown scheme": (["--secret", f"/x=bogus:{SECRET}"], "--secret"),
     "secret malformed": (["--secret", f"x={SECRET}"], "--secret"),
     "secret scheme missing": (["--secret", f"/x={SECRET}"], "--secret"),
+    "respond unknown answer": (["--respond", "path:/x=500,soon"], "--respond"),
+    "respond bad filter": (["--respond", "(path:/x=500"], "--respond"),
+    "respond unknowable field": (["--respond", "sig:invalid=500"], "--respond"),
 }
 
 
