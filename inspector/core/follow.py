@@ -2,7 +2,8 @@
 once analysed, that match a filter, oldest first. For `tail` and `wait`.
 
 Reads only: the file is never created, migrated or written (readers run with
-``query_only``). A file that does not exist yet, or has no tables yet, simply has nothing new.
+``query_only``). A file that does not exist yet, or has no tables yet, simply has nothing new;
+a path that can never be a database (a directory, a device...) is a StoreError at once.
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ from pathlib import Path
 
 from inspector.core.filters import compile_filter
 from inspector.core.models import StoredRequest
-from inspector.core.store import Store
+from inspector.core.store import Store, StoreError, not_a_file
 
 __all__ = ["Follower"]
 
 
 class Follower:
     """Polls `path` for requests stored after `after` (default: the newest one now) that match
-    `filter_text` (the filter language of `inspector.core.filters`; FilterError when bad)."""
+    `filter_text` (the filter language of `inspector.core.filters`; FilterError when bad).
+    StoreError when `path` is not a regular file (nor missing)."""
 
     def __init__(self, path: Path, filter_text: str = "", *, after: int | None = None) -> None:
         chosen = compile_filter(filter_text)
+        problem = not_a_file(Path(path))
+        if problem is not None:
+            raise StoreError(problem)
         self.where, self.params = chosen.where, chosen.params
         self.path = Path(path)
         self._store: Store | None = None
