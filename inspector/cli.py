@@ -1033,7 +1033,8 @@ def run_tail(args: argparse.Namespace, settings: Settings, stop: Any = None) -> 
         while not stop.is_set():
             for stored in follower.poll():
                 print(stored_line(stored, args.json), flush=True)
-            stop.wait(FOLLOW_INTERVAL)
+            if not follower.behind:
+                stop.wait(FOLLOW_INTERVAL)
     except KeyboardInterrupt:
         pass
     finally:
@@ -1061,7 +1062,8 @@ def run_wait(args: argparse.Namespace, settings: Settings) -> int:
                 found += 1
             if found >= args.count or time.monotonic() >= give_up:
                 break
-            time.sleep(FOLLOW_INTERVAL)
+            if not follower.behind:
+                time.sleep(FOLLOW_INTERVAL)
     except KeyboardInterrupt:
         return 130
     finally:

@@ -15,7 +15,11 @@ from inspector.core.filters import compile_filter
 from inspector.core.models import StoredRequest
 from inspector.core.store import Store, StoreError, not_a_file
 
-__all__ = ["Follower"]
+__all__ = ["POLL_ROWS", "Follower"]
+
+POLL_ROWS = 1000
+"""Stored requests one poll looks at, at most: a follower far behind (`wait --since 0` on a big
+database, `tail` after an import) reads them page by page, never every body at once."""
 
 
 class Follower:
@@ -32,6 +36,8 @@ class Follower:
         self.path = Path(path)
         self._store: Store | None = None
         self.last = after if after is not None else self._last_id()
+        self.behind = False
+        """The last poll read a full page: poll again at once, more is there."""
 
     def _open(self) -> Store | None:
         if self._store is None and self.path.exists():
@@ -48,9 +54,11 @@ class Follower:
             return 0
 
     def poll(self) -> list[StoredRequest]:
-        """The matching requests analysed since the last poll, oldest first. A request stored
-        but not analysed yet holds back those after it (so the order is kept)."""
+        """The matching requests analysed since the last poll, oldest first, looking at
+        POLL_ROWS stored requests at most (`behind` then says more are there). A request
+        stored but not analysed yet holds back those after it (so the order is kept)."""
         store = self._open()
+        self.behind = False
         if store is None:
             return []
         try:
@@ -60,6 +68,7 @@ class Follower:
 
     def _poll(self, store: Store) -> list[StoredRequest]:
         ids = store.ids_after(self.last)
+        more, ids = len(ids) > POLL_ROWS, ids[:POLL_ROWS]
         if not ids:
             return []
         summaries = store.summaries(ids)
@@ -69,8 +78,10 @@ class Follower:
             if summary is None:
                 continue  # deleted meanwhile
             if not summary.analysed:
+                more = False  # wait for the writer's analysis
                 break
             ready.append(request_id)
+        self.behind = more
         if not ready:
             return []
         matching = (
