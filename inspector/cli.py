@@ -1117,7 +1117,8 @@ def run_tail(args: argparse.Namespace, settings: Settings, stop: Any = None) -> 
         while not stop.is_set():
             for stored in follower.poll():
                 print(stored_line(stored, args.json), flush=True)
-            stop.wait(FOLLOW_INTERVAL)
+            if not follower.behind:
+                stop.wait(FOLLOW_INTERVAL)
     except KeyboardInterrupt:
         pass
     finally:
@@ -1145,7 +1146,8 @@ def run_wait(args: argparse.Namespace, settings: Settings) -> int:
                 found += 1
             if found >= args.count or time.monotonic() >= give_up:
                 break
-            time.sleep(FOLLOW_INTERVAL)
+            if not follower.behind:
+                time.sleep(FOLLOW_INTERVAL)
     except KeyboardInterrupt:
         return 130
     finally:

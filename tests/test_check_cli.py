@@ -98,6 +98,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, argv, message, capsys)
     assert message in err
 
 
+def test_wait_and_tail_on_a_directory_as_db_are_one_line_errors(tmp_path: Path, capsys) -> None:
+    """Not a database file: said at once (exit 2), not waited on until the timeout."""
+    assert main(["wait", "--filter", "provider:meta", "--timeout", "0.5",
+                 "--db", str(tmp_path)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err == f"webhook-inspector: --db: {tmp_path} is a directory, not a database file\n"
+    assert main(["tail", "--db", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
 def store_requests(path: Path, *events: tuple[str, str]) -> list[int]:
     store = Store.open(path)
     try:

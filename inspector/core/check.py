@@ -27,6 +27,7 @@ from typing import Any
 
 from yarl import URL
 
+from inspector.core.bodies import format_size
 from inspector.core.config import Settings
 from inspector.core.models import CHECK, CapturedRequest, ReplayAttempt
 from inspector.core.providers import BY_NAME, Provider, answer_deadline
@@ -58,7 +59,7 @@ DEFAULT_DEADLINE = 5.0
 """Seconds we allow for an answer when the provider documents no deadline (labelled as ours)."""
 DEFAULT_BURST = 50
 LARGE_BODY = 1024 * 1024
-"""The large payload check's body is just under this (aiohttp warns from 1 MiB on)."""
+"""The large payload check's body is at least this: a 1 MiB media message."""
 UNKNOWN_TYPE = "inspector_check_unknown_event"
 MALFORMED = b'{"event": "inspector.check", "data": {"id": "malformed", '
 
@@ -480,11 +481,11 @@ class _Run:
         parent = _get(doc, path) if path else doc
         if isinstance(parent, dict):
             parent["media"] = media
-        room = LARGE_BODY - len(self.dump(doc)) - 16  # just under 1 MiB in all
-        media["data"] = base64.b64encode(secrets.token_bytes(room * 3 // 4)).decode("ascii")
+        room = LARGE_BODY - len(self.dump(doc))  # base64 text to reach 1 MiB in all
+        media["data"] = base64.b64encode(secrets.token_bytes(-(-room // 4) * 3)).decode("ascii")
         request = self.with_body(request, self.dump(doc))
         attempt = await self.send(request)
-        sent = f"sent a {_size(len(request.body))} event with base64 media"
+        sent = f"sent a {format_size(len(request.body))} event with base64 media"
         graded = self.in_time(attempt, sent)
         if graded is not None:
             return graded
@@ -573,10 +574,6 @@ def _secs(value: float) -> str:
 
 def _ms(value: float) -> str:
     return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.1f} s"
-
-
-def _size(count: int) -> str:
-    return f"{count / 1024 / 1024:.1f} MiB" if count >= 1000 * 1024 else f"{count / 1024:.0f} KiB"
 
 
 def _short(attempt: ReplayAttempt) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import hashlib
+import io
 import re
 import ssl
 import time
@@ -679,8 +680,11 @@ class Replayer:
         answer.status, answer.headers, answer.body, answer.truncated = None, (), b"", False
         wire: CIMultiDict[str] = CIMultiDict((name, _to_wire(value)) for name, value in headers)
         timeout = self._client_timeout()
+        # A BytesIO, not bytes: aiohttp warns about bytes bodies over 1 MiB; a BytesIO has the
+        # same exact size (Content-Length as computed) and is written in pieces.
+        data = io.BytesIO(body) if body else None
         async with self._client().request(
-            method, url, data=body or None, allow_redirects=False, timeout=timeout,
+            method, url, data=data, allow_redirects=False, timeout=timeout,
             middlewares=(_exact_headers(wire),), trace_request_ctx=probe,
         ) as response:  # fmt: skip
             answer.status = response.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -699,14 +700,24 @@ class MainWindow(QMainWindow):
         noun = "request" if len(ids) == 1 else "requests"
         self.statusBar().showMessage(f"Restored {len(ids):,} {noun}", 5000)
 
-    def purge_deleted(self, *, wait: bool = False) -> None:
-        """Remove the deleted requests from the store for good (the undo time is over)."""
+    def purge_deleted(self, *, wait: bool = False, then: Callable[[], None] | None = None) -> None:
+        """Remove the deleted requests from the store for good (the undo time is over);
+        `then` is called once they are gone (at once when nothing was pending). `wait` blocks
+        until then: only for closing the window."""
         ids, self._deleting = self._deleting, []
         self._end_undo()
         if not ids:
+            if then is not None:
+                then()
             return
-        recount = None if wait else lambda _count: self._recount()
-        future = self.bridge.run(self.bridge.service.delete(ids), recount, self._failed("Delete"))
+
+        def done(_count: object) -> None:
+            self._recount()
+            if then is not None:
+                then()
+
+        future = self.bridge.run(self.bridge.service.delete(ids), None if wait else done,
+                                 self._failed("Delete"))  # fmt: skip
         if wait:
             try:
                 future.result(timeout=10)
@@ -977,7 +988,10 @@ class MainWindow(QMainWindow):
         store = self.bridge.store
         if store is None or self._export is not None:
             return
-        self.purge_deleted(wait=True)  # what is exported is what the table shows
+        if self._deleting:  # what is exported is what the table shows: delete those first
+            self.purge_deleted(then=lambda: self.export(filtered=filtered, ndjson=ndjson,
+                                                        scope=scope))  # fmt: skip
+            return
         flt = self.model.filter
         counts = {"selected": len(self.selected_ids()), "all": store.count(),
                   "filtered": store.count(flt.where, flt.params)}  # fmt: skip

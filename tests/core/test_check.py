@@ -248,6 +248,23 @@ async def test_every_request_and_answer_goes_to_the_recorder() -> None:
     assert attempt.sent_sha256 == request.body_sha256
 
 
+async def test_the_large_payload_is_a_1_mib_media_message_sent_whole() -> None:
+    recorded: list[tuple[CapturedRequest, ReplayAttempt]] = []
+
+    async def record(pairs: Sequence[tuple[CapturedRequest, ReplayAttempt]]) -> list[int]:
+        recorded.extend(pairs)
+        return list(range(len(pairs)))
+
+    async with serving(reference_app("waha")) as url:
+        plan = make_plan(url, "waha", burst=2)
+        results = {r.key: r async for r in run_checks(plan, record=record)}
+    assert results["large"].grade == PASS, results["large"].message
+    request, attempt = max(recorded, key=lambda pair: len(pair[0].body))
+    assert len(request.body) >= 1024 * 1024
+    assert json.loads(request.body)["payload"]["media"]["data"]
+    assert attempt.sent_sha256 == request.body_sha256
+
+
 @pytest.mark.parametrize(
     ("target", "provider", "message"),
     [

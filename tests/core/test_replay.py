@@ -311,6 +311,20 @@ async def test_any_body_is_sent_byte_exact(
     assert attempt.fidelity_ok is True
 
 
+async def test_a_3_mib_body_is_replayed_byte_exact(echo: RawServer, replayer: Replayer) -> None:
+    """Over aiohttp's 1 MiB limit for raw bytes bodies (which warns): sent in full, byte-exact,
+    with the captured length."""
+    body = (bytes(range(256)) * 4096 * 12) + b"\xff end"  # 3 MiB and a few bytes
+    request = captured(body=body)
+    attempt = await replayer.send(request, echo.url)
+    [got] = echo.received
+    assert got.body == body
+    assert (b"Content-Length", str(len(body)).encode()) in got.headers
+    assert (b"Transfer-Encoding", b"chunked") not in got.headers
+    assert attempt.fidelity_ok is True
+    assert attempt.sent_sha256 == request.body_sha256
+
+
 def test_hop_by_hop_headers_are_the_documented_ones() -> None:
     assert {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
             "trailer", "transfer-encoding", "upgrade"} <= HOP_BY_HOP  # fmt: skip

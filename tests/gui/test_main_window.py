@@ -723,6 +723,38 @@ def test_export_writes_what_the_filtered_table_shows(
     assert exported == sorted(shown)
 
 
+def test_export_after_a_delete_never_blocks_the_gui_thread(
+    qtbot, seeded: MainWindow, bridge, monkeypatch
+) -> None:
+    """The deleted rows leave the store first (what is exported is what the table shows), but
+    the window waits for that through a callback, never by blocking on the core's future."""
+    focus_table(qtbot, seeded)
+    select_rows(seeded, 1)
+    qtbot.keyClick(seeded.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: seeded.model.rowCount() == 4)
+    blocked: list[object] = []
+    real_run = bridge.run
+
+    def run(coro, *args, **kwargs):  # type: ignore[no-untyped-def]
+        future = real_run(coro, *args, **kwargs)
+        future.result = lambda *a, **k: blocked.append(future)  # the GUI thread would wait
+        return future
+
+    monkeypatch.setattr(bridge, "run", run)
+    offered: list[str] = []
+
+    def choose(dialog: ExportDialog) -> int:
+        offered.append(dialog.scope_buttons["all"].text())
+        return 0
+
+    monkeypatch.setattr(ExportDialog, "exec", choose)
+    seeded.export()
+    assert blocked == []
+    qtbot.waitUntil(lambda: bool(offered))
+    assert offered == ["All stored requests (4)"]
+    assert bridge.store.count() == 4
+
+
 def test_export_selected_rows_masked(qtbot, seeded: MainWindow, tmp_path: Path,
                                      monkeypatch) -> None:  # fmt: skip
     seeded.table.selectRow(0)

@@ -712,7 +712,10 @@ def _join_data(pieces: list[tuple[str, bytes]]) -> bytes:
 def _request(parsed: _Parsed, url: str) -> CapturedRequest:
     if "://" not in url.split("?", 1)[0]:
         url = "http://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed or invalid [IPv6] host
+        raise FormatError(f"URL {url!r} is not valid: {exc}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise FormatError(f"URL {url!r} is not http or https")
     if not parts.netloc:

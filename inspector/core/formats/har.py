@@ -283,7 +283,10 @@ def _entry_request(entry: object) -> CapturedRequest:
     extra = entry.get(EXTENSION)
     ours = isinstance(extra, dict) and extra.get("headers_encoding") == "latin-1"
     headers = _header_list(request.get("headers"), ours)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed or invalid [IPv6] host
+        raise FormatError(f"request.url {url!r} is not a valid URL ({exc})") from None
     if not ours:
         authority = next((v for k, v in headers if k.lower() == ":authority"), parts.netloc)
         headers = [(k, v) for k, v in headers if not k.startswith(":")]

@@ -115,6 +115,8 @@ def test_curl_file_with_several_commands_and_a_bad_one() -> None:
         ("curl --no-header x http://x/", "only an option without a value"),
         ("curl -T f http://x/", "-T/--upload-file"),
         ("curl ftp://x/", "not http or https"),
+        ("curl http://[::1", "is not valid: Invalid IPv6 URL"),
+        ("curl 'http://[x]/' -d a", "command 1 (line 1): URL 'http://"),
         ("wget http://x/", "`wget` is not a curl command"),
         ("cat f | curl http://x/ --data-binary @-", "`cat` cannot be piped"),
         ("curl --data-binary @- http://x/", "nothing is piped in"),

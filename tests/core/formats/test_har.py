@@ -141,6 +141,20 @@ def test_bad_base64_is_an_entry_error() -> None:
     assert errors[0].startswith("entry 1: postData.text is not valid base64")
 
 
+@pytest.mark.parametrize("url", ["http://a]/b", "http://[::1/b", "http://[x]/b"])
+def test_an_invalid_url_is_an_entry_error(url: str) -> None:
+    document = {"log": {"entries": [
+        {"request": {"method": "POST", "url": url, "headers": []}},
+        {"request": {"method": "POST", "url": "http://x/ok", "headers": []}},
+    ]}}  # fmt: skip
+    errors: list[str] = []
+    assert [r.path for r in read_har(json.dumps(document), errors)] == ["/ok"]
+    assert errors[0].startswith(f"entry 1: request.url {url!r} is not a valid URL")
+    streamed: list[str] = []
+    assert [r.path for r in stream_har(json.dumps(document), streamed) or []] == ["/ok"]
+    assert streamed == errors
+
+
 # --- streamed import ---------------------------------------------------------------------------
 
 FIELDS = ("method", "scheme", "path", "query", "headers", "body", "http_version", "received_at_ns")
