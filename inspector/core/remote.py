@@ -32,6 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from inspector.core import loops
 from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest, ReplayAttempt, SigStatus
 from inspector.core.receiver import ReceiverError
@@ -332,7 +333,11 @@ def core_main(conn: Connection, settings: Settings, listen: bool) -> None:
     app's end of the pipe closes."""
     for number in (signal.SIGINT, signal.SIGTERM):  # the app decides when to stop
         signal.signal(number, signal.SIG_IGN)
-    asyncio.run(_Core(conn, settings).run(listen))
+    try:
+        loops.run(_Core(conn, settings).run(listen))
+    except loops.LoopError as exc:  # a bad WEBHOOK_INSPECTOR_LOOP: run on asyncio's loop
+        log.error("%s; using asyncio's event loop", exc)
+        loops.run(_Core(conn, settings).run(listen), "asyncio")
 
 
 class _Core:

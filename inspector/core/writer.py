@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from inspector.core.models import CapturedRequest, Derived, Event, reduce_by_fields
 from inspector.core.store import Record, Store, StoreError
@@ -328,8 +328,8 @@ class PipeWire(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # a stream transport (uvloop's does not derive from asyncio.Transport)
+        self._transport = cast(asyncio.Transport, transport)
 
     def send(self, message: object) -> None:
         if self._transport is None or self._transport.is_closing():
