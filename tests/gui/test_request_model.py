@@ -308,3 +308,16 @@ def test_row_of_finds_rows_after_inserts_pages_and_removals(store: Store) -> Non
     assert all(model.row_of(model.id_at(r)) == r for r in range(model.rowCount()))
     assert model.row_of(10**9) is None
     assert model.row_of(0) is None
+
+
+def test_live_rows_go_in_at_once_when_quiet_and_coalesce_when_busy(store: Store) -> None:
+    model = RequestTableModel(store)
+    model.on_committed(fill(store, 1))
+    assert model._timer.isActive()
+    assert model._timer.interval() == 0  # a lone webhook: on the event loop's next turn
+    assert model.flush() == 1
+    model.on_committed(fill(store, 2))  # right after an insert: gathered for a trailing one
+    assert 0 < model._timer.interval() <= rm.FLUSH_MS
+    model.on_committed(fill(store, 3))
+    assert model.flush() == 5
+    assert model.rowCount() == 6
