@@ -559,7 +559,7 @@ class _ChildWriter:
     """Seconds the newest request of the last full analysis batch had waited (0 when the
     batch emptied the queue): how far analysis is behind."""
     row_cost = 0.0
-    """Seconds analysis took per request in its last batch."""
+    """Seconds analysis takes per request (a moving average over its recent batches)."""
     capture_rate = 0.0
     """Requests committed per second over the last RATE_WINDOW (updated as they come)."""
     window_start = 0.0
@@ -575,8 +575,9 @@ class _ChildWriter:
         self.work = count == size
         self.analysed_at = time.monotonic()
         self.last_analysis = self.analysed_at - started
-        if count:
-            self.row_cost = self.last_analysis / count
+        if count:  # smoothed: a batch of 4 alone is a noisy measure
+            cost = self.last_analysis / count
+            self.row_cost = 0.8 * self.row_cost + 0.2 * cost if self.row_cost else cost
 
     def analyse_batch(self, size: int = ANALYSE_BATCH) -> int:
         try:
