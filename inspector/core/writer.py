@@ -63,7 +63,7 @@ BUSY_RATIO = 4.0
 LAG_TARGET = 0.25
 LAGGING_RATIO = 0.5
 LAGGING_BATCH = 16
-KEEP_UP_SHARE = 0.5
+KEEP_UP_SHARE = 0.25
 """Once the rows waiting for analysis are older than LAG_TARGET seconds, and analysis can keep
 up with capture in KEEP_UP_SHARE of the writer's time (requests per second x seconds per
 analysed request), analysis runs in batches of LAGGING_BATCH after waiting only LAGGING_RATIO
@@ -71,7 +71,8 @@ times as long as the last batch took (about two thirds of the writer's time; com
 between every two batches): a stream the writer can follow is analysed within a second instead
 of after it ends. Faster bursts (analysis costs about five times a commit) leave analysis its
 small share: giving it more there slowed capture to half (benchmarks/ingest.py, ratio 0.7 ->
-0.42) and still left it seconds behind (benchmarks/gui_ingest.py)."""
+0.42) and still left it seconds behind (benchmarks/gui_ingest.py); with a share of 0.5 it
+still engaged during benchmarks/ingest.py on a loaded 2-core machine (2-3k requests/s)."""
 RATE_WINDOW = 0.5
 """Seconds over which the capture rate is measured."""
 STOP_WAIT = 60.0
