@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from inspector import __version__
+from inspector.core import loops
 from inspector.core.config import (
     Settings,
     default_settings_path,
     load_settings,
     parse_secret_option,
 )
+from inspector.core.loops import CHOICES as LOOP_CHOICES
+from inspector.core.loops import LOOP_ENV
 
 
 def parse_size(text: str) -> int:
@@ -132,6 +135,9 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--durable", action="store_true",
                        help="fsync every commit (survives power loss; slower)")  # fmt: skip
     serve.add_argument("--quiet", "-q", action="store_true", help="no line per request")
+    serve.add_argument("--loop", choices=LOOP_CHOICES, default=None,
+                       help="event loop: uvloop when installed (auto, the default; also set by "
+                            f"{LOOP_ENV}), or asyncio's own")  # fmt: skip
     _add_stream_options(serve)
     serve.add_argument("--forward-to", type=_target, metavar="URL",
                        help="also forward every request, byte-exact, to URL (e.g. your handler)"
@@ -356,8 +362,11 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     sys.setswitchinterval(0.0005)
     settings = serve_settings(args, settings)
     try:
-        return asyncio.run(_serve(settings, quiet=args.quiet, out=sys.stdout,
-                                  tunnel=(args.tunnel, args.tunnel_ssh)))  # fmt: skip
+        return loops.run(_serve(settings, quiet=args.quiet, out=sys.stdout,
+                                tunnel=(args.tunnel, args.tunnel_ssh)), args.loop)  # fmt: skip
+    except loops.LoopError as exc:
+        print(f"webhook-inspector: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 0
 
@@ -403,7 +412,9 @@ async def _serve(
         q = service.quarantined
         print(f"warning: {q.reason}; moved it aside to {q.moved_to} and started a fresh one",
               file=sys.stderr)  # fmt: skip
-    print(f"Listening on {service.url}/  (data: {settings.db_path})", file=out, flush=True)
+    loop = loops.loop_name(asyncio.get_running_loop())
+    print(f"Listening on {service.url}/  (data: {settings.db_path}; event loop: {loop})",
+          file=out, flush=True)  # fmt: skip
     if settings.forward_to:
         print(f"Forwarding every request to {settings.forward_to}", file=out, flush=True)
     if settings.publish:

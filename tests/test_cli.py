@@ -462,3 +462,26 @@ def test_ctrl_c_to_the_process_group_stops_cleanly_and_finishes_analysis(tmp_pat
         assert store.count("analysed = 0") == 0
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("choice", ["asyncio", "uvloop"])
+def test_serve_runs_on_the_chosen_event_loop(tmp_path: Path, choice: str) -> None:
+    if choice == "uvloop":
+        pytest.importorskip("uvloop")
+    env = {**os.environ, "WEBHOOK_INSPECTOR_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "serve", "--db", str(tmp_path / "h.db"),
+         "--port", "0", "--quiet", "--loop", choice],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    try:
+        url = re.search(r"Listening on (http://\S+?)/ ", line)
+        assert url, line
+        assert post(f"{url.group(1)}/hook", b"{}") == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert line.rstrip().endswith(f"event loop: {choice})")

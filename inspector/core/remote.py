@@ -31,6 +31,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from inspector.core import loops
 from inspector.core.config import Settings
 from inspector.core.events import (
     Analysed,
@@ -58,10 +59,12 @@ CALLS = frozenset({
 """The service methods the app may call in the child process."""
 RESTARTS = 3
 """A capture process that stops unexpectedly is started again, at most this many times."""
-EVENT_DELAY = 0.025
-"""Seconds the capture process gathers committed and analysed ids before sending them to the
-app: one message per 25 ms in a burst instead of one per batch of 8 requests (each costs both
-processes a pickle, a write and a wake-up)."""
+EVENT_DELAY = 0.02
+"""While requests keep coming, the capture process sends the committed and analysed ids it
+gathered at most once per EVENT_DELAY seconds: one message per 20 ms in a burst instead of one
+per batch of 8 requests (each costs both processes a pickle, a write and a wake-up). After a
+quiet spell the first ids go at once (on the loop's next turn), so a lone webhook is not
+delayed."""
 
 
 class CoreGone(StoreError):
@@ -330,7 +333,11 @@ def core_main(conn: Connection, settings: Settings, listen: bool) -> None:
     app's end of the pipe closes."""
     for number in (signal.SIGINT, signal.SIGTERM):  # the app decides when to stop
         signal.signal(number, signal.SIG_IGN)
-    asyncio.run(_Core(conn, settings).run(listen))
+    try:
+        loops.run(_Core(conn, settings).run(listen))
+    except loops.LoopError as exc:  # a bad WEBHOOK_INSPECTOR_LOOP: run on asyncio's loop
+        log.error("%s; using asyncio's event loop", exc)
+        loops.run(_Core(conn, settings).run(listen), "asyncio")
 
 
 class _Core:
@@ -346,6 +353,8 @@ class _Core:
         self.analysed: list[int] = []
         self.invalid = 0
         self.flush_due: asyncio.TimerHandle | None = None
+        self.flushed_at = float("-inf")
+        """When gathered ids were last sent (loop time)."""
 
     async def run(self, listen: bool) -> None:
         self.done = asyncio.get_running_loop().create_future()
@@ -382,15 +391,20 @@ class _Core:
             self._send(("event", event))
 
     def _flush_soon(self) -> None:
+        """Send the gathered ids on the loop's next turn, or EVENT_DELAY after the last send
+        when that was more recent (leading edge, then a trailing timer)."""
         if self.flush_due is None:
             loop = asyncio.get_running_loop()
-            self.flush_due = loop.call_later(EVENT_DELAY, self._flush_events)
+            wait = max(0.0, self.flushed_at + EVENT_DELAY - loop.time())
+            self.flush_due = loop.call_later(wait, self._flush_events)
 
     def _flush_events(self) -> None:
         """Send the gathered ids: committed first (analysed ids were all committed before)."""
         if self.flush_due is not None:
             self.flush_due.cancel()
             self.flush_due = None
+        if self.committed or self.analysed:
+            self.flushed_at = asyncio.get_running_loop().time()
         if self.committed:
             self._send(("event", RequestsCommitted(tuple(self.committed))))
             self.committed = []

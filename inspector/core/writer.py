@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from inspector.core.events import Stored
 from inspector.core.models import CapturedRequest, Derived, Event
@@ -66,6 +66,21 @@ RESTART_WINDOW = 60.0
 RESTART_WINDOW seconds (then something is wrong with the database: capture stays at 503)."""
 RESTART_DELAY = 1.0
 """Seconds between a writer process dying and the next one starting."""
+LAG_TARGET = 0.25
+LAGGING_RATIO = 0.5
+LAGGING_BATCH = 16
+KEEP_UP_SHARE = 0.25
+"""Once the rows waiting for analysis are older than LAG_TARGET seconds, and analysis can keep
+up with capture in KEEP_UP_SHARE of the writer's time (requests per second x seconds per
+analysed request), analysis runs in batches of LAGGING_BATCH after waiting only LAGGING_RATIO
+times as long as the last batch took (about two thirds of the writer's time; commits still go
+between every two batches): a stream the writer can follow is analysed within a second instead
+of after it ends. Faster bursts (analysis costs about five times a commit) leave analysis its
+small share: giving it more there slowed capture to half (benchmarks/ingest.py, ratio 0.7 ->
+0.42) and still left it seconds behind (benchmarks/gui_ingest.py); with a share of 0.5 it
+still engaged during benchmarks/ingest.py on a loaded 2-core machine (2-3k requests/s)."""
+RATE_WINDOW = 0.5
+"""Seconds over which the capture rate is measured."""
 STOP_WAIT = 60.0
 """Seconds a child process gets to finish its work when told to stop."""
 T = TypeVar("T")
@@ -404,8 +419,8 @@ class PipeWire(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # a stream transport (uvloop's does not derive from asyncio.Transport)
+        self._transport = cast(asyncio.Transport, transport)
 
     def send(self, message: object) -> None:
         if self._transport is None or self._transport.is_closing():
@@ -473,6 +488,11 @@ def _why(exc: Exception) -> str:
     return f"cannot store request: {exc}"
 
 
+def _waited(request: CapturedRequest) -> float:
+    """Seconds since `request` was received."""
+    return max(0.0, (time.time_ns() - request.received_at_ns) / 1e9)
+
+
 def _record(wire: WireRecord) -> Record:
     fields, status, headers, body, position = wire
     return Record(CapturedRequest(*fields), None, status, headers, body, position)
@@ -519,15 +539,33 @@ class _ChildWriter:
 
     def _analysis_due(self) -> bool:
         """Analysis gets its share even while batches keep arriving (a steady stream must
-        not starve it): one batch every BUSY_RATIO times as long as the last one took."""
-        interval = max(self.last_analysis * BUSY_RATIO, MIN_ANALYSIS_INTERVAL)
+        not starve it): one batch every BUSY_RATIO times as long as the last one took, more
+        once rows wait too long (LAG_TARGET)."""
+        if self._lagging():
+            interval = self.last_analysis * LAGGING_RATIO
+        else:
+            interval = max(self.last_analysis * BUSY_RATIO, MIN_ANALYSIS_INTERVAL)
         return time.monotonic() - self.analysed_at >= interval
 
     def _wait_time(self) -> float:
         """How long to wait for a message before doing background work."""
         if not self.work:
             return 0.0 if (self.settles or self.stopping) else 1.0
-        return self.last_analysis * BUSY_RATIO if self._busy() else 0.0
+        if not self._busy():
+            return 0.0
+        return self.last_analysis * (LAGGING_RATIO if self._lagging() else BUSY_RATIO)
+
+    def _lagging(self) -> bool:
+        """Analysis is behind, and can catch up without starving capture."""
+        keeps_up = self.capture_rate * self.row_cost <= KEEP_UP_SHARE
+        return self.work and self.lag > LAG_TARGET and keeps_up
+
+    def _count_capture(self, rows: int) -> None:
+        now = time.monotonic()
+        self.window_rows += rows
+        if now - self.window_start >= RATE_WINDOW:
+            self.capture_rate = self.window_rows / (now - self.window_start)
+            self.window_start, self.window_rows = now, 0
 
     def _busy(self) -> bool:
         return time.monotonic() - self.last_capture < BUSY_WINDOW
@@ -598,6 +636,7 @@ class _ChildWriter:
         if any(isinstance(answer, int) for answer in results):
             self.work = True
             self.last_capture = time.monotonic()
+            self._count_capture(sum(isinstance(answer, int) for answer in results))
 
     def _insert_one_by_one(self, records: list[Record]) -> list[int | str]:
         """Each record in its own transaction: its id, or why it cannot be stored."""
@@ -611,17 +650,34 @@ class _ChildWriter:
 
     last_analysis = 0.0
     analysed_at = 0.0
+    lag = 0.0
+    """Seconds the newest request of the last full analysis batch had waited (0 when the
+    batch emptied the queue): how far analysis is behind."""
+    row_cost = 0.0
+    """Seconds analysis takes per request (a moving average over its recent batches)."""
+    capture_rate = 0.0
+    """Requests committed per second over the last RATE_WINDOW (updated as they come)."""
+    window_start = 0.0
+    window_rows = 0
 
     def analyse_some(self) -> None:
         started = time.monotonic()
-        size = BUSY_ANALYSE_BATCH if self._busy() else ANALYSE_BATCH
-        self.work = self.analyse_batch(size) == size
+        if self._lagging():
+            size = LAGGING_BATCH
+        else:
+            size = BUSY_ANALYSE_BATCH if self._busy() else ANALYSE_BATCH
+        count = self.analyse_batch(size)
+        self.work = count == size
         self.analysed_at = time.monotonic()
         self.last_analysis = self.analysed_at - started
+        if count:  # smoothed: a batch of 4 alone is a noisy measure
+            cost = self.last_analysis / count
+            self.row_cost = 0.8 * self.row_cost + 0.2 * cost if self.row_cost else cost
 
     def analyse_batch(self, size: int = ANALYSE_BATCH) -> int:
         try:
             pending = self.store.pending(size)
+            self.lag = _waited(pending[-1].request) if len(pending) == size else 0.0
             analysed = [(s.id, self.safe_derive(s.request)) for s in pending]
             self.store.apply_analysis(analysed)
         except Exception:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -45,7 +46,10 @@ PAGE_SIZE = 200
 FETCH_WINDOW = 150
 """Rows fetched around a row whose summary is not cached."""
 CACHE_MAX = 5000
-FLUSH_MS = 150
+FLUSH_MS = 40
+"""While rows keep arriving, live rows are inserted at most once per FLUSH_MS (one insert per
+batch keeps the window responsive during a burst); the first rows after a quiet spell are
+inserted at once (on the event loop's next turn)."""
 
 RED = QColor(theme.RED)
 GREY = QColor(theme.GREY)
@@ -87,9 +91,9 @@ class RequestTableModel(QAbstractTableModel):
         self._after = 0  # newest id already considered
         self._exhausted = True
         self._pending = False
+        self._flushed_at = float("-inf")  # time.monotonic() of the last live insert
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
         if store is not None:
             self._load_first_page()
@@ -167,6 +171,7 @@ class RequestTableModel(QAbstractTableModel):
         if not new_ids:
             return 0
         new_ids.reverse()
+        self._flushed_at = time.monotonic()
         self.beginInsertRows(QModelIndex(), 0, len(new_ids) - 1)
         self._ids[0:0] = new_ids
         self.endInsertRows()
@@ -314,10 +319,13 @@ class RequestTableModel(QAbstractTableModel):
         return not self._filter.where
 
     def _schedule_flush(self) -> None:
+        """Flush on the event loop's next turn, or FLUSH_MS after the last insert when that
+        was more recent (leading edge, then a trailing timer)."""
         if self._store is not None:
             self._pending = True
             if not self._timer.isActive():
-                self._timer.start()
+                wait_ms = FLUSH_MS - (time.monotonic() - self._flushed_at) * 1000
+                self._timer.start(round(wait_ms) if wait_ms > 0 else 0)
 
     def _repaint_ids(self, ids: Sequence[int]) -> None:
         """Forget the cached summaries of these ids and repaint the rows they span."""

@@ -16,7 +16,7 @@ import pytest
 from inspector.core.config import Settings
 from inspector.core.events import Analysed, ReceiverState, RequestsCommitted, StoreOpened
 from inspector.core.models import CapturedRequest
-from inspector.core.remote import CoreGone, RemoteService
+from inspector.core.remote import CoreGone, RemoteService, _Core
 from tests import polling
 from tests.reliability.conftest import alive
 
@@ -227,3 +227,21 @@ async def test_gathered_events_keep_their_order_and_come_before_replies(
     first_analysed = next(n for n, e in enumerate(events) if isinstance(e, Analysed))
     reported = committed_ids(events[:first_analysed])
     assert set(events[first_analysed].ids) <= set(reported)  # committed before analysed
+
+
+async def test_ids_go_out_at_once_when_quiet_and_gathered_when_busy(tmp_path: Path) -> None:
+    core = _Core(None, Settings(db_path=tmp_path / "c.db", port=0))  # type: ignore[arg-type]
+    sent: list[tuple[object, ...]] = []
+    core._send = sent.append  # type: ignore[method-assign]
+    loop = asyncio.get_running_loop()
+    core._forward(RequestsCommitted((1,)))
+    assert core.flush_due is not None
+    assert core.flush_due.when() <= loop.time()  # nothing sent before it: due at once
+    core._flush_events()
+    assert sent == [("event", RequestsCommitted((1,)))]
+    core._forward(RequestsCommitted((2,)))  # right after a send: gathered with what follows
+    core._forward(RequestsCommitted((3,)))
+    assert core.flush_due is not None
+    assert core.flush_due.when() > loop.time()
+    core._flush_events()
+    assert sent[1:] == [("event", RequestsCommitted((2, 3)))]

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import time
 from pathlib import Path
 
+from inspector.core import writer as writer_module
 from inspector.core.events import Stored
 from inspector.core.models import CapturedRequest, Derived, Event
 from inspector.core.store import Record, Store
@@ -117,3 +120,29 @@ async def test_a_killed_writer_process_is_started_again_and_reaped(tmp_path: Pat
     assert await writer.submit(CapturedRequest("POST", "/again")) >= 1
     await writer.close()
     store.close()
+
+
+def test_analysis_catches_up_with_a_stream_it_can_follow_and_gives_way_to_a_flood(
+    tmp_path: Path,
+) -> None:
+    Store.open(tmp_path / "w.db").close()
+    ours, other = multiprocessing.Pipe()
+    child = writer_module._ChildWriter(ours, str(tmp_path / "w.db"), False, derive_path)
+    received = time.time_ns() - 2 * 10**9  # these requests have waited 2 s
+    requests = [CapturedRequest("POST", f"/r/{n}", received_at_ns=received) for n in range(60)]
+    child.insert([[(writer_module.REQUEST_FIELDS(r), 200, (), b"") for r in requests]])
+
+    def analyse(capture_rate: float) -> int:
+        child.last_capture = time.monotonic()  # capture is busy
+        child.capture_rate = capture_rate
+        before = child.store.count("analysed = 1")
+        child.analyse_some()
+        return child.store.count("analysed = 1") - before
+
+    assert analyse(0.0) == writer_module.BUSY_ANALYSE_BATCH  # not known to be behind yet
+    assert child.lag > writer_module.LAG_TARGET
+    assert analyse(1.0) == writer_module.LAGGING_BATCH  # a stream it can follow: catch up
+    flood = writer_module.KEEP_UP_SHARE / child.row_cost * 2
+    assert analyse(flood) == writer_module.BUSY_ANALYSE_BATCH  # capture goes first
+    child.close()
+    other.close()

@@ -123,7 +123,8 @@ def test_posted_webhook_appears_live(qtbot, window: MainWindow, bridge) -> None:
     assert window.stack.currentIndex() == mw.TABLE_PAGE
     assert window.model.data(window.model.index(0, rm.PATH)) == "/webhook"
     assert window.selected_ids() == [1]  # follow newest is on
-    assert window.status.total == 1
+    # the row shows when committed; the counts follow its analysis, a moment later
+    qtbot.waitUntil(lambda: window.status.total == 1, timeout=10_000)
     assert window.status.counts.text().startswith("1 request")
 
 

@@ -421,3 +421,16 @@ def test_pages_of_hidden_rows_are_skipped(qtmodeltester, store: Store) -> None:
     while model.canFetchMore(QModelIndex()):
         model.fetchMore(QModelIndex())
     assert ids_shown(model) == ids[::-1]
+
+
+def test_live_rows_go_in_at_once_when_quiet_and_coalesce_when_busy(store: Store) -> None:
+    model = RequestTableModel(store)
+    model.on_committed(fill(store, 1))
+    assert model._timer.isActive()
+    assert model._timer.interval() == 0  # a lone webhook: on the event loop's next turn
+    assert model.flush() == 1
+    model.on_committed(fill(store, 2))  # right after an insert: gathered for a trailing one
+    assert 0 < model._timer.interval() <= rm.FLUSH_MS
+    model.on_committed(fill(store, 3))
+    assert model.flush() == 5
+    assert model.rowCount() == 6
