@@ -66,9 +66,9 @@ log = logging.getLogger(__name__)
 
 
 COLUMN_WIDTHS = {
-    cols.TIME: 76, cols.METHOD: 64, cols.PATH: 190, cols.PROVIDER: 82, cols.EVENT: 200,
-    cols.SUMMARY: 380, cols.SIGNATURE: 100, cols.SIZE: 70, cols.STATUS: 56, cols.SOURCE: 60,
-    cols.FORWARD: 90,
+    cols.TIME: 76, cols.METHOD: 64, cols.PATH: 160, cols.PROVIDER: 82, cols.EVENT: 190,
+    cols.SUMMARY: 380, cols.SIGNATURE: 100, cols.SIZE: 76, cols.STATUS: 56, cols.SOURCE: 60,
+    cols.FORWARD: 70,
 }  # fmt: skip
 EMPTY_PAGE, TABLE_PAGE = 0, 1
 FOLLOW_DETAIL_DELAY_MS = 300
@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([3000, 2000])  # table 3 : detail 2 (not the detail's size hint)
         self.stack.addWidget(self.splitter)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)

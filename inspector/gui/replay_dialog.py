@@ -79,6 +79,7 @@ class TargetCombo(QComboBox):
         self.clear()
         self.addItems(unique)
         self.setEditText(shown)
+        self.lineEdit().setCursorPosition(0)  # a long URL shows its scheme and host
         self.blockSignals(False)
 
     def target(self) -> str:
@@ -546,12 +547,14 @@ class ReplayDialog(QDialog):
         self.last_attempt: ReplayAttempt | None = None
         settings = bridge.service.settings
         self.setWindowTitle(f"Edit and resend #{stored.id}")
-        self.resize(980, 820)
+        screen = self.screen().availableGeometry()  # fits a 1366×768 laptop with its frame
+        self.resize(min(980, screen.width() - 40), min(820, screen.height() - 80))
         request = stored.request
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_line(settings, request, target))
         self.url_preview = plain_label(parent=self)
         self.url_preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.url_preview.setWordWrap(True)  # the path rule wraps instead of widening the dialog
         layout.addWidget(self.url_preview)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.headers = HeadersEditor(splitter)
@@ -575,7 +578,9 @@ class ReplayDialog(QDialog):
             splitter.setStretchFactor(splitter.indexOf(box), stretch)
         for small in (self.headers.table, self.answer.headers, self.answer.body):
             small.setMinimumHeight(3 * self.fontMetrics().height())
-        splitter.setSizes([160, 640, 160])  # the body editor gets most of the height
+        self.sections = splitter
+        # the body editor gets most of the height; the answer opens on the first send
+        splitter.setSizes([220, 560, 0])
         layout.addWidget(splitter, 1)
         layout.addWidget(self._build_signing(settings, stored))
         self.problem = plain_label(parent=self)
@@ -596,6 +601,7 @@ class ReplayDialog(QDialog):
                        self.scheme.currentIndexChanged):  # fmt: skip
             signal.connect(self._validate)
         self._validate()
+        self.body.edit.setFocus()  # what is edited most
 
     def _build_line(
         self, settings: Settings, request: CapturedRequest, target: str | None
@@ -738,6 +744,8 @@ class ReplayDialog(QDialog):
             return
         self.sending = True
         self.send_button.setEnabled(False)
+        if self.sections.sizes()[2] == 0:
+            self.sections.setSizes([160, 480, 160])
         self.answer.show_pending(f"Sending to {one_line(self.target.target(), 200)}…")
         try:
             base = origin(self.target.target())

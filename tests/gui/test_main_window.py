@@ -191,6 +191,14 @@ def test_follow_on_shows_the_newest_in_the_detail_pane_once_rows_settle(
     qtbot.waitUntil(lambda: seeded.detail._stored is not None and seeded.detail._stored.id == 6)
 
 
+def test_the_table_shows_ten_rows_at_1280_by_720(qtbot, seeded: MainWindow) -> None:
+    seeded.resize(1280, 720)
+    select_rows(seeded, 0)
+    qtbot.waitUntil(lambda: seeded.stack.currentWidget() is seeded.splitter)
+    table, _detail = seeded.splitter.sizes()  # not squeezed by the detail pane's size hint
+    assert table >= 10 * seeded.table.verticalHeader().defaultSectionSize()
+
+
 def test_status_counts_invalid_signatures(qtbot, seeded: MainWindow, bridge) -> None:
     assert seeded.status.total == 5
     assert seeded.status.invalid == 1

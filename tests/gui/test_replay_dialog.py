@@ -209,3 +209,27 @@ def test_helpers() -> None:
     ok = ReplayAttempt(1, "t", 0, status=200, latency_ms=14.2)
     assert rd.attempt_summary(ok) == "→ 200 in 14 ms"
     assert rd.attempt_summary(ReplayAttempt(1, "t", 0, error="refused")) == "failed: refused"
+
+
+def test_dialog_fits_a_laptop_screen_and_gives_the_body_the_height(
+    qtbot, signed_bridge, echo: Echo
+) -> None:
+    dialog = open_dialog(qtbot, signed_bridge, echo.url)
+    screen = dialog.screen().availableGeometry()
+    assert dialog.width() <= screen.width()
+    assert dialog.height() <= screen.height()
+    assert dialog.url_preview.wordWrap()  # the path rule wraps instead of widening the dialog
+    assert dialog.focusWidget() is dialog.body.edit
+    headers, body, answer = dialog.sections.sizes()
+    assert answer == 0
+    assert body > headers
+    send(qtbot, dialog)
+    assert dialog.sections.sizes()[2] > 0
+
+
+def test_a_long_target_shows_its_scheme_and_host(qtbot, settings: Settings) -> None:
+    target = "http://127.0.0.1:3000/" + "very/long/path/" * 8
+    combo = rd.TargetCombo(replace(settings, replay_target=target))
+    qtbot.addWidget(combo)
+    assert combo.target() == target
+    assert combo.lineEdit().cursorPosition() == 0
