@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from inspector.core import providers
-from inspector.core.store import FTS_MATCH, INT64_MAX
+from inspector.core.store import FTS_MATCH, INT64_MAX, PATH_GLOB
 
 __all__ = [
     "FIELDS",
@@ -381,7 +381,7 @@ def _method(term: Term, now_ns: int) -> Sql:
 
 def _path(term: Term, now_ns: int) -> Sql:
     pattern = _glob_escape(term.value)
-    return "path GLOB ?", [pattern if _has_wildcard(term.value) else pattern + "*"]
+    return PATH_GLOB, [pattern if _has_wildcard(term.value) else pattern + "*"]
 
 
 def _provider(term: Term, now_ns: int) -> Sql:

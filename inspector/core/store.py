@@ -52,6 +52,14 @@ FTS_MATCH = (
 """A free-text condition for a filter. It reads the index only inside the id range of the query
 that runs it (`id_window`, defined by every filtered read here), so a page of a word found in
 half the rows reads a page's worth of the index, not every match."""
+PATH_GLOB = (
+    "requests.id IN (SELECT id FROM requests INDEXED BY requests_path WHERE path GLOB ?"
+    " AND id BETWEEN (SELECT lo FROM id_window) AND (SELECT hi FROM id_window))"
+)
+"""A path condition for a filter, read from the path index (never from the rows) inside the
+query's `id_window`: a pattern with a literal prefix reads only that prefix's index range, one
+starting with a wildcard the whole index (far smaller than the rows). So a path in no row
+answers at once, and a page of a path in most rows stops after the first window."""
 _WINDOWED = "id_window"
 _ID_WINDOW = "WITH id_window(lo, hi) AS (VALUES (?, ?)) "
 FIRST_SPAN = 4096
@@ -239,8 +247,14 @@ def _migrate_4(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _migrate_5(db: sqlite_utils.Database) -> None:
+    """An index on path: a `path:` filter (`path GLOB '/prefix*'`, see inspector/core/filters.py)
+    reads only the index range of its literal prefix instead of every row."""
+    db.execute("CREATE INDEX requests_path ON requests(path, id)")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5,
 )  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

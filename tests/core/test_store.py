@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from inspector.core import store as store_module
+from inspector.core.filters import compile_filter
 from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
 from inspector.core.store import (
     APPLICATION_ID,
@@ -131,6 +132,35 @@ def test_free_text_export_and_live_reads_see_every_match(store: Store, words: li
     assert newer == [i for i in kiwi_ids(words) if words[10] < i <= words[30]]
 
 
+def test_path_filter_reads_the_path_index_not_the_rows(store: Store) -> None:
+    for text in ("path:/zqnomatch", "path:/hook/1*"):
+        flt = compile_filter(text)
+        sql = (f"EXPLAIN QUERY PLAN {store_module._ID_WINDOW}SELECT id FROM requests"
+               f" WHERE id BETWEEN ? AND ? AND {flt.where} ORDER BY id DESC LIMIT 200")  # fmt: skip
+        plan = [row[3] for row in store.reader().execute(sql, [1, 9, 1, 9, *flt.params])]
+        assert "SEARCH requests USING COVERING INDEX requests_path (path>? AND path<?)" in plan
+        assert not any(step.startswith("SCAN requests") for step in plan)
+
+
+@pytest.mark.parametrize("text", ["path:/hook/1", "path!=/hook/1", "path:*3", "path:/zq"])
+def test_path_filter_reads_match_a_plain_query_across_id_windows(
+    store: Store, words: list[int], text: str
+) -> None:
+    flt = compile_filter(text)
+    pattern = str(flt.params[0])
+    negate = "NOT " if "!=" in text else ""
+    plain = f"SELECT id FROM requests WHERE {negate}(path GLOB ?) ORDER BY id"
+    expected = [int(row[0]) for row in store.reader().execute(plain, [pattern])]
+    first = store.page(limit=3, where=flt.where, params=flt.params)
+    before = first[-1].id if first else 1
+    rest = store.page(before_id=before, limit=100, where=flt.where, params=flt.params)
+    assert [r.id for r in first + rest] == expected[::-1]
+    assert store.count(flt.where, flt.params) == len(expected)
+    assert [r.id for r in store.iter_all(flt.where, flt.params)] == expected
+    newer = store.ids_after(words[10], flt.where, flt.params, up_to=words[30])
+    assert newer == [i for i in expected if words[10] < i <= words[30]]
+
+
 def test_iter_all_takes_rows_committed_while_it_runs(store: Store) -> None:
     store.insert_many([make_record(n) for n in range(3)])
     seen = []
@@ -198,6 +228,8 @@ def test_migrates_an_old_version_database_and_keeps_rows(tmp_path: Path) -> None
         version = opened.reader().execute("PRAGMA user_version").fetchone()[0]
         assert version == SCHEMA_VERSION
         assert opened.reader().execute("SELECT count(*) FROM replays").fetchone()[0] == 0
+        index = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'requests_path'"
+        assert opened.reader().execute(index).fetchone() is not None
     finally:
         opened.close()
 

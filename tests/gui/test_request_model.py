@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 
+from inspector.core.filters import compile_filter
 from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
 from inspector.core.store import Record, Store
 from inspector.gui import request_model as rm
@@ -142,6 +143,20 @@ def test_filter_resets_and_pages_within_the_filter(qtmodeltester, store: Store) 
     assert not model.canFetchMore(QModelIndex())
     model.set_filter(None)
     assert model.rowCount() == rm.PAGE_SIZE
+    qtmodeltester.check(model)
+
+
+def test_path_filter_shows_its_rows_or_none(qtmodeltester, store: Store) -> None:
+    ids = fill(store, 250)
+    model = RequestTableModel(store)
+    model.set_filter(compile_filter("path:/zqnomatch"))
+    assert model.rowCount() == 0
+    assert not model.canFetchMore(QModelIndex())
+    qtmodeltester.check(model)
+    model.set_filter(compile_filter("path:/hook/12"))
+    expected = [i for n, i in enumerate(ids) if str(n).startswith("12")][::-1]
+    assert [model.id_at(row) for row in range(model.rowCount())] == expected
+    assert shown(model, 0, rm.PATH) == "/hook/129"
     qtmodeltester.check(model)
 
 
