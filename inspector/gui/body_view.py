@@ -87,7 +87,7 @@ CELL_ROWS_MEASURED = 50
 """Rows measured to size the tree's key column (measuring all of 20,000 takes a second)."""
 FOLD_WIDTH = 4096
 """Longer lines are shown folded into pieces of this many characters."""
-PAGE_CHARS = 64 * 1024
+PAGE_CHARS = 32 * 1024
 """Longer texts are shown in pages of at most this many characters, cut at line ends (setting
 and colouring a page then takes tens of milliseconds, not seconds)."""
 EXTENSIONS = {Kind.JSON: ".json", Kind.TEXT: ".txt", Kind.FORM: ".txt"}
@@ -221,14 +221,35 @@ def paged(
     starts, lines = page_starts(text)
     formatted = Formatted(display, notes=notes, text=text, pages=starts, lines=lines,
                           coloured=coloured)  # fmt: skip
-    if not coloured:
-        return formatted
-    return replace(formatted, spans=bodies.json_spans(formatted.page_text(0)))
+    return replace(formatted, spans=colour_page(formatted, 0)[1]) if coloured else formatted
 
 
-def colour_page(text: str) -> tuple[str, tuple[Span, ...]]:
-    """(text, its JSON highlight spans). Thread-safe."""
-    return text, bodies.json_spans(text)
+def colour_page(formatted: Formatted, number: int) -> tuple[str, tuple[Span, ...]]:
+    """(page `number`'s text, its JSON highlight spans). Thread-safe.
+
+    A page that starts or ends inside a long string (folded over several lines) is coloured as
+    if the string's quotes were there, so its base64 or text is not a run of errors."""
+    text, pages, whole = formatted.page_text(number), formatted.pages, formatted.text
+    opened = _inside_string(whole, pages[number])
+    closed = number + 1 < len(pages) and _inside_string(whole, pages[number + 1])
+    spans = bodies.json_spans('"' * opened + text + '"' * closed)
+    if not opened:
+        return text, spans
+    return text, tuple((max(start - 1, 0), length - (start == 0), kind)
+                       for start, length, kind in spans)  # fmt: skip
+
+
+def _inside_string(text: str, start: int) -> bool:
+    """Whether the line starting at `start` is the continuation of a folded line at a point
+    inside a JSON string (an odd number of quotes since the unfolded line began)."""
+    line_start = start
+    while line_start > 0:
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if line_start - 1 - previous != FOLD_WIDTH:  # not a folded piece of the same line
+            break
+        line_start = previous
+    quotes = text.count('"', line_start, start) - text.count('\\"', line_start, start)
+    return quotes % 2 == 1
 
 
 def format_body(
@@ -764,7 +785,7 @@ class BodyView(QWidget):
         self._page, self._find_from = number, formatted.pages[number]
         text = formatted.page_text(number)
         if formatted.coloured and number > 0:
-            self.pager.submit(colour_page, text)
+            self.pager.submit(colour_page, formatted, number)
             self._update_page_bar(text)
         else:
             self.pager.cancel()
