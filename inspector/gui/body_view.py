@@ -693,6 +693,7 @@ class BodyView(QWidget):
             self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree_button.setChecked(on and data_ok)
         self.stack.setCurrentIndex(TREE_PAGE if on and data_ok else TEXT_PAGE)
+        self.page_bar.setVisible(self.page_count() > 1 and not (on and data_ok))
 
     # --- formatting ---
 
@@ -841,7 +842,7 @@ class BodyView(QWidget):
 
     def _update_page_bar(self, text: str) -> None:
         count = self.page_count()
-        self.page_bar.setVisible(count > 1)
+        self.page_bar.setVisible(count > 1 and self.stack.currentIndex() == TEXT_PAGE)
         if self._formatted is None or count <= 1:
             return
         first = self._formatted.lines[self._page] + 1

@@ -405,7 +405,10 @@ def test_json_pages_are_coloured_page_by_page(qtbot, view: BodyView) -> None:
 def test_find_goes_to_the_page_with_the_text(qtbot, view: BodyView) -> None:
     view.set_body(records_body(5000), "application/json")
     formatted(qtbot, view)
-    view.set_tree(False)
+    assert view.stack.currentIndex() == TREE_PAGE  # over TREE_LINES lines: no pages in a tree
+    assert not view.page_bar.isVisibleTo(view)
+    qtbot.mouseClick(view.tree_button, Qt.MouseButton.LeftButton)
+    assert view.page_bar.isVisibleTo(view)
     qtbot.keyClicks(view.find_edit, '"customer 4321"')
     qtbot.keyClick(view.find_edit, Qt.Key.Key_Return)
     formatted(qtbot, view)
