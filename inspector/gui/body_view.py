@@ -847,7 +847,7 @@ class BodyView(QWidget):
             return
         first = self._formatted.lines[self._page] + 1
         last = first + text.count("\n")
-        self.page_label.setText(f"page {self._page + 1} of {count} (lines {first:,}–{last:,})")
+        self.page_label.setText(f"page {self._page + 1} of {count:,} (lines {first:,}–{last:,})")
         self.previous_button.setEnabled(self._page > 0)
         self.next_button.setEnabled(self._page + 1 < count)
         self.page_box.blockSignals(True)

@@ -75,7 +75,7 @@ def test_show_all_on_a_2mb_single_line_body(qtbot, window: MainWindow) -> None:
     assert view.stack.currentIndex() == TEXT_PAGE
     count = view.page_count()
     assert count > 1
-    assert view.page_label.text().startswith(f"page 1 of {count} (lines 1–")
+    assert view.page_label.text().startswith(f"page 1 of {count:,} (lines 1–")
     pages = [view.text.toPlainText()]
     longest = 0
     while view.next_button.isEnabled():  # a person paging through it
@@ -89,7 +89,7 @@ def test_show_all_on_a_2mb_single_line_body(qtbot, window: MainWindow) -> None:
     heartbeat.stop()
 
     assert len(pages) == count
-    assert view.page_label.text().startswith(f"page {count} of {count} (lines ")
+    assert view.page_label.text().startswith(f"page {count:,} of {count:,} (lines ")
     assert longest <= FOLD_WIDTH + 1  # no multi-megabyte line to lay out
     text = "\n".join(pages)
     assert text.replace("\n", "") == display.text.replace("\n", "")  # folded, nothing lost
