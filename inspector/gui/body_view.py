@@ -6,8 +6,10 @@ a request the user has already left is dropped. Bodies over `bodies.DISPLAY_CAP`
 with a note, "Show all" and "Save to file…" (which writes the exact stored bytes).
 
 Bodies of any size show without freezing the window: lines longer than `FOLD_WIDTH` are folded
-for display (a text layout of one multi-megabyte line takes seconds, word wrap or not), and long
-texts go into the view `INSERT_CHUNK` characters per event-loop turn (`TextFiller`).
+for display (a text layout of one multi-megabyte line takes seconds, word wrap or not), and a
+text longer than `PAGE_CHARS` is shown one page at a time (cut at line ends), so the view only
+ever holds one page: setting it is one bounded `setPlainText`. JSON is coloured page by page,
+off the GUI thread. Previous/Next, "Go to page" and Find move through the pages.
 Untrusted text only reaches plain-text widgets (ARCHITECTURE.md, "Untrusted text is plain text").
 """
 
@@ -31,7 +33,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTimer,
     Signal,
     Slot,
 )
@@ -52,10 +53,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextDocumentLayout,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -83,13 +85,11 @@ EXPAND_MAX = 200
 """The tree opens with its top level expanded when it has at most this many rows."""
 CELL_ROWS_MEASURED = 50
 """Rows measured to size the tree's key column (measuring all of 20,000 takes a second)."""
-"""The tree opens with its top level expanded when it has at most this many rows."""
 FOLD_WIDTH = 4096
 """Longer lines are shown folded into pieces of this many characters."""
-INSERT_CHUNK = 64 * 1024
-"""Characters of a long text put into the view per event-loop turn."""
-COLOURED_CHUNK = 16 * 1024
-"""The same for coloured text (the highlighter runs on each line as it goes in)."""
+PAGE_CHARS = 32 * 1024
+"""Longer texts are shown in pages of at most this many characters, cut at line ends (setting
+and colouring a page then takes tens of milliseconds, not seconds)."""
 EXTENSIONS = {Kind.JSON: ".json", Kind.TEXT: ".txt", Kind.FORM: ".txt"}
 TEXT_PAGE, TABLE_PAGE, IMAGE_PAGE, TREE_PAGE = range(4)
 KIND_NAMES = {
@@ -177,39 +177,98 @@ class Worker(QObject):
 
 @dataclass(frozen=True, slots=True)
 class Formatted:
-    """A body ready to show: its display, highlight spans and decoded picture."""
+    """A body ready to show: its display, decoded picture, and text cut into pages."""
 
     display: BodyDisplay
     spans: tuple[Span, ...] = ()
+    """Highlight spans of the first page."""
     image: QImage | None = None
     notes: tuple[str, ...] = ()
-    """Notes added by the GUI side (not coloured, picture not decodable, lines folded)."""
+    """Notes added by the GUI side (picture not decodable, lines folded)."""
     text: str = ""
     """The text the view shows: `display.text` with long lines folded."""
+    pages: tuple[int, ...] = (0,)
+    """Where each page of `text` starts."""
+    lines: tuple[int, ...] = (0,)
+    """How many lines come before each page."""
+    coloured: bool = False
+    """JSON: each page is coloured as it is shown."""
+
+    def page_text(self, number: int) -> str:
+        """Page `number` (from 0), without the line end it was cut after."""
+        end = self.pages[number + 1] if number + 1 < len(self.pages) else len(self.text)
+        page = self.text[self.pages[number] : end]
+        return page[:-1] if number + 1 < len(self.pages) else page
+
+
+def page_starts(text: str, size: int = PAGE_CHARS) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(where each page starts, lines before it): pages of at most `size` characters, each cut
+    after its last line end (lines are folded, so a page always has one unless `size` is tiny)."""
+    starts, lines = [0], [0]
+    while len(text) - starts[-1] > size:
+        start = starts[-1]
+        cut = text.rfind("\n", start, start + size)
+        end = cut + 1 if cut >= start else start + size
+        lines.append(lines[-1] + text.count("\n", start, end))
+        starts.append(end)
+    return tuple(starts), tuple(lines)
+
+
+def paged(
+    display: BodyDisplay, text: str, notes: tuple[str, ...] = (), coloured: bool = False
+) -> Formatted:
+    """`text` cut into pages, the first one coloured when `coloured`."""
+    starts, lines = page_starts(text)
+    formatted = Formatted(display, notes=notes, text=text, pages=starts, lines=lines,
+                          coloured=coloured)  # fmt: skip
+    return replace(formatted, spans=colour_page(formatted, 0)[1]) if coloured else formatted
+
+
+def colour_page(formatted: Formatted, number: int) -> tuple[str, tuple[Span, ...]]:
+    """(page `number`'s text, its JSON highlight spans). Thread-safe.
+
+    A page that starts or ends inside a long string (folded over several lines) is coloured as
+    if the string's quotes were there, so its base64 or text is not a run of errors."""
+    text, pages, whole = formatted.page_text(number), formatted.pages, formatted.text
+    opened = _inside_string(whole, pages[number])
+    closed = number + 1 < len(pages) and _inside_string(whole, pages[number + 1])
+    spans = bodies.json_spans('"' * opened + text + '"' * closed)
+    if not opened:
+        return text, spans
+    return text, tuple((max(start - 1, 0), length - (start == 0), kind)
+                       for start, length, kind in spans)  # fmt: skip
+
+
+def _inside_string(text: str, start: int) -> bool:
+    """Whether the line starting at `start` is the continuation of a folded line at a point
+    inside a JSON string (an odd number of quotes since the unfolded line began)."""
+    line_start = start
+    while line_start > 0:
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if line_start - 1 - previous != FOLD_WIDTH:  # not a folded piece of the same line
+            break
+        line_start = previous
+    quotes = text.count('"', line_start, start) - text.count('\\"', line_start, start)
+    return quotes % 2 == 1
 
 
 def format_body(
     body: bytes, content_type: str, encoding: str, cap: int, inflate: bool
 ) -> Formatted:
-    """Classify, format and tokenise one body. Thread-safe; never touches widgets."""
+    """Classify, format, cut into pages and colour the first page. Thread-safe; never touches
+    widgets."""
     display = bodies.describe(body, content_type, encoding, cap=cap, inflate_body=inflate)
     if display.kind is Kind.IMAGE:
         image = QImage.fromData(display.payload)
         if image.isNull():
             note = "The picture could not be decoded: shown as hex."
             hexed = bodies.as_hex(display.payload, cap, (*display.notes, note))
-            return Formatted(hexed, text=hexed.text)
+            return paged(hexed, hexed.text)
         return Formatted(display, image=image)
     text, folded = bodies.fold_lines(display.text, FOLD_WIDTH)
     notes = (f"Lines over {FOLD_WIDTH:,} characters are folded here (Save to file… keeps the "
              "exact bytes).",) if folded else ()  # fmt: skip
-    if display.kind is not Kind.JSON:
-        return Formatted(display, notes=notes, text=text)
-    if len(text) > bodies.HIGHLIGHT_CAP:
-        limit = bodies.format_size(bodies.HIGHLIGHT_CAP)
-        return Formatted(display, notes=(*notes, f"Not coloured: over {limit} formatted."),
-                         text=text)  # fmt: skip
-    return Formatted(display, bodies.json_spans(text), notes=notes, text=text)
+    return paged(display, text, notes, coloured=display.kind is Kind.JSON)
 
 
 def save_bytes(path: str, data: bytes) -> str:
@@ -252,6 +311,11 @@ class JsonHighlighter(QSyntaxHighlighter):
         self._starts: list[int] = []
         self._formats: dict[str, QTextCharFormat | None] = {}
         self._dark: bool | None = None
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        """The spans of the text shown (one page)."""
+        return self._spans
 
     def set_spans(self, spans: tuple[Span, ...]) -> None:
         """Spans for the text about to be set (call before `setPlainText`)."""
@@ -424,119 +488,6 @@ class JsonTreeModel(QAbstractItemModel):
         return super().headerData(section, orientation, role)
 
 
-# --- putting long texts into a view -------------------------------------------------------------
-
-
-class TextFiller(QObject):
-    """Puts a text into a QPlainTextEdit `INSERT_CHUNK` characters per event-loop turn, so the
-    GUI thread never spends long on one step.
-
-    Signals:
-        done(): the whole text is in the view.
-    """
-
-    done = Signal()
-
-    def __init__(self, edit: QPlainTextEdit) -> None:
-        super().__init__(edit)
-        self._edit = edit
-        self._text = ""
-        self._position = 0
-        self._chunk = INSERT_CHUNK
-        self.steps = 0
-        """How many pieces the last text went in as."""
-        self._timer = QTimer(self)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._step)
-
-    @property
-    def active(self) -> bool:
-        return self._timer.isActive()
-
-    def fill(self, text: str, chunk: int = INSERT_CHUNK) -> None:
-        """Replace the view's text with `text` (the first `chunk` characters at once, the rest
-        `chunk` at a time, each piece ending at a line end when there is one)."""
-        self.stop()
-        self._text, self._position, self._chunk, self.steps = text, 0, chunk, 0
-        self._edit.setPlainText(self._next_piece())
-        if self._position < len(text):
-            self._timer.start()
-        else:
-            self._finish()
-
-    def stop(self) -> None:
-        """Forget the rest of the text (the view keeps what it has)."""
-        self._timer.stop()
-        self._text, self._position = "", 0
-
-    def clear(self) -> QTextDocument | None:
-        """Empty the view at once. A big document gets a fresh, empty one in its place (which
-        is returned: it needs its own highlighter) and is emptied piece by piece, its
-        highlighter with it (freeing or un-highlighting a million lines in one go takes most
-        of a second)."""
-        self.stop()
-        old = self._edit.document()
-        if old.characterCount() <= 4 * INSERT_CHUNK:
-            self._edit.setPlainText("")
-            return None
-        fresh = QTextDocument(self._edit)
-        fresh.setDocumentLayout(QPlainTextDocumentLayout(fresh))
-        fresh.setDefaultFont(old.defaultFont())
-        fresh.setUndoRedoEnabled(False)
-        old.setParent(self)  # else the view deletes it (all at once) when it gets the new one
-        self._edit.setDocument(fresh)
-        _Drain(old, self)
-        return fresh
-
-
-    def _next_piece(self) -> str:
-        start, end = self._position, self._position + self._chunk
-        if end < len(self._text):
-            line_end = self._text.rfind("\n", start, end)
-            end = line_end + 1 if line_end > start else end
-        self._position = min(end, len(self._text))
-        self.steps += 1
-        return self._text[start : self._position]
-
-    @Slot()
-    def _step(self) -> None:
-        cursor = QTextCursor(self._edit.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(self._next_piece())
-        if self._position >= len(self._text):
-            self._finish()
-
-    def _finish(self) -> None:
-        self.stop()
-        self.done.emit()
-
-
-class _Drain(QObject):
-    """Empties a detached document `COLOURED_CHUNK` characters per event-loop turn, then
-    deletes it."""
-
-    def __init__(self, document: QTextDocument, parent: QObject) -> None:
-        super().__init__(parent)
-        self._document = document
-        self._timer = QTimer(self)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._step)
-        self._timer.start()
-
-    @Slot()
-    def _step(self) -> None:
-        end = self._document.characterCount() - 1
-        if end <= 0:
-            self._timer.stop()
-            self._document.deleteLater()
-            self.deleteLater()
-            return
-        cursor = QTextCursor(self._document)
-        cursor.setPosition(max(end - COLOURED_CHUNK, 0))
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-
-
 # --- the widget -----------------------------------------------------------------------------------
 
 
@@ -571,14 +522,23 @@ class BodyView(QWidget):
         self._display: BodyDisplay | None = None
         self._cache: OrderedDict[Hashable, Formatted] = OrderedDict()
         self._tree_model: JsonTreeModel | None = None
+        self._formatted: Formatted | None = None
+        self._page = 0
+        self._page_text = ""
+        self._find_from = 0
+        self._select: tuple[int, int] | None = None
         self.worker = Worker(self)
         self.worker.finished.connect(self._on_formatted)
         self.saver = Worker(self)
         self.saver.finished.connect(self._on_saved)
+        self.pager = Worker(self)
+        self.pager.finished.connect(self._on_page_coloured)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(self._build_bar())
+        self.page_bar = self._build_page_bar()
+        layout.addWidget(self.page_bar)
         self.stack = QStackedWidget(self)
         self._build_pages()
         layout.addWidget(self.stack, 1)
@@ -611,8 +571,33 @@ class BodyView(QWidget):
         self.save_button.setToolTip("Write the body exactly as stored")
         return bar
 
+    def _build_page_bar(self) -> QWidget:
+        page_bar = QWidget(self)
+        bar = QHBoxLayout(page_bar)
+        bar.setContentsMargins(2, 0, 0, 0)
+        self.previous_button = self._button("◀ Previous page", self.previous_page, bar)
+        self.next_button = self._button("Next page ▶", self.next_page, bar)
+        self.page_label = plain_label(parent=page_bar)
+        bar.addWidget(self.page_label)
+        bar.addSpacing(12)
+        bar.addWidget(plain_label("Go to page", page_bar))
+        self.page_box = QSpinBox(page_bar)
+        self.page_box.setKeyboardTracking(False)  # Enter (or leaving the box) goes there
+        self.page_box.valueChanged.connect(lambda number: self.go_to_page(number - 1))
+        bar.addWidget(self.page_box)
+        bar.addStretch(1)
+        self.find_edit = QLineEdit(page_bar)
+        self.find_edit.setPlaceholderText("Find in all pages (exact text)")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.returnPressed.connect(self.find_next)
+        bar.addWidget(self.find_edit, 1)
+        self.find_button = self._button("Find next", self.find_next, bar)
+        self.find_note = plain_label(parent=page_bar)
+        bar.addWidget(self.find_note)
+        return page_bar
+
     def _button(self, text: str, slot: Callable[[], None], bar: QHBoxLayout) -> QPushButton:
-        button = QPushButton(text, self)
+        button = QPushButton(text, bar.parentWidget() or self)
         button.clicked.connect(slot)
         bar.addWidget(button)
         return button
@@ -624,7 +609,6 @@ class BodyView(QWidget):
         self.text.setUndoRedoEnabled(False)
         self.highlighter = JsonHighlighter(self.text.document())
         self.highlighter.set_dark(self._dark())
-        self.filler = TextFiller(self.text)
         self.table = QTableWidget(self.stack)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
@@ -651,8 +635,8 @@ class BodyView(QWidget):
 
     @property
     def busy(self) -> bool:
-        """Formatting, or still putting a long text into the view."""
-        return self.worker.busy or self.filler.active
+        """Formatting, or colouring a page before showing it."""
+        return self.worker.busy or self.pager.busy
 
     def clear(self) -> None:
         """Show nothing (no body set)."""
@@ -709,6 +693,7 @@ class BodyView(QWidget):
             self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree_button.setChecked(on and data_ok)
         self.stack.setCurrentIndex(TREE_PAGE if on and data_ok else TEXT_PAGE)
+        self.page_bar.setVisible(self.page_count() > 1 and not (on and data_ok))
 
     # --- formatting ---
 
@@ -735,7 +720,7 @@ class BodyView(QWidget):
             request = self._request
             body = request.body if request is not None else b""
             hexed = bodies.as_hex(body, notes=(text,))
-            outcome = Formatted(hexed, text=hexed.text)
+            outcome = paged(hexed, hexed.text)
         assert isinstance(outcome, Formatted)
         self._remember(outcome)
         self._apply(outcome)
@@ -770,12 +755,105 @@ class BodyView(QWidget):
             QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
         )
         self.text.setLineWrapMode(mode)
-        self.highlighter.set_spans(formatted.spans)
         self.text.setPlaceholderText(
             "Compressed body: press “Inflate for viewing” to see it."
             if display.kind is Kind.ENCODED else ""
         )  # fmt: skip
-        self.filler.fill(formatted.text, COLOURED_CHUNK if formatted.spans else INSERT_CHUNK)
+        self._formatted = formatted
+        self.find_note.clear()
+        self.go_to_page(0)
+
+    # --- pages ---
+
+    def page_count(self) -> int:
+        return len(self._formatted.pages) if self._formatted is not None else 0
+
+    def page(self) -> int:
+        """The page shown (from 0)."""
+        return self._page
+
+    def previous_page(self) -> None:
+        self.go_to_page(self._page - 1)
+
+    def next_page(self) -> None:
+        self.go_to_page(self._page + 1)
+
+    def go_to_page(self, number: int) -> None:
+        """Show page `number` (from 0); JSON is coloured off the GUI thread first."""
+        formatted = self._formatted
+        if formatted is None or not 0 <= number < len(formatted.pages):
+            return
+        self._page, self._find_from = number, formatted.pages[number]
+        text = formatted.page_text(number)
+        if formatted.coloured and number > 0:
+            self.pager.submit(colour_page, formatted, number)
+            self._update_page_bar(text)
+        else:
+            self.pager.cancel()
+            self._set_page(text, formatted.spans if formatted.coloured else ())
+
+    def find_next(self) -> None:
+        """Select the next place (in any page, then from the top) where the Find text is."""
+        needle, formatted = self.find_edit.text(), self._formatted
+        if not needle or formatted is None:
+            return
+        at = formatted.text.find(needle, self._find_from)
+        at = formatted.text.find(needle) if at < 0 else at
+        self.find_note.setText("" if at >= 0 else "Not found")
+        if at < 0:
+            return
+        number = bisect_right(formatted.pages, at) - 1
+        self._select = (at - formatted.pages[number], len(needle))
+        if number != self._page or self.pager.busy:
+            self.go_to_page(number)
+        else:
+            self._select_found()
+        self._find_from = at + 1
+
+    @Slot(object)
+    def _on_page_coloured(self, outcome: object) -> None:
+        formatted = self._formatted
+        if formatted is None:
+            return
+        if isinstance(outcome, BaseException):
+            log.error("colouring a page failed", exc_info=outcome)
+            outcome = (formatted.page_text(self._page), ())
+        text, spans = outcome  # type: ignore[misc]
+        self._set_page(text, spans)
+
+    def _set_page(self, text: str, spans: tuple[Span, ...]) -> None:
+        self.highlighter.set_spans(spans)
+        self._page_text = text
+        self.text.setPlainText(text)
+        self._update_page_bar(text)
+        self._select_found()
+
+    def _select_found(self) -> None:
+        if self._select is None:
+            return
+        start, length = self._select
+        self._select = None
+        end = min(start + length, len(self._page_text))
+        cursor = self.text.textCursor()
+        cursor.setPosition(_utf16_length(self._page_text[:start]))
+        cursor.setPosition(_utf16_length(self._page_text[:end]), QTextCursor.MoveMode.KeepAnchor)
+        self.text.setTextCursor(cursor)
+        self.text.ensureCursorVisible()
+
+    def _update_page_bar(self, text: str) -> None:
+        count = self.page_count()
+        self.page_bar.setVisible(count > 1 and self.stack.currentIndex() == TEXT_PAGE)
+        if self._formatted is None or count <= 1:
+            return
+        first = self._formatted.lines[self._page] + 1
+        last = first + text.count("\n")
+        self.page_label.setText(f"page {self._page + 1} of {count:,} (lines {first:,}–{last:,})")
+        self.previous_button.setEnabled(self._page > 0)
+        self.next_button.setEnabled(self._page + 1 < count)
+        self.page_box.blockSignals(True)
+        self.page_box.setRange(1, count)
+        self.page_box.setValue(self._page + 1)
+        self.page_box.blockSignals(False)
 
     def _drop_tree(self) -> None:
         self.tree.setModel(None)
@@ -787,12 +865,12 @@ class BodyView(QWidget):
         self._display = None
         self._drop_tree()
         self.note.setText(text)
+        self.pager.cancel()
+        self._formatted, self._page, self._select = None, 0, None
+        self.page_bar.hide()
         self.highlighter.set_spans(())
         self.text.setPlaceholderText("")
-        fresh = self.filler.clear()
-        if fresh is not None:
-            self.highlighter = JsonHighlighter(fresh)
-            self.highlighter.set_dark(self._dark())
+        self.text.setPlainText("")
         self.image_label.clear()
         self.table.clear()
         self.table.setRowCount(0)
@@ -858,6 +936,11 @@ class BodyView(QWidget):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self.highlighter.set_dark(self._dark())
         super().changeEvent(event)
+
+
+def _utf16_length(text: str) -> int:
+    """Length of `text` in UTF-16 units (a text cursor's positions)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _part_row(part: bodies.Part) -> list[str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
+import random
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PySide6.QtGui import QColor, QImage, QPalette, QTextDocument
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QFileDialog
 
 from inspector.core import bodies
@@ -16,6 +18,7 @@ from inspector.core.bodies import DISPLAY_CAP, TREE_LINES, Kind, parse_json_exac
 from inspector.gui import body_view
 from inspector.gui.body_view import (
     IMAGE_PAGE,
+    PAGE_CHARS,
     TABLE_PAGE,
     TEXT_PAGE,
     TREE_PAGE,
@@ -139,16 +142,27 @@ def test_dark_palette_recolours_without_tokenising_again(qtbot, view: BodyView) 
     assert not view.busy  # re-coloured from the spans it had: no new formatting job
 
 
+def all_pages(qtbot, view: BodyView) -> str:
+    """Every page's text, by clicking "Next page" through them (pages are cut at line ends)."""
+    pages = [view.text.toPlainText()]
+    while view.next_button.isEnabled() and view.page_bar.isVisibleTo(view):
+        qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
+        formatted(qtbot, view)
+        pages.append(view.text.toPlainText())
+    return "\n".join(pages)
+
+
 def test_big_text_is_truncated_and_show_all_shows_more(qtbot, view: BodyView) -> None:
     body = b"line of text\n" * (DISPLAY_CAP // 10)
     view.set_body(body, "text/plain")
     formatted(qtbot, view)
     assert "Showing the first 256 KiB" in view.note.text()
-    assert len(view.text.toPlainText()) == DISPLAY_CAP
+    assert all_pages(qtbot, view) == body[:DISPLAY_CAP].decode()
     assert view.show_all_button.isVisibleTo(view)
     qtbot.mouseClick(view.show_all_button, Qt.MouseButton.LeftButton)
     formatted(qtbot, view)
-    assert view.text.toPlainText() == body.decode()
+    assert view.page() == 0
+    assert all_pages(qtbot, view) == body.decode()
     assert "Showing the first" not in view.note.text()
     assert not view.show_all_button.isVisibleTo(view)
 
@@ -317,16 +331,100 @@ def test_style_formats_differ_for_dark_and_light() -> None:
     assert light.foreground().color() != dark.foreground().color()
 
 
-def test_leaving_a_big_text_swaps_in_a_fresh_document(qtbot, view: BodyView) -> None:
-    view.set_body(b"line\n" * 200_000, "text/plain")
+def media_body(size: int) -> bytes:
+    """A one-line JSON media payload of about `size` bytes: its "data" field is base64."""
+    data = base64.b64encode(random.Random(3).randbytes(size * 3 // 4)).decode()
+    return json.dumps({"event": "media", "data": data, "caption": "the end"}).encode()
+
+
+def records_body(count: int) -> bytes:
+    return json.dumps([{"id": n, "name": f"customer {n}"} for n in range(count)]).encode()
+
+
+def test_a_20mb_body_shows_one_page_at_a_time(qtbot, view: BodyView) -> None:
+    body = media_body(20_000_000)
+    view.set_body(body, "application/json")
     formatted(qtbot, view)
-    view.show_all()
+    qtbot.mouseClick(view.show_all_button, Qt.MouseButton.LeftButton)
     formatted(qtbot, view)
-    big = view.text.document()
-    assert big.blockCount() == 200_001
+    display = view.display()
+    assert display is not None
+    assert not display.truncated
+    count = view.page_count()
+    assert count > 600
+    assert view.page_bar.isVisibleTo(view)
+    document = view.text.document()
+    assert document.characterCount() <= PAGE_CHARS + 1  # never the whole 20 MB in the view
+    assert view.text.toPlainText().startswith('{\n  "event": "media",\n  "data": "')
+    lines = view.text.toPlainText().count("\n") + 1
+    assert view.page_label.text() == f"page 1 of {count:,} (lines 1–{lines})"
+    assert not view.previous_button.isEnabled()
+
+    qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
+    formatted(qtbot, view)
+    assert view.page() == 1
+    assert view.page_label.text().startswith(f"page 2 of {count:,} (lines {lines + 1}–")
+    assert view.text.document().characterCount() <= PAGE_CHARS + 1
+    kinds = {kind for _, _, kind in view.highlighter.spans}
+    assert kinds == {"Token.Literal.String.Double"}  # inside the folded "data" string
+    qtbot.mouseClick(view.previous_button, Qt.MouseButton.LeftButton)
+    formatted(qtbot, view)
+    assert view.page() == 0
+
+    view.page_box.clear()
+    qtbot.keyClicks(view.page_box, str(count))
+    qtbot.keyClick(view.page_box, Qt.Key.Key_Return)
+    formatted(qtbot, view)
+    assert view.page() == count - 1
+    assert view.text.toPlainText().endswith('"caption": "the end"\n}')  # the body's end
+    assert not view.next_button.isEnabled()
+
+
+def test_json_pages_are_coloured_page_by_page(qtbot, view: BodyView) -> None:
+    view.set_body(records_body(5000), "application/json")
+    formatted(qtbot, view)
+    view.set_tree(False)
+    assert view.page_count() > 2
+
+    def coloured_within_the_page() -> None:
+        spans = view.highlighter.spans
+        assert spans  # this page has its own colours...
+        assert max(start + length for start, length, _ in spans) <= len(view.text.toPlainText())
+        block = view.text.document().findBlockByNumber(3)  # '    "name": "customer …"'
+        assert any(r.format.foreground().style() != Qt.BrushStyle.NoBrush
+                   for r in block.layout().formats())  # fmt: skip
+
+    coloured_within_the_page()
+    first = view.highlighter.spans
+    qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
+    formatted(qtbot, view)
+    assert view.highlighter.spans != first  # ...not the first page's spans
+    coloured_within_the_page()
+
+
+def test_find_goes_to_the_page_with_the_text(qtbot, view: BodyView) -> None:
+    view.set_body(records_body(5000), "application/json")
+    formatted(qtbot, view)
+    assert view.stack.currentIndex() == TREE_PAGE  # over TREE_LINES lines: no pages in a tree
+    assert not view.page_bar.isVisibleTo(view)
+    qtbot.mouseClick(view.tree_button, Qt.MouseButton.LeftButton)
+    assert view.page_bar.isVisibleTo(view)
+    qtbot.keyClicks(view.find_edit, '"customer 4321"')
+    qtbot.keyClick(view.find_edit, Qt.Key.Key_Return)
+    formatted(qtbot, view)
+    assert view.page() > 0
+    assert view.text.textCursor().selectedText() == '"customer 4321"'
+    qtbot.mouseClick(view.find_button, Qt.MouseButton.LeftButton)  # only one: wraps to it again
+    formatted(qtbot, view)
+    assert view.text.textCursor().selectedText() == '"customer 4321"'
+    view.find_edit.setText("no such text")
+    qtbot.mouseClick(view.find_button, Qt.MouseButton.LeftButton)
+    assert view.find_note.text() == "Not found"
+
+
+def test_small_body_has_no_pages(qtbot, view: BodyView) -> None:
     view.set_body(b'{"a": 1}', "application/json")
     formatted(qtbot, view)
-    assert view.text.document() is not big  # the big one is emptied piece by piece
+    assert view.page_count() == 1
+    assert not view.page_bar.isVisibleTo(view)
     assert view.text.toPlainText() == '{\n  "a": 1\n}'
-    assert view.highlighter.document() is view.text.document()
-    qtbot.waitUntil(lambda: not view.filler.findChildren(QTextDocument))  # then deleted

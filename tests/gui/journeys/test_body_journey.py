@@ -5,7 +5,8 @@ It used to show only "{" ("1 lines") before Show all, and Show all froze the win
 80 s (one multi-megabyte line laid out with word wrap in one go). The figures are measured in
 benchmarks/body_view.py; this test checks the structure that keeps the window responsive: the
 cut view pretty-prints what it shows, formatting happens off the GUI thread, long lines are
-folded, and the text goes into the view in pieces while a 10 ms heartbeat keeps ticking.
+folded, and the view holds one page at a time (Previous/Next page move through them) while a
+10 ms heartbeat keeps ticking.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from inspector.core import bodies
-from inspector.gui.body_view import FOLD_WIDTH, TEXT_PAGE, BodyView
+from inspector.gui.body_view import FOLD_WIDTH, PAGE_CHARS, TEXT_PAGE, BodyView
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record
@@ -68,21 +69,36 @@ def test_show_all_on_a_2mb_single_line_body(qtbot, window: MainWindow) -> None:
     qtbot.mouseClick(view.show_all_button, Qt.MouseButton.LeftButton)
     assert view.busy  # the click returned before the text was there: formatted off the thread
     qtbot.waitUntil(lambda: not view.busy, timeout=60_000)
-    heartbeat.stop()
-
     display = view.display()
     assert display is not None
     assert not display.truncated
-    document = view.text.document()
-    text = view.text.toPlainText()
-    assert view.filler.steps > 1  # put into the view in pieces, between heartbeat ticks
-    assert len(ticks) > 1  # the heartbeat kept ticking meanwhile
-    longest = max(document.findBlockByNumber(n).length() for n in range(document.blockCount()))
+    assert view.stack.currentIndex() == TEXT_PAGE
+    count = view.page_count()
+    assert count > 1
+    assert view.page_label.text().startswith(f"page 1 of {count:,} (lines 1–")
+    pages = [view.text.toPlainText()]
+    longest = 0
+    while view.next_button.isEnabled():  # a person paging through it
+        document = view.text.document()
+        assert document.characterCount() <= PAGE_CHARS + 1  # one page, never the whole text
+        longest = max(longest, *(document.findBlockByNumber(n).length()
+                                 for n in range(document.blockCount())))  # fmt: skip
+        qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not view.busy, timeout=10_000)
+        pages.append(view.text.toPlainText())
+    heartbeat.stop()
+
+    assert len(pages) == count
+    assert view.page_label.text().startswith(f"page {count:,} of {count:,} (lines ")
     assert longest <= FOLD_WIDTH + 1  # no multi-megabyte line to lay out
+    text = "\n".join(pages)
     assert text.replace("\n", "") == display.text.replace("\n", "")  # folded, nothing lost
     assert text.endswith('"caption": "holiday"\n}')
-    assert view.stack.currentIndex() == TEXT_PAGE
+    qtbot.mouseClick(view.previous_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.busy, timeout=10_000)
+    assert view.text.toPlainText() == pages[-2]
+    assert len(ticks) > 1  # the heartbeat kept ticking meanwhile
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     print(f"heartbeat: {len(ticks)} ticks, longest gap {max(gaps) * 1000:.0f} ms "
-          f"({view.filler.steps} pieces; not asserted: see benchmarks/body_view.py)")  # fmt: skip
+          f"({count} pages; not asserted: see benchmarks/body_view.py)")  # fmt: skip
     assert len(text) > bodies.DISPLAY_CAP
