@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from inspector.core import bodies
 from inspector.core.bodies import DISPLAY_CAP, TREE_LINES, Kind, parse_json_exact
-from inspector.gui import body_view
-from inspector.gui.body_view import (
+from inspector.gui.widgets import body_view
+from inspector.gui.widgets.body_view import (
     IMAGE_PAGE,
     TABLE_PAGE,
     TEXT_PAGE,

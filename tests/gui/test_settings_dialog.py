@@ -12,8 +12,8 @@ from inspector.core.config import SecretRule, Settings
 from inspector.core.models import ResponseSpec
 from inspector.core.responses import parse_rule_option
 from inspector.core.store import Store
-from inspector.gui import settings_dialog as sd
-from inspector.gui.settings_dialog import (
+from inspector.gui.dialogs import settings as sd
+from inspector.gui.dialogs.settings import (
     CUSTOM,
     SecretEdit,
     SettingsDialog,

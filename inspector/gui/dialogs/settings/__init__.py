@@ -55,8 +55,8 @@ from inspector.core.providers import PROVIDERS
 from inspector.core.responses import Tally
 from inspector.core.signatures import SCHEMES, get_scheme
 from inspector.core.store import Store, check_file, older_than
-from inspector.gui.responses_tab import ResponseRulesBox, RuleRowError
 from inspector.gui.text import plain_label, plain_tooltip
+from inspector.gui.widgets.responses_tab import ResponseRulesBox, RuleRowError
 
 UNITS = (("bytes", 1), ("KB", 1024), ("MB", 1024**2), ("GB", 1024**3))
 MAX_BODY_LIMIT = 2 * 1024**3

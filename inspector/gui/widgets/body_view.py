@@ -68,7 +68,7 @@ from PySide6.QtWidgets import (
 from inspector.core import bodies
 from inspector.core.bodies import BodyDisplay, JsonNumber, JsonObject, Kind, Span
 from inspector.gui.text import one_line, plain_label, plain_tooltip
-from inspector.gui.widgets import fixed_font
+from inspector.gui.widgets.common import fixed_font
 
 log = logging.getLogger(__name__)
 
