@@ -14,8 +14,8 @@ from inspector.core.responses import ANSWER_NOTE, Tally, parse_rule_option
 from inspector.core.store import Store
 from inspector.gui.dialogs.settings import SettingsDialog
 from inspector.gui.models import request_model as rm
+from inspector.gui.models.rules_model import BODY, COUNTS, RULE, RulesModel
 from inspector.gui.widgets.detail_pane import ResponseTab
-from inspector.gui.widgets.responses_tab import BODY, COUNTS, RULE, RulesModel
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record, rendered
 
 pytestmark = OFFSCREEN_NOISE

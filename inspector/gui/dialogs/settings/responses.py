@@ -16,8 +16,9 @@ from inspector.core.config import ResponseRule, parse_header_option
 from inspector.core.models import Header, ResponseSpec
 from inspector.core.responses import Tally
 from inspector.gui.dialogs.settings.fields import Invalid, error_label
+from inspector.gui.models.rules_model import RuleRowError
 from inspector.gui.text import plain_label
-from inspector.gui.widgets.responses_tab import ResponseRulesBox, RuleRowError
+from inspector.gui.widgets.responses_tab import ResponseRulesBox
 
 MAX_DELAY_MS = 120_000
 METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
