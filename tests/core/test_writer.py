@@ -130,7 +130,7 @@ def test_analysis_catches_up_with_a_stream_it_can_follow_and_gives_way_to_a_floo
     child = writer_module._ChildWriter(ours, str(tmp_path / "w.db"), False, derive_path)
     received = time.time_ns() - 2 * 10**9  # these requests have waited 2 s
     requests = [CapturedRequest("POST", f"/r/{n}", received_at_ns=received) for n in range(60)]
-    child.insert([[(writer_module.REQUEST_FIELDS(r), 200, (), b"") for r in requests]])
+    child.insert([[(writer_module.REQUEST_FIELDS(r), 200, (), b"", None) for r in requests]])
 
     def analyse(capture_rate: float) -> int:
         child.last_capture = time.monotonic()  # capture is busy
