@@ -23,6 +23,7 @@ def register(commands: Subparsers) -> None:
 
 
 def open_follower(args: argparse.Namespace, settings: Settings, after: int | None) -> Any:
+    """A `core.follow.Follower` of `--filter` for `tail` and `wait` (ValueError: a bad filter)."""
     from inspector.core.filters import FilterError
     from inspector.core.follow import Follower
 
