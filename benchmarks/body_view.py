@@ -37,7 +37,7 @@ from _qt import Heartbeat, pump_while
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
-from inspector.gui.body_view import BodyView
+from inspector.gui.widgets.body_view import BodyView
 
 MB = 1_000_000
 TIMEOUT = 300.0

@@ -72,9 +72,9 @@ def main() -> None:
 
     from inspector.core.config import Settings
     from inspector.gui import app as app_module
-    from inspector.gui.detail_pane import DELIVERIES, LIFECYCLE
-    from inspector.gui.messages_view import select_request
-    from inspector.gui.request_model import IdRole
+    from inspector.gui.models.request_model import IdRole
+    from inspector.gui.widgets.detail_pane import DELIVERIES, LIFECYCLE
+    from inspector.gui.widgets.messages_view import select_request
 
     app = app_module.make_application()
     bridge, window = app_module.start(Settings(db_path=home / "history.db", port=0),

@@ -174,9 +174,9 @@ def main_shots(out: Path, home: Path) -> None:
 
     from inspector.core.config import Settings
     from inspector.gui import app as app_module
-    from inspector.gui.detail_pane import REPLAYS
+    from inspector.gui.widgets.detail_pane import REPLAYS
     from inspector.gui.main_window import SettingsDialog
-    from inspector.gui.request_model import IdRole
+    from inspector.gui.models.request_model import IdRole
 
     target = local_handler()
     settings = Settings(db_path=home / "history.db", port=0, secrets=secret_rules(),  # type: ignore[arg-type]

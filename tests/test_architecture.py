@@ -73,6 +73,7 @@ def test_the_untouched_copy_keeps_every_contract(tmp_path: Path) -> None:
         ("core.signatures", "import qasync", CORE_HEADLESS),
         ("core.store", "from inspector.gui import theme", CORE_HEADLESS),
         ("cli", "from inspector.gui import main_window", CLI_GUI_DOOR),
+        ("cli.serve", "from inspector.gui import app", CLI_GUI_DOOR),  # only desktop may
         ("gui.theme", "import inspector.cli", APP_LAYERS),
         ("core.store", "from inspector.core import service", CORE_LAYERS),
         ("core.models", "from inspector.core.providers import PROVIDERS", CORE_LAYERS),

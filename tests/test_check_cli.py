@@ -12,7 +12,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from inspector.cli import build_parser, main, run_tail
+from inspector.cli import build_parser, main
+from inspector.cli.tail import run as run_tail
 from inspector.core.config import Settings
 from inspector.core.derive import derive
 from inspector.core.samples import build_sample

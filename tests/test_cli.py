@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import main, parse_size
+from inspector.cli import main
+from inspector.cli.common import parse_size
 from inspector.core.formats import native
 from inspector.core.store import Store
 
@@ -23,7 +24,8 @@ def test_headless_serve_path_never_imports_qt() -> None:
     code = (
         "import sys\n"
         "import inspector.cli, inspector.core.service, inspector.core.runner\n"
-        "from inspector.cli import build_parser, serve_settings\n"
+        "from inspector.cli import build_parser\n"
+        "from inspector.cli.serve import serve_settings\n"
         "build_parser().parse_args(['serve', '--port', '0'])\n"
         "import inspector.core.formats, inspector.core.filters, inspector.core.derive\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'qasync', 'inspector.gui'))]\n"

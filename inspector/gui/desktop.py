@@ -7,9 +7,9 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from inspector.core import docker
-from inspector.gui.connect_dialog import ConnectDialog
-from inspector.gui.tray import TrayNotifier
-from inspector.gui.tunnel_bar import TunnelControl
+from inspector.gui.dialogs.connect_dialog import ConnectDialog
+from inspector.gui.widgets.tray import TrayNotifier
+from inspector.gui.widgets.tunnel_bar import TunnelControl
 
 
 class Desktop(QObject):

@@ -42,25 +42,25 @@ from inspector.core.config import Settings, save_settings
 from inspector.core.formats.curl import to_curl
 from inspector.core.models import ReplayAttempt, StoredRequest
 from inspector.core.receiver import ReceiverError
-from inspector.gui import messages_view, samples_menu
-from inspector.gui import request_model as cols
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.check_dialog import open_check_dialog
 from inspector.gui.desktop import attach as attach_desktop
-from inspector.gui.detail_pane import DetailPane
-from inspector.gui.export import ExportDialog, ExportJob, progress_dialog
-from inspector.gui.filter_bar import FilterBar
-from inspector.gui.help import show_help
-from inspector.gui.import_dialog import FileOutcome, ImportRunner, summary_text
-from inspector.gui.replay_dialog import ReplayDialog, TargetCombo, attempt_summary
-from inspector.gui.request_model import IdRole, RequestTableModel
-from inspector.gui.responses_tab import ResponsesControl
-from inspector.gui.samples_menu import SamplesMenu
-from inspector.gui.settings_dialog import Invalid, SettingsDialog
-from inspector.gui.sources_panel import SourcesPanel, StreamStatus
-from inspector.gui.status import StatusPanel
+from inspector.gui.dialogs.check_dialog import open_check_dialog
+from inspector.gui.dialogs.export import ExportDialog, ExportJob, progress_dialog
+from inspector.gui.dialogs.help import show_help
+from inspector.gui.dialogs.import_dialog import FileOutcome, ImportRunner, summary_text
+from inspector.gui.dialogs.replay_dialog import ReplayDialog, TargetCombo, attempt_summary
+from inspector.gui.dialogs.settings import Invalid, SettingsDialog
+from inspector.gui.models import request_model as cols
+from inspector.gui.models.request_model import IdRole, RequestTableModel
 from inspector.gui.theme import THEMES, apply_theme
-from inspector.gui.widgets import Banner, EmptyState
+from inspector.gui.widgets import messages_view, samples_menu
+from inspector.gui.widgets.common import Banner, EmptyState
+from inspector.gui.widgets.detail_pane import DetailPane
+from inspector.gui.widgets.filter_bar import FilterBar
+from inspector.gui.widgets.responses_tab import ResponsesControl
+from inspector.gui.widgets.samples_menu import SamplesMenu
+from inspector.gui.widgets.sources_panel import SourcesPanel, StreamStatus
+from inspector.gui.widgets.status import StatusPanel
 
 log = logging.getLogger(__name__)
 

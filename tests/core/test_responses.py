@@ -326,7 +326,8 @@ def test_bad_respond_option_exits_2_with_one_line(capsys) -> None:
 
 
 def test_respond_option_puts_its_rules_first() -> None:
-    from inspector.cli import build_parser, serve_settings
+    from inspector.cli import build_parser
+    from inspector.cli.serve import serve_settings
 
     args = build_parser().parse_args(["serve", "--respond", "=500,200", "--respond", "=close"])
     base = Settings(rules=(parse_rule_option("path:/old=418"),))
@@ -349,7 +350,7 @@ def test_the_outage_is_never_saved(tmp_path: Path) -> None:
 
 
 def test_serve_line_says_what_happened_instead_of_a_status() -> None:
-    from inspector.cli import request_line
+    from inspector.cli.lines import request_line
     from inspector.core.models import CapturedRequest, Derived
     from inspector.core.store import Record
     from inspector.core.writer import Stored

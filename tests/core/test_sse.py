@@ -619,9 +619,9 @@ def test_sources_and_relay_settings_round_trip_through_the_settings_file(tmp_pat
 
 
 def test_serve_prints_a_line_for_every_lost_event() -> None:
-    from inspector.cli import _SourceLines
+    from inspector.cli.lines import SourceLines
 
-    lines = _SourceLines()
+    lines = SourceLines()
     states = [
         SourceState("relay", "live", "live", 3),
         SourceState("relay", "live", "live", 4, "event too large (9 bytes, limit 5)", 1),

@@ -409,7 +409,8 @@ async def test_backlog_to_live_handover_has_no_gap_and_no_duplicate(relay, tasks
 
 
 def test_serve_stream_options_become_settings(monkeypatch) -> None:
-    from inspector.cli import build_parser, serve_settings
+    from inspector.cli import build_parser
+    from inspector.cli.serve import serve_settings
 
     monkeypatch.delenv("WEBHOOK_INSPECTOR_TOKEN", raising=False)
     args = build_parser().parse_args([

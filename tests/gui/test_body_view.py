@@ -15,15 +15,15 @@ from PySide6.QtWidgets import QFileDialog
 
 from inspector.core import bodies
 from inspector.core.bodies import DISPLAY_CAP, TREE_LINES, Kind, parse_json_exact
-from inspector.gui import body_view
-from inspector.gui.body_view import (
+from inspector.gui.models.json_tree import JsonTreeModel
+from inspector.gui.widgets import body_view
+from inspector.gui.widgets.body_view import (
     IMAGE_PAGE,
     PAGE_CHARS,
     TABLE_PAGE,
     TEXT_PAGE,
     TREE_PAGE,
     BodyView,
-    JsonTreeModel,
     Worker,
 )
 from tests.gui.conftest import OFFSCREEN_NOISE

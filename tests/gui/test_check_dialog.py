@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from inspector.core.check import CheckResult, make_plan
-from inspector.gui.check_dialog import CheckDialog, CheckResultsModel, report_text
+from inspector.gui.dialogs.check_dialog import CheckDialog, report_text
+from inspector.gui.models.check_results import CheckResultsModel
 from tests.gui.conftest import rendered
 from tests.test_check_cli import handler  # noqa: F401  (the fixture)
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
 from inspector.core.models import CapturedRequest, Derived, StoredRequest
-from inspector.gui.compare import BACKGROUNDS, CompareDialog, request_title
+from inspector.gui.dialogs.compare import BACKGROUNDS, CompareDialog, request_title
 from tests.gui.conftest import OFFSCREEN_NOISE
 
 pytestmark = OFFSCREEN_NOISE

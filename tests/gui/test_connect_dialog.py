@@ -11,7 +11,7 @@ import pytest
 from inspector.core import setup
 from inspector.core.config import SecretRule, Settings
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.connect_dialog import DOCKER, ConnectDialog
+from inspector.gui.dialogs.connect_dialog import DOCKER, ConnectDialog
 
 PUBLIC = "https://run1ab12.lhr.life"
 

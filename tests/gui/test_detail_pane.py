@@ -16,8 +16,8 @@ from inspector.core.models import (
     StoredRequest,
     Verification,
 )
-from inspector.gui.compare import CompareDialog
-from inspector.gui.detail_pane import (
+from inspector.gui.dialogs.compare import CompareDialog
+from inspector.gui.widgets.detail_pane import (
     BODY,
     EVENT,
     HEADERS,

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from inspector.core.store import Store
-from inspector.gui import export
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.export import MASK_TEXT, ExportChoice, ExportDialog, ExportJob
+from inspector.gui.dialogs import export
+from inspector.gui.dialogs.export import MASK_TEXT, ExportChoice, ExportDialog, ExportJob
 from tests.gui.conftest import make_record
 
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from inspector.core import filters
-from inspector.gui.filter_bar import DEBOUNCE_MS, FilterBar
-from inspector.gui.request_model import Where
+from inspector.gui.models.request_model import Where
+from inspector.gui.widgets.filter_bar import DEBOUNCE_MS, FilterBar
 from tests.gui.conftest import OFFSCREEN_NOISE
 
 pytestmark = OFFSCREEN_NOISE

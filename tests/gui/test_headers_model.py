@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 
-from inspector.gui.headers_model import NAME, VALUE, HeadersModel
+from inspector.gui.models.headers_model import NAME, VALUE, HeadersModel
 
 MARKUP = '<b>x</b><img src="http://127.0.0.1:9/canary">'
 HEADERS = (

@@ -9,9 +9,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from inspector.core.store import Store
-from inspector.gui import import_dialog as imp
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.import_dialog import (
+from inspector.gui.dialogs import import_dialog as imp
+from inspector.gui.dialogs.import_dialog import (
     FileOutcome,
     ImportJob,
     ImportRunner,

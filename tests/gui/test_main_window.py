@@ -20,15 +20,15 @@ from inspector.core.config import Settings, load_settings
 from inspector.core.models import SigStatus
 from inspector.core.remote import RemoteService
 from inspector.core.store import Record, Store
-from inspector.gui import import_dialog
 from inspector.gui import main_window as mw
-from inspector.gui import request_model as rm
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.export import ExportDialog
-from inspector.gui.import_dialog import ImportSummaryDialog
+from inspector.gui.dialogs import import_dialog
+from inspector.gui.dialogs.export import ExportDialog
+from inspector.gui.dialogs.import_dialog import ImportSummaryDialog
+from inspector.gui.dialogs.settings import ReceiverDialog, SettingsDialog
 from inspector.gui.main_window import MainWindow
-from inspector.gui.request_model import IdRole
-from inspector.gui.settings_dialog import ReceiverDialog, SettingsDialog
+from inspector.gui.models import request_model as rm
+from inspector.gui.models.request_model import IdRole
 from inspector.gui.theme import is_dark
 from tests.gui.conftest import OFFSCREEN_NOISE, fill, make_record
 

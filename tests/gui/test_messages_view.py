@@ -9,10 +9,10 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from inspector.core.models import StoredRequest
 from inspector.core.store import Store
-from inspector.gui import messages_model as mm
-from inspector.gui.detail_pane import DELIVERIES, LIFECYCLE, DetailPane
-from inspector.gui.lifecycle_tab import RequestIdRole
-from inspector.gui.messages_view import MessagesView
+from inspector.gui.models import messages_model as mm
+from inspector.gui.widgets.detail_pane import DELIVERIES, LIFECYCLE, DetailPane
+from inspector.gui.widgets.lifecycle_tab import RequestIdRole
+from inspector.gui.widgets.messages_view import MessagesView
 from tests.core.senders import T0, Sender, meta_message, meta_status, waha, waha_text
 from tests.gui.conftest import OFFSCREEN_NOISE, rendered
 

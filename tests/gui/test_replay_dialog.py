@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt
 from inspector.core import signatures
 from inspector.core.config import SecretRule, Settings
 from inspector.core.models import CapturedRequest, ReplayAttempt, SigStatus, StoredRequest
-from inspector.gui import replay_dialog as rd
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.replay_dialog import ReplayDialog
+from inspector.gui.dialogs import replay_dialog as rd
+from inspector.gui.dialogs.replay_dialog import ReplayDialog
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record
 
 SECRET = "s3cret"

@@ -14,13 +14,13 @@ from PySide6.QtWidgets import QApplication
 from inspector.core.config import load_settings
 from inspector.core.models import FORWARD, ReplayAttempt
 from inspector.core.store import Store
-from inspector.gui import request_model as rm
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.compare import CompareDialog
+from inspector.gui.dialogs.compare import CompareDialog
+from inspector.gui.dialogs.replay_dialog import ReplayDialog
 from inspector.gui.main_window import MainWindow
-from inspector.gui.replay_dialog import ReplayDialog
-from inspector.gui.replays_tab import RESULT, AttemptDialog, ReplaysTab, sent_request
-from inspector.gui.request_model import RequestTableModel
+from inspector.gui.models import request_model as rm
+from inspector.gui.models.request_model import RequestTableModel
+from inspector.gui.widgets.replays_tab import RESULT, AttemptDialog, ReplaysTab, sent_request
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record
 from tests.gui.test_main_window import insert, open_window
 from tests.gui.test_replay_dialog import Echo, start_echo

@@ -5,8 +5,8 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from inspector.core.filters import compile_filter
 from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
 from inspector.core.store import Record, Store
-from inspector.gui import request_model as rm
-from inspector.gui.request_model import IdRole, RequestTableModel, Where
+from inspector.gui.models import request_model as rm
+from inspector.gui.models.request_model import IdRole, RequestTableModel, Where
 from tests.gui.conftest import fill, make_record, rendered
 
 MARKUP = "<b>bold</b><img src=x>"

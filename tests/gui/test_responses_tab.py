@@ -1,4 +1,5 @@
-"""Settings > Responses (gui/responses_tab.py) and how simulated failures show in the views."""
+"""Settings > Responses (gui/widgets/responses_tab.py) and how simulated failures show in the
+views."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from inspector.core.config import Settings
 from inspector.core.models import ResponseSpec, StoredRequest
 from inspector.core.responses import ANSWER_NOTE, Tally, parse_rule_option
 from inspector.core.store import Store
-from inspector.gui import request_model as rm
-from inspector.gui.detail_pane import ResponseTab
-from inspector.gui.responses_tab import BODY, COUNTS, RULE, RulesModel
-from inspector.gui.settings_dialog import SettingsDialog
+from inspector.gui.dialogs.settings import SettingsDialog
+from inspector.gui.models import request_model as rm
+from inspector.gui.models.rules_model import BODY, COUNTS, RULE, RulesModel
+from inspector.gui.widgets.detail_pane import ResponseTab
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record, rendered
 
 pytestmark = OFFSCREEN_NOISE

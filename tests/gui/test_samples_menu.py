@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from inspector.core import samples
 from inspector.core.config import SecretRule, Settings
-from inspector.gui.samples_menu import (
+from inspector.gui.widgets.samples_menu import (
     PROVIDER_TITLES,
     SampleSecret,
     SamplesMenu,

@@ -6,21 +6,17 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QLineEdit, QMessageBox
 
 from inspector.core.config import SecretRule, Settings
 from inspector.core.models import ResponseSpec
 from inspector.core.responses import parse_rule_option
 from inspector.core.store import Store
-from inspector.gui import settings_dialog as sd
-from inspector.gui.settings_dialog import (
-    CUSTOM,
-    SecretEdit,
-    SettingsDialog,
-    SizeEdit,
-    retention_victims,
-    scheme_problem,
-)
+from inspector.gui.dialogs.settings import SettingsDialog
+from inspector.gui.dialogs.settings import secrets as sd
+from inspector.gui.dialogs.settings.data import retention_victims
+from inspector.gui.dialogs.settings.fields import SecretEdit, SizeEdit
+from inspector.gui.dialogs.settings.secrets import CUSTOM, scheme_problem
 from tests.gui.conftest import fill
 
 CUSTOM_SPEC = "hmac:header=X-Signature;alg=sha512;enc=base64;prefix=v1="
@@ -226,7 +222,7 @@ def test_retention_fields_are_optional(qtbot) -> None:
     new = dialog.settings()
     assert (new.keep_last, new.keep_days) == (None, None)
     assert "never silent" in " ".join(
-        label.text() for label in dialog.findChildren(sd.QLabel)
+        label.text() for label in dialog.findChildren(QLabel)
     )  # fmt: skip
 
 
@@ -244,7 +240,7 @@ def test_a_new_database_file_is_for_the_next_start(qtbot, tmp_path: Path, monkey
     dialog = dialog_for(qtbot, Settings(db_path=current))
     assert dialog.next_db_label.isHidden()
     chosen = tmp_path / "other.db"
-    monkeypatch.setattr(sd.QFileDialog, "getSaveFileName", lambda *a, **k: (str(chosen), ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(chosen), ""))
     dialog.choose_db_button.click()
     assert dialog.next_db_path == chosen
     assert str(chosen) in dialog.next_db_label.text()

@@ -14,7 +14,7 @@ import pytest
 from inspector.core.config import SseSource, load_settings
 from inspector.core.events import SourceState
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.sources_panel import (
+from inspector.gui.widgets.sources_panel import (
     ERROR,
     LOST,
     AddSourceDialog,

@@ -4,7 +4,7 @@ import time
 
 from PySide6.QtWidgets import QStatusBar
 
-from inspector.gui.status import RATE_WINDOW, StatusPanel
+from inspector.gui.widgets.status import RATE_WINDOW, StatusPanel
 
 BARS: list[QStatusBar] = []
 

@@ -44,8 +44,8 @@ def test_each_signature_colour_reads_on_light_and_dark(qapp, status: SigStatus) 
 def test_one_red_for_an_invalid_signature_everywhere(qapp) -> None:
     """The dot in the table, the table's text and the detail pane agree (they once had three
     different reds)."""
-    from inspector.gui import detail_pane
-    from inspector.gui import request_model as rm
+    from inspector.gui.models import request_model as rm
+    from inspector.gui.widgets import detail_pane
 
     assert centre_colour(sig_icon(SigStatus.INVALID)) == QColor(theme.RED)
     assert QColor(theme.RED) == rm.RED

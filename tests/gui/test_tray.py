@@ -12,7 +12,7 @@ from inspector.core.service import ForwardDone
 from inspector.core.sse import SourceState
 from inspector.core.tunnel import TunnelState
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.tray import TrayNotifier, load_prefs
+from inspector.gui.widgets.tray import TrayNotifier, load_prefs
 from tests.gui.conftest import make_record
 
 

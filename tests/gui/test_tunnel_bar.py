@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog
 
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.tunnel_bar import TunnelControl
+from inspector.gui.widgets.tunnel_bar import TunnelControl
 from tests.standins import alive, install, path_with, pids
 
 URL = "https://run1-quiet-words.trycloudflare.com"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from inspector.gui.filter_bar import FilterBar
-from inspector.gui.request_model import Where
-from inspector.gui.samples_menu import SamplesMenu
+from inspector.gui.models.request_model import Where
+from inspector.gui.widgets.filter_bar import FilterBar
+from inspector.gui.widgets.samples_menu import SamplesMenu
 from tests.gui.conftest import OFFSCREEN_NOISE
 
 pytestmark = OFFSCREEN_NOISE

@@ -3,7 +3,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from inspector.gui.widgets import Banner, EmptyState, curl_example
+from inspector.gui.widgets.common import Banner, EmptyState, curl_example
 from tests.gui.conftest import OFFSCREEN_NOISE
 
 pytestmark = OFFSCREEN_NOISE

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 from inspector.core.bodies import Kind, describe
 from inspector.core.models import StoredRequest
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.detail_pane import DetailPane
+from inspector.gui.widgets.detail_pane import DetailPane
 from tests.gui.conftest import OFFSCREEN_NOISE, bridge, isolated, make_record, settings  # noqa: F401
 from tests.gui.test_detail_pane import settled, visible_texts
 from tests.gui.test_main_window import insert, open_window, select_rows

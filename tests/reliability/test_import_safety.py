@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QApplication
 
 from inspector.core.formats import importing
 from inspector.core.formats.importing import import_file
-from inspector.gui import import_dialog
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.import_dialog import ImportSummaryDialog
+from inspector.gui.dialogs import import_dialog
+from inspector.gui.dialogs.import_dialog import ImportSummaryDialog
 from tests.gui.conftest import OFFSCREEN_NOISE, bridge, isolated, settings  # noqa: F401
 from tests.gui.test_main_window import drag_and_drop, open_window
 

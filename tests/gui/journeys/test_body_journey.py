@@ -22,9 +22,9 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from inspector.core import bodies
-from inspector.gui.body_view import FOLD_WIDTH, PAGE_CHARS, TEXT_PAGE, BodyView
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
+from inspector.gui.widgets.body_view import FOLD_WIDTH, PAGE_CHARS, TEXT_PAGE, BodyView
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record
 from tests.gui.journeys.app_window import open_window
 

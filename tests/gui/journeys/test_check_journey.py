@@ -7,7 +7,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.check_dialog import CheckDialog
+from inspector.gui.dialogs.check_dialog import CheckDialog
 from inspector.gui.main_window import MainWindow
 from tests.gui.conftest import OFFSCREEN_NOISE
 from tests.test_check_cli import handler  # noqa: F401  (the fixture)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from inspector.gui.export import ExportDialog
+from inspector.gui.dialogs.export import ExportDialog
 from inspector.gui.main_window import MainWindow
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record
 from tests.gui.test_main_window import insert, open_window, row_ids

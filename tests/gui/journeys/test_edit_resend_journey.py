@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from inspector.gui.bridge import CoreBridge
+from inspector.gui.dialogs.replay_dialog import ReplayDialog
 from inspector.gui.main_window import MainWindow
-from inspector.gui.replay_dialog import ReplayDialog
 from tests.gui.conftest import OFFSCREEN_NOISE, make_record
 from tests.gui.journeys.app_window import open_window
 from tests.gui.test_replay_dialog import Echo, start_echo

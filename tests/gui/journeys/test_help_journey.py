@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialog, QPlainTextEdit
 
-from inspector.gui import help as app_help
+from inspector.gui.dialogs import help as app_help
 from inspector.gui.main_window import MainWindow
 from tests.gui.conftest import OFFSCREEN_NOISE
 from tests.gui.test_main_window import open_window

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QWidget
 
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.import_dialog import PayloadPathDialog
+from inspector.gui.dialogs.import_dialog import PayloadPathDialog
 from inspector.gui.main_window import MainWindow
 from tests.gui.conftest import OFFSCREEN_NOISE
 from tests.gui.journeys.app_window import drop_files, open_window, when_modal

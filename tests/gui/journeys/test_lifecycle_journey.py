@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.detail_pane import LIFECYCLE
 from inspector.gui.main_window import MainWindow
-from inspector.gui.request_model import EVENT, IdRole
+from inspector.gui.models.request_model import EVENT, IdRole
+from inspector.gui.widgets.detail_pane import LIFECYCLE
 from tests.core.senders import T0, meta_status
 from tests.gui.conftest import OFFSCREEN_NOISE
 

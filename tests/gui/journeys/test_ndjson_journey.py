@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from inspector.gui.bridge import CoreBridge
-from inspector.gui.import_dialog import ImportSummaryDialog, PayloadPathDialog
+from inspector.gui.dialogs.import_dialog import ImportSummaryDialog, PayloadPathDialog
 from inspector.gui.main_window import MainWindow
 from tests.gui.conftest import OFFSCREEN_NOISE
 from tests.gui.journeys.app_window import drop_files, open_window, when_modal

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 
-from inspector.gui import request_model as rm
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
+from inspector.gui.models import request_model as rm
 from tests.gui.conftest import OFFSCREEN_NOISE
 
 pytestmark = OFFSCREEN_NOISE

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 from inspector.core import bodies
 from inspector.core.bodies import Comparison, Diff
 from inspector.core.models import StoredRequest
-from inspector.gui.body_view import Worker
 from inspector.gui.text import long_time, one_line, plain_label, plain_tooltip
-from inspector.gui.widgets import fixed_font
+from inspector.gui.widgets.body_view import Worker
+from inspector.gui.widgets.common import fixed_font
 
 DIFF_LINES_MAX = 50_000
 """Longest diff shown (lines); the summary still counts every difference."""

@@ -11,7 +11,7 @@ import textwrap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from inspector.core.providers import PROVIDERS
-from inspector.gui.widgets import fixed_font
+from inspector.gui.widgets.common import fixed_font
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("`j` / `k`, arrows", "move in the table"),

@@ -38,7 +38,7 @@ from inspector.core.config import Settings
 from inspector.core.models import StoredRequest
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.text import plain_label
-from inspector.gui.widgets import fixed_font
+from inspector.gui.widgets.common import fixed_font
 
 DOCKER = "docker"
 MAX_LINES = 18

@@ -39,14 +39,14 @@ from inspector.core import bodies
 from inspector.core.models import Header, SigStatus, StoredRequest, Verification, display_text
 from inspector.core.responses import answer_note
 from inspector.gui import theme
-from inspector.gui.body_view import BodyView, Worker
-from inspector.gui.compare import CompareDialog
-from inspector.gui.headers_model import HeadersModel
-from inspector.gui.lifecycle_tab import DeliveriesTab, LifecycleTab
-from inspector.gui.replays_tab import ReplaysTab
+from inspector.gui.dialogs.compare import CompareDialog
+from inspector.gui.models.headers_model import HeadersModel
 from inspector.gui.text import long_time, one_line, plain_label, plain_tooltip
 from inspector.gui.theme import sig_look
-from inspector.gui.widgets import fixed_font
+from inspector.gui.widgets.body_view import BodyView, Worker
+from inspector.gui.widgets.common import fixed_font
+from inspector.gui.widgets.lifecycle_tab import DeliveriesTab, LifecycleTab
+from inspector.gui.widgets.replays_tab import ReplaysTab
 
 BODY, RAW, HEADERS, QUERY, SIGNATURE, RESPONSE, EVENT = range(7)
 REPLAYS, LIFECYCLE, DELIVERIES = 7, 8, 9

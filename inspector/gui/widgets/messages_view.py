@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from inspector.core.filters import FilterError
 from inspector.core.messages import compile_messages_filter
 from inspector.core.store import Store
-from inspector.gui.messages_model import TEXT, MessagesModel, RequestRole
+from inspector.gui.models.messages_model import TEXT, MessagesModel, RequestRole
 from inspector.gui.text import plain_label
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from inspector.core import tunnel
 from inspector.core.tunnel import ServiceTunnel, TunnelSpec, TunnelState
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.icons import dot_icon
-from inspector.gui.status import GREEN, GREY, RED
 from inspector.gui.text import plain_label
+from inspector.gui.widgets.status import GREEN, GREY, RED
 
 log = logging.getLogger(__name__)
 SSH_TARGET_KEY = "tunnel/ssh_target"

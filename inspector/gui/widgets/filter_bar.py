@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core import filters, providers
-from inspector.gui.request_model import Where
+from inspector.gui.models.request_model import Where
 from inspector.gui.text import plain_label
-from inspector.gui.widgets import HINT_STYLE
+from inspector.gui.widgets.common import HINT_STYLE
 
 DEBOUNCE_MS = 200
 PROVIDER_CHIPS = providers.chips()

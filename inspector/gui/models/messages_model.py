@@ -1,8 +1,9 @@
 """The Messages view's model: one row per message, ids in memory, rows fetched lazily.
 
-Like the request table (inspector/gui/request_model.py): the model keeps the ids of the rows it
-shows, newest first, pages older ones in with `fetchMore` (keyset paging on ``messages.id``) and
-keeps a bounded cache of rows. Filtering happens in SQL (inspector/core/messages.py).
+Like the request table (inspector/gui/models/request_model.py): the model keeps the ids of the
+rows it shows, newest first, pages older ones in with `fetchMore` (keyset paging on
+``messages.id``) and keeps a bounded cache of rows. Filtering happens in SQL
+(inspector/core/messages.py).
 """
 
 from __future__ import annotations

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from inspector.core.models import FORWARD, ReplayAttempt, StoredRequest, target_path_qs
 from inspector.core.store import Store, StoreError
-from inspector.gui.compare import CompareDialog
-from inspector.gui.replay_dialog import AnswerView, body_text, display_header, latency_text
+from inspector.gui.dialogs.compare import CompareDialog
+from inspector.gui.dialogs.replay_dialog import AnswerView, body_text, display_header, latency_text
 from inspector.gui.text import long_time, one_line, plain_label, plain_tooltip, short_time
-from inspector.gui.widgets import fixed_font
+from inspector.gui.widgets.common import fixed_font
 
 COLUMNS = ("Time", "Kind", "Target", "Result", "Latency", "Fidelity")
 TIME, KIND, TARGET, RESULT, LATENCY, FIDELITY = range(len(COLUMNS))

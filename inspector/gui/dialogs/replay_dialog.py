@@ -39,10 +39,10 @@ from inspector.core import bodies, signatures
 from inspector.core.config import Settings
 from inspector.core.models import CapturedRequest, Header, ReplayAttempt, StoredRequest
 from inspector.core.replay import check_headers, check_target, join_target, prepare
-from inspector.gui.body_view import JsonHighlighter
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.text import one_line, plain_label, plain_tooltip
-from inspector.gui.widgets import fixed_font
+from inspector.gui.widgets.body_view import JsonHighlighter
+from inspector.gui.widgets.common import fixed_font
 
 BODY_SHOWN_MAX = 256 * 1024
 """Longest response body shown in the dialog (characters); the rest is summarised."""

@@ -1,0 +1,2 @@
+"""The dialogs of the desktop app: settings (one module per tab), replay, import, compare, check,
+connect, export and help."""
