@@ -79,7 +79,7 @@ def main() -> None:
     app = app_module.make_application()
     bridge, window = app_module.start(Settings(db_path=home / "history.db", port=0),
                                       home / "settings.json")  # fmt: skip
-    window.resize(1340, 740)
+    window.resize(1280, 720)
     window.follow_button.setChecked(False)
     steps = []
 
