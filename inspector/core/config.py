@@ -184,6 +184,19 @@ def parse_header_option(text: str) -> Header:
     return name.strip(), value.strip()
 
 
+def parse_headers(text: str) -> tuple[Header, ...]:
+    """`Name: value` lines (blank lines ignored); ValueError naming the bad line."""
+    headers: list[Header] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            headers.append(parse_header_option(line))
+        except ValueError as exc:
+            raise ValueError(f"Line {number}: {exc}") from None
+    return tuple(headers)
+
+
 def _source_to_json(source: SseSource) -> dict[str, Any]:
     data = asdict(source)
     data["headers"] = [list(h) for h in source.headers]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
+from inspector.core.messages import compile_messages_filter
 from inspector.core.models import StoredRequest
 from inspector.core.store import Store
 from inspector.gui.models import messages_model as mm
@@ -49,6 +50,20 @@ def test_the_model_passes_the_model_tester(qtmodeltester, store: Store) -> None:
     model = mm.MessagesModel(store)
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 3
+
+
+def test_the_model_tester_follows_reloads_filters_and_paging(qtmodeltester, store: Store) -> None:
+    sender = Sender(store)
+    for n in range(mm.PAGE_SIZE + 50):
+        sender.send(meta_message(f"wamid.{n}", f"text {n}", T0 + n))
+    model = mm.MessagesModel(store)
+    qtmodeltester.check(model, force_py=True)
+    model.reload()
+    model.set_filter(compile_messages_filter("msg:wamid.1*"))
+    model.set_filter(compile_messages_filter(""))
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == mm.PAGE_SIZE + 50
+    assert not model.canFetchMore(QModelIndex())
 
 
 def test_one_row_per_message_newest_first(store: Store) -> None:

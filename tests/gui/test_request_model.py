@@ -5,6 +5,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from inspector.core.filters import compile_filter
 from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
 from inspector.core.store import Record, Store
+from inspector.gui.models import lazy_table
 from inspector.gui.models import request_model as rm
 from inspector.gui.models.request_model import IdRole, RequestTableModel, Where
 from tests.gui.conftest import fill, make_record, rendered
@@ -95,7 +96,7 @@ def test_summaries_are_fetched_lazily_and_cache_is_bounded(store: Store, monkeyp
     model._cache.clear()
     assert shown(model, 250, rm.PATH) == "/hook/49"
     assert len(model._cache) <= rm.FETCH_WINDOW
-    monkeypatch.setattr(rm, "CACHE_MAX", 100)
+    monkeypatch.setattr(lazy_table, "CACHE_MAX", 100)
     model._cache.clear()
     for row in range(0, 300, 7):
         assert shown(model, row, rm.PATH) == f"/hook/{299 - row}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.config import SseSource, load_settings
+from inspector.core.config import SseSource, load_settings, parse_headers
 from inspector.core.events import SourceState
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.widgets.sources_panel import (
@@ -21,7 +21,6 @@ from inspector.gui.widgets.sources_panel import (
     SourcesPanel,
     StreamStatus,
     compact_states,
-    parse_headers,
 )
 from tests.gui.conftest import OFFSCREEN_NOISE
 from tests.gui.test_main_window import open_window
@@ -93,6 +92,8 @@ def test_parse_headers() -> None:
         ("X-Key", "abc"), ("Authorization", "Bearer t"))  # fmt: skip
     with pytest.raises(ValueError, match="Name: value"):
         parse_headers("no colon here")
+    with pytest.raises(ValueError, match=r"^Line 2: expected 'Name: value'"):
+        parse_headers("X-Key: abc\nbad name: x")
 
 
 def test_add_dialog_refuses_bad_input(qtbot) -> None:
@@ -103,6 +104,9 @@ def test_add_dialog_refuses_bad_input(qtbot) -> None:
     dialog.accept()
     assert dialog.problem.text() == "the URL must start with http:// or https://"
     dialog.url.setText("https://example.com/sse")
+    dialog.headers.setPlainText("X-Api-Key: k\n\nno colon")
+    dialog.accept()
+    assert dialog.problem.text().startswith("Line 3: expected 'Name: value'")
     dialog.headers.setPlainText("X-Api-Key: k")
     assert dialog.source() == SseSource("feed", "https://example.com/sse", (("X-Api-Key", "k"),))
 

@@ -15,37 +15,24 @@ import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.providers import answer_deadline
 from inspector.core.store import RowSummary, Store
 from inspector.gui import theme
 from inspector.gui.icons import sig_icon
+from inspector.gui.models.lazy_table import FETCH_WINDOW, IdRole, Index, LazyTableModel
 from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, short_time
 from inspector.gui.theme import sig_look
-
-Index = QModelIndex | QPersistentModelIndex
 
 TIME, METHOD, PATH, PROVIDER, EVENT, SUMMARY, SIGNATURE, SIZE, STATUS, SOURCE = range(10)
 FORWARD = 10
 HEADERS = ("Time", "Method", "Path", "Provider", "Event", "Summary", "Signature", "Size",
            "Status", "Source", "Forward")  # fmt: skip
-IdRole = Qt.ItemDataRole.UserRole + 1
-"""Data role giving a row's request id (int)."""
+__all__ = ["FETCH_WINDOW", "IdRole", "Index", "RequestTableModel", "Where"]
 
 PAGE_SIZE = 200
-FETCH_WINDOW = 150
-"""Rows fetched around a row whose summary is not cached."""
-CACHE_MAX = 5000
 FLUSH_MS = 40
 """While rows keep arriving, live rows are inserted at most once per FLUSH_MS (one insert per
 batch keeps the window responsive during a burst); the first rows after a quiet spell are
@@ -70,7 +57,7 @@ class Where(NamedTuple):
     text: str = ""
 
 
-class RequestTableModel(QAbstractTableModel):
+class RequestTableModel(LazyTableModel[RowSummary]):
     """Newest-first table of stored requests.
 
     Signals:
@@ -78,18 +65,14 @@ class RequestTableModel(QAbstractTableModel):
     """
 
     flushed = Signal(int)
+    HEADERS = HEADERS
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._store = store
+        super().__init__(store, parent)  # ids: newest first, always in descending order
         self._filter: SqlFilter = Where()
-        self._ids: list[int] = []  # newest first: always in descending order
-        self._cache: dict[int, RowSummary | None] = {}
         self._hidden: set[int] = set()  # deleted in the view, still undoable
-        self._changing = 0  # changes announced and not yet completed (see beginResetModel)
         self._oldest_read = 0  # the oldest id paged in (hidden ones included)
         self._after = 0  # newest id already considered
-        self._exhausted = True
         self._pending = False
         self._flushed_at = float("-inf")  # time.monotonic() of the last live insert
         self._timer = QTimer(self)
@@ -100,15 +83,6 @@ class RequestTableModel(QAbstractTableModel):
 
     # public API
 
-    @property
-    def store(self) -> Store | None:
-        return self._store
-
-    def set_store(self, store: Store | None) -> None:
-        """Show the requests of `store` (None shows nothing)."""
-        self._store = store
-        self.reload()
-
     def set_filter(self, flt: SqlFilter | None) -> None:
         """Show only rows matching `flt` (anything with `.where` and `.params`)."""
         self._filter = flt if flt is not None else Where()
@@ -118,17 +92,11 @@ class RequestTableModel(QAbstractTableModel):
     def filter(self) -> SqlFilter:
         return self._filter
 
-    def reload(self) -> None:
-        """Forget everything and load the newest page again."""
-        self.beginResetModel()
-        self._ids, self._cache, self._exhausted = [], {}, True
+    def _forget(self) -> None:
         self._oldest_read = 0
         self._pending = False
         self._timer.stop()
         self._after = 0
-        if self._store is not None:
-            self._load_first_page()
-        self.endResetModel()
 
     def refresh(self) -> None:
         """Re-read the summaries of every row (after re-derivation); keeps the rows."""
@@ -213,9 +181,6 @@ class RequestTableModel(QAbstractTableModel):
             self._ids[row:row] = runs[row]
             self.endInsertRows()
 
-    def id_at(self, row: int) -> int | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
-
     def row_of(self, request_id: int) -> int | None:
         """The row showing `request_id` (ids are in descending order: a binary search)."""
         row = bisect.bisect_left(self._ids, -request_id, key=operator.neg)
@@ -223,95 +188,18 @@ class RequestTableModel(QAbstractTableModel):
 
     def summary_at(self, row: int) -> RowSummary | None:
         """The cached (or freshly fetched) summary shown in `row`."""
-        request_id = self.id_at(row)
-        if request_id is None:
-            return None
-        if request_id not in self._cache:
-            self._fetch_around(row)
-        return self._cache.get(request_id)
+        return self.row_at(row)
 
-    # Qt overrides
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flag = Qt.ItemFlag
-        return flag.ItemIsEnabled | flag.ItemIsSelectable | flag.ItemNeverHasChildren
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
-            return None
-        if role == IdRole:
-            return self._ids[index.row()]
-        row = self.summary_at(index.row())
-        if row is None:
-            return None
+    def _cell(self, row: RowSummary, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(row, index.column())
+            return cell_text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(cell_tooltip(row, index.column()))
-        if role == Qt.ItemDataRole.DecorationRole and index.column() == SIGNATURE and row.analysed:
+            return plain_tooltip(cell_tooltip(row, column))
+        if role == Qt.ItemDataRole.DecorationRole and column == SIGNATURE and row.analysed:
             return sig_icon(row.sig_status)
         if role == Qt.ItemDataRole.ForegroundRole:
-            return _foreground(row, index.column())
+            return _foreground(row, column)
         return None
-
-    def canFetchMore(self, parent: Index) -> bool:
-        return not parent.isValid() and not self._exhausted and not self._changing
-
-    def fetchMore(self, parent: Index) -> None:
-        if not self.canFetchMore(parent) or self._store is None:
-            return
-        page = self._visible_page()
-        if not page:
-            return
-        first = len(self._ids)
-        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        self._add_page(page)
-        self.endInsertRows()
-
-    # Whoever hears a change announced or completed (a view, the model tester) may call
-    # fetchMore at once. A page appended then would be a change nested inside this one: rows
-    # land in the wrong place and the counts do not add up. So while a change is in progress
-    # there is nothing more to fetch; the caller asks again once it is over.
-
-    def beginResetModel(self) -> None:
-        self._changing += 1
-        super().beginResetModel()
-
-    def endResetModel(self) -> None:
-        super().endResetModel()
-        self._changing -= 1
-
-    def beginInsertRows(self, parent: Index, first: int, last: int) -> None:
-        self._changing += 1
-        super().beginInsertRows(parent, first, last)
-
-    def endInsertRows(self) -> None:
-        super().endInsertRows()
-        self._changing -= 1
-
-    def beginRemoveRows(self, parent: Index, first: int, last: int) -> None:
-        self._changing += 1
-        super().beginRemoveRows(parent, first, last)
-
-    def endRemoveRows(self) -> None:
-        super().endRemoveRows()
-        self._changing -= 1
 
     # internals
 
@@ -385,25 +273,12 @@ class RequestTableModel(QAbstractTableModel):
             page = [summary for summary in read if summary.id not in self._hidden]
         return page
 
-    def _add_page(self, page: list[RowSummary]) -> None:
-        self._trim_cache(len(page))
-        for summary in page:
-            self._ids.append(summary.id)
-            self._cache[summary.id] = summary
+    def _next_page(self) -> list[RowSummary]:
+        return self._visible_page()
 
-    def _fetch_around(self, row: int) -> None:
+    def _read_rows(self, ids: list[int]) -> dict[int, RowSummary]:
         assert self._store is not None
-        start = max(0, row - FETCH_WINDOW // 3)
-        wanted = [i for i in self._ids[start : start + FETCH_WINDOW] if i not in self._cache]
-        self._trim_cache(len(wanted))
-        found = self._store.summaries(wanted)
-        for request_id in wanted:
-            self._cache[request_id] = found.get(request_id)  # None: deleted meanwhile
-
-    def _trim_cache(self, incoming: int) -> None:
-        # Bounded memory: when full, forget everything; visible rows are re-read on demand.
-        if len(self._cache) + incoming > CACHE_MAX:
-            self._cache.clear()
+        return self._store.summaries(ids)
 
 
 def _ranges_descending(rows: list[int]) -> list[tuple[int, int]]:

@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.config import SOURCE_FORMATS, SseSource, parse_header_option, redacted_url
+from inspector.core.config import SOURCE_FORMATS, SseSource, parse_headers, redacted_url
 from inspector.core.events import SourceState, merge_state
-from inspector.core.models import Header
 from inspector.core.remote import RemoteService
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.text import one_line, plain_label, plain_tooltip
@@ -71,11 +70,6 @@ def lost_text(state: SourceState) -> str:
         return ""
     plural = "s" if state.lost != 1 else ""
     return f"{state.name}: {state.lost} event{plural} not stored: {state.last_error or '?'}"
-
-
-def parse_headers(text: str) -> tuple[Header, ...]:
-    """'Name: value' lines (blank lines skipped); ValueError in plain words."""
-    return tuple(parse_header_option(line) for line in text.splitlines() if line.strip())
 
 
 class AddSourceDialog(QDialog):

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.config import ResponseRule, parse_header_option
+from inspector.core.config import ResponseRule, parse_headers
 from inspector.core.models import Header, ResponseSpec
 from inspector.core.responses import Tally
 from inspector.gui.dialogs.settings.fields import Invalid, error_label
@@ -22,19 +22,6 @@ from inspector.gui.widgets.responses_tab import ResponseRulesBox
 
 MAX_DELAY_MS = 120_000
 METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-
-def parse_headers(text: str) -> tuple[Header, ...]:
-    """`Name: value` lines (blank lines ignored); ValueError naming the bad line."""
-    headers: list[Header] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            headers.append(parse_header_option(line))
-        except ValueError as exc:
-            raise ValueError(f"Line {number}: {exc}") from None
-    return tuple(headers)
 
 
 def headers_text(headers: tuple[Header, ...]) -> str:

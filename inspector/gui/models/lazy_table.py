@@ -1,0 +1,190 @@
+"""A table model holding row ids in memory and fetching the rows themselves lazily.
+
+Shared by the request table (inspector/gui/models/request_model.py) and the Messages view
+(inspector/gui/models/messages_model.py): the model keeps the ids of the rows it shows, pages
+more in with `fetchMore`, and keeps a bounded cache of rows, read around a row on demand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Protocol, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from inspector.core.store import Store
+
+Index = QModelIndex | QPersistentModelIndex
+
+IdRole = Qt.ItemDataRole.UserRole + 1
+"""Data role giving a row's id (int)."""
+FETCH_WINDOW = 150
+"""Rows fetched around a row that is not cached."""
+CACHE_MAX = 5000
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+RowT = TypeVar("RowT", bound=HasId)
+
+
+class LazyTableModel(QAbstractTableModel, Generic[RowT]):
+    """Ids in memory, rows cached. Subclasses set HEADERS and fill in the hooks: `_next_page`,
+    `_read_rows`, `_cell` and `_load_first_page`."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._ids: list[int] = []
+        self._cache: dict[int, RowT | None] = {}
+        self._exhausted = True
+        self._changing = 0  # changes announced and not yet completed (see beginResetModel)
+
+    @property
+    def store(self) -> Store | None:
+        return self._store
+
+    def set_store(self, store: Store | None) -> None:
+        """Show the rows of `store` (None shows nothing)."""
+        self._store = store
+        self.reload()
+
+    def reload(self) -> None:
+        """Forget everything and load the newest page again."""
+        self.beginResetModel()
+        self._ids, self._cache, self._exhausted = [], {}, True
+        self._forget()
+        if self._store is not None:
+            self._load_first_page()
+        self.endResetModel()
+
+    def id_at(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_at(self, row: int) -> RowT | None:
+        """The cached (or freshly fetched) row shown in `row`."""
+        row_id = self.id_at(row)
+        if row_id is None:
+            return None
+        if row_id not in self._cache:
+            self._fetch_around(row)
+        return self._cache.get(row_id)
+
+    # Qt overrides
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flag = Qt.ItemFlag
+        return flag.ItemIsEnabled | flag.ItemIsSelectable | flag.ItemNeverHasChildren
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        if role == IdRole:
+            return self._ids[index.row()]
+        row = self.row_at(index.row())
+        return None if row is None else self._cell(row, index.column(), role)
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and not self._exhausted and not self._changing
+
+    def fetchMore(self, parent: Index) -> None:
+        if not self.canFetchMore(parent) or self._store is None:
+            return
+        page = self._next_page()
+        if not page:
+            return
+        first = len(self._ids)
+        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+        self._add_page(page)
+        self.endInsertRows()
+
+    # Whoever hears a change announced or completed (a view, the model tester) may call
+    # fetchMore at once. A page appended then would be a change nested inside this one: rows
+    # land in the wrong place and the counts do not add up. So while a change is in progress
+    # there is nothing more to fetch; the caller asks again once it is over.
+
+    def beginResetModel(self) -> None:
+        self._changing += 1
+        super().beginResetModel()
+
+    def endResetModel(self) -> None:
+        super().endResetModel()
+        self._changing -= 1
+
+    def beginInsertRows(self, parent: Index, first: int, last: int) -> None:
+        self._changing += 1
+        super().beginInsertRows(parent, first, last)
+
+    def endInsertRows(self) -> None:
+        super().endInsertRows()
+        self._changing -= 1
+
+    def beginRemoveRows(self, parent: Index, first: int, last: int) -> None:
+        self._changing += 1
+        super().beginRemoveRows(parent, first, last)
+
+    def endRemoveRows(self) -> None:
+        super().endRemoveRows()
+        self._changing -= 1
+
+    # hooks
+
+    def _forget(self) -> None:
+        """Reset what a subclass keeps beyond ids and cache (on reload)."""
+
+    def _load_first_page(self) -> None:
+        raise NotImplementedError
+
+    def _next_page(self) -> list[RowT]:
+        """The rows after the last one shown (sets `_exhausted` when there are no more)."""
+        raise NotImplementedError
+
+    def _read_rows(self, ids: list[int]) -> dict[int, RowT]:
+        """The rows with these ids (missing: deleted meanwhile)."""
+        raise NotImplementedError
+
+    def _cell(self, row: RowT, column: int, role: int) -> Any:
+        """What `data` gives for `role` in a cell of `row` (a row that was found)."""
+        raise NotImplementedError
+
+    # internals
+
+    def _add_page(self, page: list[RowT]) -> None:
+        self._trim_cache(len(page))
+        for row in page:
+            self._ids.append(row.id)
+            self._cache[row.id] = row
+
+    def _fetch_around(self, row: int) -> None:
+        assert self._store is not None
+        start = max(0, row - FETCH_WINDOW // 3)
+        wanted = [i for i in self._ids[start : start + FETCH_WINDOW] if i not in self._cache]
+        self._trim_cache(len(wanted))
+        found = self._read_rows(wanted)
+        for row_id in wanted:
+            self._cache[row_id] = found.get(row_id)  # None: deleted meanwhile
+
+    def _trim_cache(self, incoming: int) -> None:
+        # Bounded memory: when full, forget everything; visible rows are re-read on demand.
+        if len(self._cache) + incoming > CACHE_MAX:
+            self._cache.clear()
