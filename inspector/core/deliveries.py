@@ -143,14 +143,23 @@ def _previous(conn: sqlite3.Connection, request_id: int, derived: Derived) -> tu
     return 0, 0
 
 
+SAME_CONTENT_SQL = (
+    "SELECT max(l.request_id) FROM lifecycle l INDEXED BY lifecycle_message"
+    " WHERE l.message_id = ? AND l.provider = ? AND l.state = ? AND l.text = ? AND l.request_id < ?"
+    " AND (l.text != '' OR EXISTS"
+    " (SELECT 1 FROM events e WHERE e.request_id = l.request_id AND e.event_type = ?))"
+)
+"""The latest earlier step of the same message, state and text. It must search the message's
+index: left to itself SQLite picked the state index and read every "received" step of the
+history, for every analysed message (6 ms a request at 25,000 rows, analysis fell to 160/s)."""
+
+
 def _same_content(conn: sqlite3.Connection, request_id: int, derived: Derived) -> int:
     """An earlier request carrying the same lifecycle step (message, state and text; a step
     without text only from an event of the same type), or 0."""
     for step in derived.steps:
         row = conn.execute(
-            "SELECT max(l.request_id) FROM lifecycle l WHERE l.message_id = ? AND l.provider = ?"
-            " AND l.state = ? AND l.text = ? AND l.request_id < ? AND (l.text != '' OR EXISTS"
-            " (SELECT 1 FROM events e WHERE e.request_id = l.request_id AND e.event_type = ?))",
+            SAME_CONTENT_SQL,
             (step.message_id, derived.provider, step.state, step.text, request_id,
              derived.event_type),
         ).fetchone()  # fmt: skip
