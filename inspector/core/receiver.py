@@ -206,8 +206,10 @@ class Receiver:
         }
 
         def factory() -> ReceiverProtocol:
-            limit, refused = self.connections, self._refused
-            return ReceiverProtocol(server, limit=limit, refused=refused, **options)
+            limit, refused, secrets = self.connections, self._refused, self._secrets
+            return ReceiverProtocol(
+                server, limit=limit, refused=refused, secrets=secrets, **options
+            )
 
         try:
             self._listener = await loop.create_server(
