@@ -487,3 +487,19 @@ def test_serve_runs_on_the_chosen_event_loop(tmp_path: Path, choice: str) -> Non
         proc.communicate(timeout=20)
     assert proc.returncode == 0
     assert line.rstrip().endswith(f"event loop: {choice})")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1", "soon"])
+def test_wait_refuses_a_timeout_that_is_not_a_finite_non_negative_number(
+    value: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    def never(*_: object) -> None:
+        raise AssertionError(f"--timeout {value} was accepted: it would wait")
+
+    monkeypatch.setattr("inspector.cli.wait.open_follower", never)
+    with pytest.raises(SystemExit) as exit_:
+        main(["wait", "--filter", "path:/x", "--timeout", value, "--db", str(tmp_path / "w.db")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "--timeout" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -46,6 +47,18 @@ def parse_port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is out of range (0 to 65535; 0 picks a free one)")
     return port
+
+
+def parse_seconds(text: str) -> float:
+    """A number of seconds: finite and not negative (`nan`, `inf` and `-1` would wait forever
+    or never)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds, 0 or more")
+    return seconds
 
 
 def target_url(text: str) -> str:

@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from inspector.cli.common import FAILED, INTERRUPTED, OK, Subparsers, error
+from inspector.cli.common import FAILED, INTERRUPTED, OK, Subparsers, error, parse_seconds
 from inspector.cli.lines import stored_line
 from inspector.cli.tail import FOLLOW_INTERVAL, open_follower
 from inspector.core.config import Settings
@@ -19,7 +19,7 @@ def register(commands: Subparsers) -> None:
     )
     wait.add_argument("--filter", required=True, metavar="FILTER",
                       help='what to wait for, e.g. "provider:waha event:message"')
-    wait.add_argument("--timeout", type=float, default=30.0, metavar="S",
+    wait.add_argument("--timeout", type=parse_seconds, default=30.0, metavar="S",
                       help="give up after S seconds (default 30): exit status 1")
     wait.add_argument("--count", type=int, default=1, help="how many (default 1)")
     wait.add_argument("--since", type=int, metavar="ID",
@@ -33,8 +33,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.check_db:
         settings = replace(settings, db_path=args.check_db)
-    if args.count < 1 or args.timeout < 0:
-        return error("--count must be at least 1 and --timeout not negative")
+    if args.count < 1:
+        return error("--count must be at least 1")
     try:
         follower = open_follower(args, settings, args.since)
     except ValueError as exc:

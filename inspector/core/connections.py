@@ -4,8 +4,9 @@ connections, an idle timeout, and a refusal record for requests its HTTP parser 
 aiohttp answers a request it cannot parse (bare LF line ends, folded headers, control
 characters, too many or too long headers...) with 400 and logs a traceback; the request never
 reaches a handler. `ReceiverProtocol` keeps the first RAW_LIMIT bytes of each request as they
-arrived, and turns such an error into a 400 plus a stored refusal record (those bytes and the
-parser's reason), without a traceback.
+arrived, and turns such an error into a 400 plus a stored refusal record (those bytes, with
+credential header values and the stream token redacted, and the parser's reason), without a
+traceback.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import asyncio
 import logging
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 
+from inspector.core import redact
 from inspector.core.models import CapturedRequest
 
 log = logging.getLogger(__name__)
@@ -86,11 +88,18 @@ class ReceiverProtocol(web.RequestHandler):
     """One client connection (see the module docstring)."""
 
     def __init__(
-        self, manager: web.Server, *, limit: ConnectionLimit, refused: Refused, **kwargs: Any
+        self,
+        manager: web.Server,
+        *,
+        limit: ConnectionLimit,
+        refused: Refused,
+        secrets: Callable[[], Iterable[str]] = tuple,
+        **kwargs: Any,
     ) -> None:
         super().__init__(manager, **kwargs)
         self._limit = limit
         self._refused = refused
+        self._secrets = secrets
         self._admitted = False
         self._head = bytearray()
         self._refusing = False
@@ -149,7 +158,8 @@ class ReceiverProtocol(web.RequestHandler):
             return super().handle_error(request, status, exc, message)
         reason = parser_reason(exc)
         log.debug("request from %s refused by the HTTP parser", request.remote)
-        self._refused(refusal_record(bytes(self._head), reason, request.remote or ""))
+        head, remote = bytes(self._head), request.remote or ""
+        self._refused(refusal_record(head, reason, remote, self._secrets()))
         self._refusing = True
         response = web.Response(status=400, text=f"400 Bad Request: {reason}\n")
         response.force_close()
@@ -165,9 +175,13 @@ def parser_reason(exc: HttpProcessingError) -> str:
     return f"the HTTP parser refused the request: {first[:200]}"
 
 
-def refusal_record(head: bytes, reason: str, remote: str) -> CapturedRequest:
-    """A record of a request the parser refused: its first bytes as the body, the method and
-    path read from its first line when they look like one."""
+def refusal_record(
+    head: bytes, reason: str, remote: str, secrets: Iterable[str] = ()
+) -> CapturedRequest:
+    """A record of a request the parser refused: its first bytes as the body (credentials
+    redacted, see `redact.redact_bytes`), the method and path read from its first line when
+    they look like one."""
+    head = redact.redact_bytes(head, secrets)
     line = head.split(b"\n", 1)[0].rstrip(b"\r")
     parts = line.split(b" ")
     method = parts[0].decode("latin-1") if parts and 0 < len(parts[0]) <= 32 else ""

@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -35,6 +34,7 @@ from inspector.core.derive import handshake_answer, meta_handshake
 from inspector.core.docker import listen_also
 from inspector.core.models import CapturedRequest, Header
 from inspector.core.store import StoreError
+from inspector.core.tasks import TaskGroup
 from inspector.core.tunnel import mark_tunnel
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,8 @@ class Receiver:
         self._listener: asyncio.Server | None = None
         self._also: list[asyncio.Server] = []
         """Servers on the extra addresses of `Settings.also_listen` (the Docker bridge)."""
-        self._refusals: set[asyncio.Task[Any]] = set()
+        self._refusals = TaskGroup()
+        """Refusal records being stored; `stop` waits for them."""
         self.stopping = False
         """Set while `stop` drains: new requests are answered 503."""
         self.problem: Callable[[], str | None] = lambda: None
@@ -206,8 +207,10 @@ class Receiver:
         }
 
         def factory() -> ReceiverProtocol:
-            limit, refused = self.connections, self._refused
-            return ReceiverProtocol(server, limit=limit, refused=refused, **options)
+            limit, refused, secrets = self.connections, self._refused, self._secrets
+            return ReceiverProtocol(
+                server, limit=limit, refused=refused, secrets=secrets, **options
+            )
 
         try:
             self._listener = await loop.create_server(
@@ -239,8 +242,7 @@ class Receiver:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._refusals:
-            await asyncio.wait(set(self._refusals))
+        await self._refusals.wait()
 
     async def _drain(self) -> None:
         """Before the port closes: new requests are answered 503 (closing their connection),
@@ -254,9 +256,7 @@ class Receiver:
     def _refused(self, record: CapturedRequest) -> None:
         """Store the record of a request the HTTP parser refused (answered 400 meanwhile);
         `stop` waits for these."""
-        task = asyncio.get_running_loop().create_task(self._store_refusal(record))
-        self._refusals.add(task)
-        task.add_done_callback(self._refusals.discard)
+        self._refusals.spawn(self._store_refusal(record), name="store a refusal record")
 
     async def _store_refusal(self, record: CapturedRequest) -> None:
         try:

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable
 
 REDACTED = "[redacted]"
 AIOHTTP_LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal")
-_CREDENTIAL = re.compile(r"(?i)(authorization|cookie|x-api-key|api-key|apikey)(.*)$", re.MULTILINE)
+_NAMES = "(?:authorization|cookie|x-api-key|api-key|apikey)"
+_CREDENTIAL = re.compile(rf"(?i)({_NAMES})(.*)$", re.MULTILINE)
 """From a credential's name to the end of the line: raw header bytes are shown on one line
 (`b'...\\r\\nAuthorization: Bearer T\\x01'`), so whatever follows the name may be the value,
 even after a control character."""
@@ -28,6 +29,26 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return _CREDENTIAL.sub(lambda m: f"{m.group(1)}{REDACTED}" if m.group(2) else m.group(0), text)
+
+
+_HEADER_LINE = re.compile(rf"(?im)^([^:\r\n]*{_NAMES}[^:\r\n]*:)(.*?)(\r?)$")
+"""A raw header line whose name holds a credential's name: the name with its colon, the value
+(up to the line end, bare CRs included), and the CR of a CRLF end (kept)."""
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str] = ()) -> bytes:
+    """Raw request bytes with known secrets and the values of credential headers replaced by
+    `[redacted]`; every other byte as it was."""
+    text = data.decode("latin-1")
+    for secret in secrets:
+        if secret:
+            for form in {secret, secret.encode("utf-8").decode("latin-1")}:
+                text = text.replace(form, REDACTED)
+    text = _HEADER_LINE.sub(
+        lambda m: f"{m.group(1)} {REDACTED}{m.group(3)}" if m.group(2).strip() else m.group(0),
+        text,
+    )
+    return text.encode("latin-1")
 
 
 class SecretFilter(logging.Filter):

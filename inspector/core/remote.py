@@ -49,6 +49,7 @@ from inspector.core.replay import ReplayOptions
 from inspector.core.service import InspectorService
 from inspector.core.sse import SseSource
 from inspector.core.store import Quarantine, Store, StoreError
+from inspector.core.tasks import TaskGroup
 from inspector.core.writer import PipeWire, connect_pipe, end_child
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ class RemoteService:
         self._gone: str | None = None
         self._listen = True
         self._restarts = 0
-        self._restarting: asyncio.Task[None] | None = None
+        self._restarting = TaskGroup()
+        """The restart after the process died (at most one); `stop` waits for it."""
         self._version = 0
         """Counts update_settings calls: replies echo the last one the child applied, and
         settings from a reply older than the newest update are not taken back."""
@@ -160,8 +162,7 @@ class RemoteService:
 
     async def stop(self) -> None:
         """Stop the capture process (it finishes storing what it accepted) and close."""
-        if self._restarting is not None:
-            await self._restarting
+        await self._restarting.wait()
         if self._wire is not None and self._gone is None:
             self._stopped = asyncio.get_running_loop().create_future()
             try:
@@ -317,7 +318,7 @@ class RemoteService:
             self._restarts += 1
             loop = asyncio.get_running_loop()
             self._started = loop.create_future()  # calls made meanwhile wait for the restart
-            self._restarting = loop.create_task(self._restart())
+            self._restarting.spawn(self._restart(), name="restart the capture process")
 
 
 def _resolve(future: asyncio.Future[Any] | None, value: Any) -> None:
@@ -346,7 +347,8 @@ class _Core:
         self.service = InspectorService(settings, store_checked=True)
         self.wire: PipeWire | None = None
         self.done: asyncio.Future[None] | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks = TaskGroup()
+        """The calls being run; cancelled once the service has stopped."""
         self.version = 0
         """The last update_settings (counted by the app) the service has applied."""
         self.committed: list[int] = []
@@ -375,6 +377,7 @@ class _Core:
         self._flush_events()
         self._send(("stopped",))
         self.wire.close()
+        await self.tasks.close()
 
     def _forward(self, event: object) -> None:
         if isinstance(event, StoreOpened):
@@ -414,9 +417,7 @@ class _Core:
 
     def _on_message(self, message: tuple[Any, ...]) -> None:
         if message[0] == "call":
-            task = asyncio.get_running_loop().create_task(self._run_call(*message[1:]))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self.tasks.spawn(self._run_call(*message[1:]), name=f"call {message[2]}")
         elif message[0] == "stop":
             _resolve(self.done, None)
 

@@ -45,6 +45,7 @@ class ServiceThread(Generic[S]):
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
+        # the loop's first task, run to completion right here: no owner to hang a TaskGroup on
         self._starting = self.loop.create_task(self._start())
         self.loop.run_until_complete(self._starting)
         self.loop.run_forever()

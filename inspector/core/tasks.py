@@ -32,6 +32,11 @@ class TaskGroup:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    async def wait(self) -> None:
+        """Wait until every task has finished, ones started meanwhile too (none is cancelled)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def close(self) -> None:
         """Cancel every task and wait until all have finished."""
         tasks = list(self._tasks)

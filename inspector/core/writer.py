@@ -37,6 +37,7 @@ from typing import Any, TypeVar, cast
 from inspector.core.events import Stored
 from inspector.core.models import CapturedRequest, Derived, Event
 from inspector.core.store import Record, Store, StoreError
+from inspector.core.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 8
@@ -136,7 +137,8 @@ class GroupWriter:
         self._dead: str | None = None
         self._generation = 0
         """Counts writer processes: messages and losses of an earlier one are ignored."""
-        self._restarting: asyncio.Task[None] | None = None
+        self._restarting = TaskGroup()
+        """The restart after the process died (at most one); `close` waits for it."""
         self._restarts: deque[float] = deque(maxlen=RESTARTS)
         """When the last RESTARTS restarts happened."""
         self._closing = False
@@ -188,8 +190,7 @@ class GroupWriter:
     async def close(self) -> None:
         """Commit and analyse what is queued, then stop the writer process."""
         self._closing = True
-        if self._restarting is not None:
-            await self._restarting
+        await self._restarting.wait()
         await self._all_sent()
         if self._wire is not None and self._dead is None:
             self._stopped = asyncio.get_running_loop().create_future()
@@ -313,7 +314,7 @@ class GroupWriter:
         log.error(reason)
         self._fail_waiting(StoreError(reason))
         if not self._closing:
-            self._restarting = asyncio.get_running_loop().create_task(self._restart())
+            self._restarting.spawn(self._restart(), name="restart the writer process")
 
     async def _restart(self) -> None:
         """Start the writer process again after it died (at most RESTARTS times in

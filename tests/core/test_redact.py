@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from inspector.core.redact import REDACTED, SecretFilter, redact
+from inspector.core.redact import REDACTED, SecretFilter, redact, redact_bytes
 
 
 def test_redact_removes_credential_values_to_the_end_of_the_line() -> None:
@@ -25,3 +25,14 @@ def test_filter_renders_the_traceback_redacted() -> None:
     assert "abc" not in text
     assert "from 127.0.0.1" in text
     assert "ValueError" in text
+
+
+def test_redact_bytes_keeps_every_other_byte_and_the_line_ends() -> None:
+    raw = (
+        b"GET /_inspector/stream?x=tok123 HTTP/1.1\r\nHost: h\r\n"
+        b"Authorization: Bearer tok123\x01\r\nX-A: caf\xe9\nCookie:\r\n\r\n"
+    )
+    assert redact_bytes(raw, ["tok123"]) == (
+        b"GET /_inspector/stream?x=[redacted] HTTP/1.1\r\nHost: h\r\n"
+        b"Authorization: [redacted]\r\nX-A: caf\xe9\nCookie:\r\n\r\n"
+    )

@@ -32,3 +32,23 @@ async def test_finished_tasks_are_released_and_errors_logged(caplog) -> None:
     await asyncio.sleep(0)
     assert len(group) == 0
     assert "task boom failed" in caplog.text
+
+
+async def test_wait_lets_every_task_finish_including_ones_started_meanwhile() -> None:
+    group = TaskGroup()
+    done: list[str] = []
+
+    async def second() -> None:
+        await asyncio.sleep(0.01)
+        done.append("second")
+
+    async def first() -> None:
+        await asyncio.sleep(0.01)
+        group.spawn(second())
+        done.append("first")
+
+    task = group.spawn(first())
+    await group.wait()
+    assert done == ["first", "second"]
+    assert not task.cancelled()
+    assert len(group) == 0

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from tests import polling
 from tests.reliability.conftest import StartService
 
 TOKEN = "tok-5f1c2e9a7b3d4c60"
@@ -59,3 +60,25 @@ async def test_malformed_requests_never_log_the_stream_token(
         f"{len(MALFORMED)} malformed requests with the token, {len(parser_records)} aiohttp "
         f"log records, token in 0 of them"
     )
+
+
+async def test_malformed_requests_never_store_the_stream_token(
+    start_service: StartService, figure
+) -> None:
+    """The refusal record keeps a refused request's first bytes: credentials are redacted."""
+    svc = await start_service(publish=True, token=TOKEN)
+    assert svc.receiver is not None
+    assert svc.receiver.port is not None
+    assert svc.store is not None
+    store = svc.store
+    for data in MALFORMED.values():
+        await send(svc.receiver.port, data)
+    await polling.until(lambda: store.count("refused IS NOT NULL") == len(MALFORMED), 10)
+    await svc.settled()
+    rows = store.reader().execute("SELECT * FROM requests").fetchall()
+    cells = [c if isinstance(c, bytes) else str(c).encode() for row in rows for c in row]
+    assert len(rows) == len(MALFORMED)
+    assert not [c for c in cells if TOKEN[:8].encode() in c]
+    bodies = [row[0] for row in store.reader().execute("SELECT body FROM requests")]
+    assert sum(b"Authorization: [redacted]" in body for body in bodies) == 3
+    figure(f"{len(MALFORMED)} refusal records of malformed requests with the token, token in 0")
