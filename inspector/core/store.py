@@ -572,8 +572,11 @@ class Store:
 
     # reading
 
-    def count(self, where: str = "", params: Sequence[object] = ()) -> int:
-        return int(self._select("count(*)", (1, INT64_MAX), where, params)[0][0])
+    def count(
+        self, where: str = "", params: Sequence[object] = (), *, up_to: int = INT64_MAX
+    ) -> int:
+        """Requests with id at most `up_to` matching `where`."""
+        return int(self._select("count(*)", (1, up_to), where, params)[0][0])
 
     def page(
         self,
@@ -582,10 +585,13 @@ class Store:
         limit: int = 200,
         where: str = "",
         params: Sequence[object] = (),
+        lowest: int = 1,
     ) -> list[RowSummary]:
-        """Newest first, keyset paging: rows with id < before_id matching `where`."""
+        """Newest first, keyset paging: rows with lowest <= id < before_id matching `where`
+        (a `lowest` bounds how many rows a filter on an unindexed column reads)."""
         newest = before_id - 1 if before_id else INT64_MAX
-        rows = self._scan(SUMMARY_COLUMNS, (1, newest), where, params, limit, descending=True)
+        rows = self._scan(SUMMARY_COLUMNS, (lowest, newest), where, params, limit,
+                          descending=True)  # fmt: skip
         return [RowSummary(*row) for row in rows]
 
     def ids_after(
