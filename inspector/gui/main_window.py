@@ -499,16 +499,18 @@ class MainWindow(QMainWindow):
 
     def _show_shown(self) -> None:
         """Say in the filter bar what a filter shows: "searching…" while the table looks for
-        its rows, "counting…" until the count arrives, then "N of M shown"."""
+        its rows, "counting…" until the count arrives, then "N of M shown"; "no requests
+        match" once the table has read everything and found nothing."""
         if not self.model.filter.where:
             self.filter_bar.set_shown(None, self.status.total)
             return
         searching = self.model.searching()
         count = self._filtered_count
         shown: int | str = "counting…" if count is None else count
+        nothing = not self.model.rowCount() and not self.model.canFetchMore(QModelIndex())
         if searching is not None:
             shown = f"searching… (scanned {searching[0]:,} of {searching[1]:,})"
-        elif count == 0:
+        elif count == 0 or (nothing and count is None):
             shown = "no requests match"
         self.filter_bar.set_shown(shown, self.status.total)
 
