@@ -514,3 +514,16 @@ def test_a_newer_filter_cancels_the_search(qtbot, qtmodeltester, store: Store, m
     expected = store.ids_after(0, flt.where, flt.params)[::-1]
     assert ids_shown(model) == expected[: len(ids_shown(model))]
     assert rm.PAGE_SIZE <= model.rowCount() < 2 * rm.PAGE_SIZE
+
+
+def test_whole_pages_of_hidden_rows_do_not_end_a_turn(
+    qtmodeltester, store: Store, monkeypatch
+) -> None:
+    ids = fill(store, 3 * rm.PAGE_SIZE + 10)
+    monkeypatch.setattr(rm, "TURN_BUDGET_S", 0)
+    model = RequestTableModel(store)
+    model.hide_ids(ids[-2 * rm.PAGE_SIZE - 5 :])
+    model.reload()
+    assert model.id_at(0) == ids[-2 * rm.PAGE_SIZE - 6]  # found in the same turn
+    assert model.searching() is None
+    qtmodeltester.check(model)

@@ -37,7 +37,7 @@ FLUSH_MS = 40
 """While rows keep arriving, live rows are inserted at most once per FLUSH_MS (one insert per
 batch keeps the window responsive during a burst); the first rows after a quiet spell are
 inserted at once (on the event loop's next turn)."""
-SCAN_IDS = 20_000
+SCAN_IDS = 10_000
 """Ids one filtered read covers at most. A filter on a column without an index reads every row
 of that range, so a page that is not found in a few such reads is searched for step by step at
 the event loop's next turns (the window repaints and takes input in between)."""
@@ -87,6 +87,7 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
         self._found: int | None = None  # rows found by the search under way (None: no search)
+        self._read_full = False  # the last read stopped at a whole page, not at SCAN_IDS
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.timeout.connect(self._search_on)
@@ -289,7 +290,7 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         lowest = max(1, before - SCAN_IDS)
         page = self._store.page(before_id=before, limit=PAGE_SIZE, where=flt.where,
                                 params=flt.params, lowest=lowest)  # fmt: skip
-        full = len(page) == PAGE_SIZE
+        self._read_full = full = len(page) == PAGE_SIZE
         self._oldest_read = page[-1].id if full else lowest
         self._exhausted = not full and lowest <= 1
         return page
@@ -308,8 +309,9 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         return self._search_turn()
 
     def _search_turn(self) -> list[RowSummary]:
-        """Read for up to TURN_BUDGET_S. The search ends with a page found (rows hidden by
-        a delete do not count) or nothing left to read; else it goes on at the next turn."""
+        """Read for up to TURN_BUDGET_S (a read that found a whole page, hidden by a delete,
+        does not stop the turn). The search ends with a page found (hidden rows do not count)
+        or nothing left to read; else it goes on at the next turn."""
         assert self._found is not None
         started = time.monotonic()
         page: list[RowSummary] = []
@@ -318,7 +320,7 @@ class RequestTableModel(LazyTableModel[RowSummary]):
             if self._found + len(page) >= PAGE_SIZE or self._exhausted:
                 self._found = None
                 return page
-            if time.monotonic() - started >= TURN_BUDGET_S:
+            if not self._read_full and time.monotonic() - started >= TURN_BUDGET_S:
                 break
         self._found += len(page)
         self._search_timer.start(0)
