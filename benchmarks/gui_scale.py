@@ -14,7 +14,7 @@ started on it (offscreen, real CoreBridge, port 0) and measured:
   painted: p95 and the slowest run, the first included [< 500 ms]; and field terms in no row:
   path: (read from the path index) and summary: (a column without an index: every row is read,
   in bounded steps at successive turns of the event loop; the time is until the search ended),
-  with the longest gap of a 10 ms GUI-thread timer over all filter runs;
+  with the longest gap of a 10 ms GUI-thread timer during each filter's runs;
 - scrolling to the end: fetchMore page by page (200 rows) until the bottom row, with the view
   updating after every page: total time and time per page;
 - the Messages view (one row per message; the lifecycle and messages tables are filled too,
@@ -27,7 +27,7 @@ Last line: RESULT rows=... build_s=... first_page_s=... filter_provider_p95_ms=.
 filter_sig_p95_ms=... filter_fts_p95_ms=... filter_fts_common_p95_ms=... filter_none_p95_ms=...
 filter_none_max_ms=... filter_one_p95_ms=... filter_one_max_ms=... filter_no_path_p95_ms=...
 filter_no_path_max_ms=... filter_no_summary_p95_ms=... filter_no_summary_max_ms=...
-filter_heartbeat_max_ms=...
+filter_no_summary_gap_ms=...
 scroll_end_s=... fetch_page_p95_ms=... messages_open_ms=...
 messages_filter_p95_ms=... rss_mb=... rss_peak_mb=...
 """
@@ -460,11 +460,12 @@ def main() -> None:
             ONE_WORD: [], NO_PATH: [], NO_SUMMARY: [],
         }
         heartbeat = Heartbeat()
-        heartbeat.arm()
+        gaps = {text: 0.0 for text in filters}  # the longest GUI-thread timer gap, ms
         for _ in range(args.runs):
             for text, times in filters.items():
+                heartbeat.arm()
                 times.append(measure_filter(window, text) * 1000)
-        filter_gap_ms = heartbeat.disarm() * 1000
+                gaps[text] = max(gaps[text], heartbeat.disarm() * 1000)
         shown = {text: None for text in filters}
         for text in filters:
             measure_filter(window, text)
@@ -508,7 +509,8 @@ def main() -> None:
         print(f"filter {text!r:16} -> {shown[text]:>4} rows on the first page: p50 {p50:6.1f} ms,"
               f" p95 {p95:6.1f} ms, slowest {slowest[text]:6.1f} ms over {args.runs} runs (target "
               f"{'< 500 ms' if text in (NO_WORD, ONE_WORD, NO_PATH, NO_SUMMARY) else 'p95 < 200 ms'})")  # fmt: skip
-    print(f"longest gap of a 10 ms GUI-thread timer while filtering: {filter_gap_ms:.0f} ms")
+    print("longest gap of a 10 ms GUI-thread timer while filtering: "
+          + ", ".join(f"{text} {gap:.0f} ms" for text, gap in gaps.items()))  # fmt: skip
     print(f"Messages view opened with {message_rows} rows on its first page in "
           f"{messages_open:.0f} ms (target < 300 ms)")  # fmt: skip
     for text, times in message_filters.items():
@@ -530,7 +532,7 @@ def main() -> None:
         filter_one_p95_ms=stats[ONE_WORD][1], filter_one_max_ms=slowest[ONE_WORD],
         filter_no_path_p95_ms=stats[NO_PATH][1], filter_no_path_max_ms=slowest[NO_PATH],
         filter_no_summary_p95_ms=stats[NO_SUMMARY][1],
-        filter_no_summary_max_ms=slowest[NO_SUMMARY], filter_heartbeat_max_ms=filter_gap_ms,
+        filter_no_summary_max_ms=slowest[NO_SUMMARY], filter_no_summary_gap_ms=gaps[NO_SUMMARY],
         scroll_end_s=scroll_end, fetch_page_p95_ms=percentile(pages, 0.95),
         messages_open_ms=messages_open,
         messages_filter_p95_ms=max(percentile(t, 0.95) for t in message_filters.values()),
