@@ -270,6 +270,30 @@ def test_the_filtered_count_arrives_later_and_a_stale_one_is_dropped(
     assert shown.text() == "1 of 5 shown"
 
 
+def test_rows_arriving_while_counting_are_counted_once(
+    qtbot, seeded: MainWindow, bridge: CoreBridge, monkeypatch
+) -> None:
+    release = threading.Event()
+    real_count = mw.count_kept
+
+    def count_kept(store: Store, where: str, params: tuple[object, ...], *rest: object) -> int:
+        if "waha" in params:
+            release.wait(10)
+        return real_count(store, where, params, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mw, "count_kept", count_kept)
+    shown = seeded.filter_bar.shown
+    try:
+        apply_filter(seeded, "provider:waha")
+        new = insert(bridge, [make_record("/hook/5", provider="waha")])
+        seeded.model.on_stored(new)  # flushed in while the count runs
+        qtbot.waitUntil(lambda: row_ids(seeded) == [new[0], 5])
+        assert shown.text() == "counting…"
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: shown.text().startswith("2 of "))
+
+
 def test_a_search_says_how_far_it_is_then_that_nothing_matches(
     qtbot, seeded: MainWindow, monkeypatch
 ) -> None:
