@@ -525,7 +525,10 @@ class MainWindow(QMainWindow):
         """Show the rows matching `flt`; the detail pane never keeps a request the filter
         now leaves out."""
         self.model.set_filter(flt)  # type: ignore[arg-type]
-        self._recount()
+        if self.bridge.store is not None:  # the totals stay: count only what the filter shows
+            self._count_filtered(self.bridge.store)
+        self._show_shown()
+        self._update_page()
 
     def _update_page(self) -> None:
         empty = self.status.total == 0 and self.model.rowCount() == 0

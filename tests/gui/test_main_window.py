@@ -270,6 +270,24 @@ def test_the_filtered_count_arrives_later_and_a_stale_one_is_dropped(
     assert shown.text() == "1 of 5 shown"
 
 
+def test_a_filter_change_counts_nothing_on_the_gui_thread(
+    qtbot, seeded: MainWindow, monkeypatch
+) -> None:
+    on_gui_thread: list[str] = []
+    real_count = mw.count_kept
+
+    def count_kept(store: Store, where: str, *rest: object) -> int:
+        if threading.current_thread() is threading.main_thread():
+            on_gui_thread.append(where)
+        return real_count(store, where, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mw, "count_kept", count_kept)
+    apply_filter(seeded, "provider:waha")
+    qtbot.waitUntil(lambda: seeded.filter_bar.shown.text() == "1 of 5 shown")
+    assert on_gui_thread == []  # nor the totals: a filter does not change them
+    assert seeded.status.total == 5
+
+
 def test_rows_arriving_while_counting_are_counted_once(
     qtbot, seeded: MainWindow, bridge: CoreBridge, monkeypatch
 ) -> None:
