@@ -686,8 +686,8 @@ class Store:
         has `limit` rows."""
         tail = " ORDER BY id DESC LIMIT ?" if descending else " ORDER BY id LIMIT ?"
         low, high = ids
-        windowed = _WINDOWED in where
-        spans = _spans(low, min(high, self.last_id()), descending=descending) if windowed else [ids]
+        in_spans = windowed(where)
+        spans = _spans(low, min(high, self.last_id()), descending=descending) if in_spans else [ids]
         rows: list[tuple[Any, ...]] = []
         for span in spans:
             rows += self._select(columns, span, where, params, tail, [limit - len(rows)])
@@ -849,6 +849,12 @@ def _body_text(body: bytes) -> str:
     except UnicodeDecodeError as exc:
         cut_at_limit = len(body) > FTS_BODY_LIMIT and exc.start >= len(head) - 3
         return head[: exc.start].decode("utf-8") if cut_at_limit else ""
+
+
+def windowed(where: str) -> bool:
+    """Whether a page of `where` is read in widening id ranges (FTS_MATCH, PATH_GLOB: an index
+    is read, not the rows), so the page stops as soon as it is full."""
+    return _WINDOWED in where
 
 
 def _spans(low: int, high: int, *, descending: bool) -> Iterator[tuple[int, int]]:

@@ -527,3 +527,16 @@ def test_whole_pages_of_hidden_rows_do_not_end_a_turn(
     assert model.id_at(0) == ids[-2 * rm.PAGE_SIZE - 6]  # found in the same turn
     assert model.searching() is None
     qtmodeltester.check(model)
+
+
+def test_free_text_is_read_from_its_index_in_one_go(
+    qtmodeltester, store: Store, monkeypatch
+) -> None:
+    [oldest] = store.insert_many([make_record(body=b'{"text":"zqneedle"}')])
+    fill(store, 3000)
+    small_steps(monkeypatch)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    model.set_filter(compile_filter("zqneedle"))
+    assert model.searching() is None  # the index, not the rows: no steps needed
+    assert ids_shown(model) == [oldest]

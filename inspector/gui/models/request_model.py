@@ -19,7 +19,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.providers import answer_deadline
-from inspector.core.store import RowSummary, Store
+from inspector.core.store import RowSummary, Store, windowed
 from inspector.gui import theme
 from inspector.gui.icons import sig_icon
 from inspector.gui.models.lazy_table import FETCH_WINDOW, IdRole, Index, LazyTableModel
@@ -284,10 +284,11 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         return int(pending) - 1 if pending is not None else int(newest or 0)
 
     def _page(self, before: int) -> list[RowSummary]:
-        """Up to a page of matching rows older than `before`, reading at most SCAN_IDS ids."""
+        """Up to a page of matching rows older than `before`, reading at most SCAN_IDS ids
+        (free text and paths read an index in widening ranges: those are read to the end)."""
         assert self._store is not None
         flt = self._filter
-        lowest = max(1, before - SCAN_IDS)
+        lowest = 1 if windowed(flt.where) else max(1, before - SCAN_IDS)
         page = self._store.page(before_id=before, limit=PAGE_SIZE, where=flt.where,
                                 params=flt.params, lowest=lowest)  # fmt: skip
         self._read_full = full = len(page) == PAGE_SIZE
