@@ -572,8 +572,11 @@ class Store:
 
     # reading
 
-    def count(self, where: str = "", params: Sequence[object] = ()) -> int:
-        return int(self._select("count(*)", (1, INT64_MAX), where, params)[0][0])
+    def count(
+        self, where: str = "", params: Sequence[object] = (), *, up_to: int = INT64_MAX
+    ) -> int:
+        """Requests with id at most `up_to` matching `where`."""
+        return int(self._select("count(*)", (1, up_to), where, params)[0][0])
 
     def page(
         self,
@@ -582,10 +585,13 @@ class Store:
         limit: int = 200,
         where: str = "",
         params: Sequence[object] = (),
+        lowest: int = 1,
     ) -> list[RowSummary]:
-        """Newest first, keyset paging: rows with id < before_id matching `where`."""
+        """Newest first, keyset paging: rows with lowest <= id < before_id matching `where`
+        (a `lowest` bounds how many rows a filter on an unindexed column reads)."""
         newest = before_id - 1 if before_id else INT64_MAX
-        rows = self._scan(SUMMARY_COLUMNS, (1, newest), where, params, limit, descending=True)
+        rows = self._scan(SUMMARY_COLUMNS, (lowest, newest), where, params, limit,
+                          descending=True)  # fmt: skip
         return [RowSummary(*row) for row in rows]
 
     def ids_after(
@@ -680,8 +686,8 @@ class Store:
         has `limit` rows."""
         tail = " ORDER BY id DESC LIMIT ?" if descending else " ORDER BY id LIMIT ?"
         low, high = ids
-        windowed = _WINDOWED in where
-        spans = _spans(low, min(high, self.last_id()), descending=descending) if windowed else [ids]
+        in_spans = windowed(where)
+        spans = _spans(low, min(high, self.last_id()), descending=descending) if in_spans else [ids]
         rows: list[tuple[Any, ...]] = []
         for span in spans:
             rows += self._select(columns, span, where, params, tail, [limit - len(rows)])
@@ -843,6 +849,12 @@ def _body_text(body: bytes) -> str:
     except UnicodeDecodeError as exc:
         cut_at_limit = len(body) > FTS_BODY_LIMIT and exc.start >= len(head) - 3
         return head[: exc.start].decode("utf-8") if cut_at_limit else ""
+
+
+def windowed(where: str) -> bool:
+    """Whether a page of `where` is read in widening id ranges (FTS_MATCH, PATH_GLOB: an index
+    is read, not the rows), so the page stops as soon as it is full."""
+    return _WINDOWED in where
 
 
 def _spans(low: int, high: int, *, descending: bool) -> Iterator[tuple[int, int]]:

@@ -42,6 +42,7 @@ from inspector.core.config import Settings, save_settings
 from inspector.core.formats.curl import to_curl
 from inspector.core.models import ReplayAttempt, StoredRequest
 from inspector.core.receiver import ReceiverError
+from inspector.core.store import INT64_MAX, Store
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.desktop import attach as attach_desktop
 from inspector.gui.dialogs.check_dialog import open_check_dialog
@@ -54,6 +55,7 @@ from inspector.gui.models import request_model as cols
 from inspector.gui.models.request_model import IdRole, RequestTableModel
 from inspector.gui.theme import THEMES, apply_theme
 from inspector.gui.widgets import messages_view, samples_menu
+from inspector.gui.widgets.body_view import Worker
 from inspector.gui.widgets.common import Banner, EmptyState
 from inspector.gui.widgets.detail_pane import DetailPane
 from inspector.gui.widgets.filter_bar import FilterBar
@@ -177,7 +179,11 @@ class MainWindow(QMainWindow):
         """Ids deleted in the table but kept in the store until the undo time is over."""
         self._undo_timer = QTimer(self, singleShot=True)
         self._undo_timer.timeout.connect(self.purge_deleted)
-        self._filtered_count = 0
+        self._filtered_count: int | str | None = 0
+        """Requests the filter shows: None while counting, a string when counting failed."""
+        self._arrived = 0  # rows flushed in while counting
+        self._counter = Worker(self)
+        self._counter.finished.connect(self._on_filtered_count)
         self._detail_timer = QTimer(self, singleShot=True, interval=FOLLOW_DETAIL_DELAY_MS)
         self._detail_timer.timeout.connect(self._show_current)
         self.splitter.addWidget(self.table)
@@ -363,6 +369,7 @@ class MainWindow(QMainWindow):
             lambda text: self.statusBar().showMessage(f"Copied {text} to the clipboard", 5000)
         )
         self.model.flushed.connect(self._on_rows_arrived)
+        self.model.searchProgress.connect(self._show_shown)
         self.model.modelReset.connect(self._on_reset)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.openRequested.connect(self.focus_detail)
@@ -461,30 +468,51 @@ class MainWindow(QMainWindow):
         if store is not None:
             invalid = "sig_status = 'invalid'"
             self.status.set_totals(self._count_kept(""), self._count_kept(invalid))
-            flt = self.model.filter
-            self._filtered_count = self._count_kept(flt.where, tuple(flt.params))
+            self._count_filtered(store)
         self._show_shown()
         self._update_page()
 
     def _count_kept(self, where: str, params: tuple[object, ...] = ()) -> int:
-        """Requests matching `where`, less those deleted but still undoable (counted by
-        chunks: a select-all delete can hold more ids than SQLite takes parameters)."""
         store = self.bridge.store
         assert store is not None
-        count = store.count(where, params)
-        pending = self._deleting
-        for start in range(0, len(pending), DELETE_CHUNK):
-            chunk = pending[start : start + DELETE_CHUNK]
-            condition = f"id IN ({','.join('?' * len(chunk))})"
-            if where:
-                condition = f"({where}) AND {condition}"
-            count -= store.count(condition, (*params, *chunk))
-        return count
+        return count_kept(store, where, params, self._deleting)
+
+    def _count_filtered(self, store: Store) -> None:
+        """Count the rows the filter shows off the GUI thread (a filter on a column without
+        an index reads every row): "counting…" until the answer arrives; a newer count drops
+        an older one. It counts the ids the table pages through; rows flushed in are added."""
+        flt = self.model.filter
+        self._filtered_count, self._arrived = None, 0
+        if not flt.where:
+            self._counter.cancel()
+            return
+        self._counter.submit(count_kept, store, flt.where, tuple(flt.params),
+                             list(self._deleting), self.model.newest_considered)  # fmt: skip
+
+    def _on_filtered_count(self, outcome: object) -> None:
+        if isinstance(outcome, int):
+            self._filtered_count = outcome + self._arrived
+        else:
+            log.warning("cannot count the filtered requests: %s", outcome)
+            self._filtered_count = f"cannot count: {outcome}"
+        self._show_shown()
 
     def _show_shown(self) -> None:
-        """Show "N of M shown" in the filter bar when a filter is on."""
-        filtered = bool(self.model.filter.where)
-        self.filter_bar.set_shown(self._filtered_count if filtered else None, self.status.total)
+        """Say in the filter bar what a filter shows: "searching…" while the table looks for
+        its rows, "counting…" until the count arrives, then "N of M shown"; "no requests
+        match" once the table has read everything and found nothing."""
+        if not self.model.filter.where:
+            self.filter_bar.set_shown(None, self.status.total)
+            return
+        searching = self.model.searching()
+        count = self._filtered_count
+        shown: int | str = "counting…" if count is None else count
+        nothing = not self.model.rowCount() and not self.model.canFetchMore(QModelIndex())
+        if searching is not None:
+            shown = f"searching… (scanned {searching[0]:,} of {searching[1]:,})"
+        elif count == 0 or (nothing and count is None):
+            shown = "no requests match"
+        self.filter_bar.set_shown(shown, self.status.total)
 
     def _on_filter_stale(self, stale: bool) -> None:
         """While the typed filter has an error the rows are those of the last valid filter:
@@ -497,7 +525,10 @@ class MainWindow(QMainWindow):
         """Show the rows matching `flt`; the detail pane never keeps a request the filter
         now leaves out."""
         self.model.set_filter(flt)  # type: ignore[arg-type]
-        self._recount()
+        if self.bridge.store is not None:  # the totals stay: count only what the filter shows
+            self._count_filtered(self.bridge.store)
+        self._show_shown()
+        self._update_page()
 
     def _update_page(self) -> None:
         empty = self.status.total == 0 and self.model.rowCount() == 0
@@ -505,7 +536,10 @@ class MainWindow(QMainWindow):
 
     def _on_rows_arrived(self, count: int) -> None:
         if self.model.filter.where:
-            self._filtered_count += count
+            if isinstance(self._filtered_count, int):
+                self._filtered_count += count
+            else:
+                self._arrived += count
             self._show_shown()
         self._update_page()
         if self.follow_button.isChecked():
@@ -1143,3 +1177,22 @@ def index_of(model: RequestTableModel, request_id: int) -> QModelIndex:
     """The first-column index showing `request_id` (invalid when not shown)."""
     row = model.row_of(request_id)
     return model.index(row, 0) if row is not None else QModelIndex()
+
+
+def count_kept(
+    store: Store,
+    where: str,
+    params: tuple[object, ...],
+    deleting: list[int],
+    up_to: int = INT64_MAX,
+) -> int:
+    """Requests up to id `up_to` matching `where`, less those deleted but still undoable
+    (counted by chunks: a select-all delete can hold more ids than SQLite takes parameters)."""
+    count = store.count(where, params, up_to=up_to)
+    for start in range(0, len(deleting), DELETE_CHUNK):
+        chunk = deleting[start : start + DELETE_CHUNK]
+        condition = f"id IN ({','.join('?' * len(chunk))})"
+        if where:
+            condition = f"({where}) AND {condition}"
+        count -= store.count(condition, (*params, *chunk), up_to=up_to)
+    return count

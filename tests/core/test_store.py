@@ -92,6 +92,14 @@ def test_page_and_count_with_where(store: Store) -> None:
     assert {r.method for r in store.page(where="method = ?", params=["GET"])} == {"GET"}
 
 
+def test_page_and_count_within_an_id_range(store: Store, words: list[int]) -> None:
+    in_range = [i for i in kiwi_ids(words) if words[10] <= i <= words[30]]
+    for where, params in (("id % 3 = ?", [words[0] % 3]), (FTS_MATCH, ["kiwi"])):
+        shown = store.page(before_id=words[30] + 1, lowest=words[10], where=where, params=params)
+        assert [r.id for r in shown] == in_range[::-1]
+        assert store.count(where, params, up_to=words[30]) == len(kiwi_ids(words[:31]))
+
+
 def test_free_text_search_covers_path_headers_and_body(store: Store) -> None:
     store.insert_many([make_record(1, body=b'{"text":"banana split"}'), make_record(2)])
     match = FTS_MATCH

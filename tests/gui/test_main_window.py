@@ -239,6 +239,107 @@ def test_chips_filter_the_table(qtbot, seeded: MainWindow) -> None:
     qtbot.waitUntil(lambda: seeded.model.rowCount() == 5)
 
 
+def apply_filter(window: MainWindow, text: str) -> None:
+    window.filter_bar.edit.setText(text)
+    window.filter_bar.apply()
+
+
+def test_the_filtered_count_arrives_later_and_a_stale_one_is_dropped(
+    qtbot, seeded: MainWindow, monkeypatch
+) -> None:
+    release = threading.Event()
+    real_count = mw.count_kept
+
+    def count_kept(store: Store, where: str, params: tuple[object, ...], *rest: object) -> int:
+        if "waha" in params:  # the first filter's count is slow, then wrong
+            release.wait(10)
+            return 999
+        return real_count(store, where, params, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mw, "count_kept", count_kept)
+    shown = seeded.filter_bar.shown
+    try:
+        apply_filter(seeded, "provider:waha")
+        assert shown.text() == "counting…"  # set_filter did not wait for the count
+        assert row_ids(seeded) == [5]
+        apply_filter(seeded, "sig:invalid")
+        qtbot.waitUntil(lambda: shown.text() == "1 of 5 shown")
+    finally:
+        release.set()
+    qtbot.wait(100)  # the stale count arrives and is dropped
+    assert shown.text() == "1 of 5 shown"
+
+
+def test_a_filter_change_counts_nothing_on_the_gui_thread(
+    qtbot, seeded: MainWindow, monkeypatch
+) -> None:
+    on_gui_thread: list[str] = []
+    real_count = mw.count_kept
+
+    def count_kept(store: Store, where: str, *rest: object) -> int:
+        if threading.current_thread() is threading.main_thread():
+            on_gui_thread.append(where)
+        return real_count(store, where, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mw, "count_kept", count_kept)
+    apply_filter(seeded, "provider:waha")
+    qtbot.waitUntil(lambda: seeded.filter_bar.shown.text() == "1 of 5 shown")
+    assert on_gui_thread == []  # nor the totals: a filter does not change them
+    assert seeded.status.total == 5
+
+
+def test_rows_arriving_while_counting_are_counted_once(
+    qtbot, seeded: MainWindow, bridge: CoreBridge, monkeypatch
+) -> None:
+    release = threading.Event()
+    real_count = mw.count_kept
+
+    def count_kept(store: Store, where: str, params: tuple[object, ...], *rest: object) -> int:
+        if "waha" in params:
+            release.wait(10)
+        return real_count(store, where, params, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mw, "count_kept", count_kept)
+    shown = seeded.filter_bar.shown
+    try:
+        apply_filter(seeded, "provider:waha")
+        new = insert(bridge, [make_record("/hook/5", provider="waha")])
+        seeded.model.on_stored(new)  # flushed in while the count runs
+        qtbot.waitUntil(lambda: row_ids(seeded) == [new[0], 5])
+        assert shown.text() == "counting…"
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: shown.text().startswith("2 of "))
+
+
+def test_a_search_says_how_far_it_is_then_that_nothing_matches(
+    qtbot, seeded: MainWindow, monkeypatch
+) -> None:
+    monkeypatch.setattr(rm, "SCAN_IDS", 1)
+    monkeypatch.setattr(rm, "TURN_BUDGET_S", 0)
+    release = threading.Event()
+    real_count = mw.count_kept
+
+    def count_kept(store: Store, where: str, *rest: object) -> int:
+        if "LIKE" in where:  # the filter's count (not the totals) is slow
+            release.wait(10)
+        return real_count(store, where, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mw, "count_kept", count_kept)
+    shown = seeded.filter_bar.shown
+    try:
+        apply_filter(seeded, "summary:zqnomatch")
+        assert shown.text() == "searching… (scanned 1 of 5)"
+        assert shown.textFormat() == Qt.TextFormat.PlainText
+        # the table's answer is shown without waiting for the count
+        qtbot.waitUntil(lambda: shown.text() == "no requests match")
+    finally:
+        release.set()
+    assert seeded.model.rowCount() == 0
+    qtbot.wait(50)
+    assert shown.text() == "no requests match"
+
+
 # --- keyboard --------------------------------------------------------------------------------
 
 

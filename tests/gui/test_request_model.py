@@ -450,3 +450,93 @@ def test_live_rows_go_in_at_once_when_quiet_and_coalesce_when_busy(store: Store)
     model.on_committed(fill(store, 3))
     assert model.flush() == 5
     assert model.rowCount() == 6
+
+
+def sparse_store(store: Store) -> list[int]:
+    """Waha rows among thousands of meta ones: the oldest five and one in the middle."""
+    waha = fill(store, 5, provider="waha")
+    fill(store, 1500)
+    waha += fill(store, 1, provider="waha")
+    fill(store, 1500)
+    return waha
+
+
+def small_steps(monkeypatch) -> None:
+    """One read of 100 ids per turn of the event loop."""
+    monkeypatch.setattr(rm, "SCAN_IDS", 100)
+    monkeypatch.setattr(rm, "TURN_BUDGET_S", 0)
+
+
+def test_a_sparse_filter_is_searched_over_several_turns(
+    qtbot, qtmodeltester, store: Store, monkeypatch
+) -> None:
+    waha = sparse_store(store)
+    small_steps(monkeypatch)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    inserts: list[int] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserts.append(last - first + 1))
+    flt = Where("provider = ?", ("waha",))
+    model.set_filter(flt)
+    assert model.rowCount() == 0  # set_filter returned after one bounded read
+    assert model.searching() == (100, 3006)
+    assert not model.canFetchMore(QModelIndex())
+    qtbot.waitUntil(lambda: model.searching() is None)
+    assert ids_shown(model) == store.ids_after(0, flt.where, flt.params)[::-1] == waha[::-1]
+    assert inserts == [1, 5]  # the middle row first, the oldest ones turns later
+    assert not model.canFetchMore(QModelIndex())
+
+
+def test_a_filter_matching_nothing_ends_with_no_rows(qtbot, store: Store, monkeypatch) -> None:
+    sparse_store(store)
+    small_steps(monkeypatch)
+    model = RequestTableModel(store)
+    steps: list[bool] = []
+    model.searchProgress.connect(lambda: steps.append(True))
+    model.set_filter(Where("summary LIKE ?", ("%zqnomatch%",)))
+    qtbot.waitUntil(lambda: model.searching() is None)
+    assert model.rowCount() == 0
+    assert len(steps) == 30  # 3006 ids, 100 a turn: the first read in set_filter
+    assert not model.canFetchMore(QModelIndex())
+
+
+def test_a_newer_filter_cancels_the_search(qtbot, qtmodeltester, store: Store, monkeypatch) -> None:
+    sparse_store(store)
+    small_steps(monkeypatch)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    model.set_filter(Where("provider = ?", ("waha",)))
+    assert model.searching() is not None  # under way, not yet at the waha row in the middle
+    flt = Where("provider = ? AND id % 2 = 0", ("meta",))
+    model.set_filter(flt)
+    qtbot.waitUntil(lambda: model.searching() is None)
+    qtbot.wait(50)  # the old search's turns would have come by now
+    expected = store.ids_after(0, flt.where, flt.params)[::-1]
+    assert ids_shown(model) == expected[: len(ids_shown(model))]
+    assert rm.PAGE_SIZE <= model.rowCount() < 2 * rm.PAGE_SIZE
+
+
+def test_whole_pages_of_hidden_rows_do_not_end_a_turn(
+    qtmodeltester, store: Store, monkeypatch
+) -> None:
+    ids = fill(store, 3 * rm.PAGE_SIZE + 10)
+    monkeypatch.setattr(rm, "TURN_BUDGET_S", 0)
+    model = RequestTableModel(store)
+    model.hide_ids(ids[-2 * rm.PAGE_SIZE - 5 :])
+    model.reload()
+    assert model.id_at(0) == ids[-2 * rm.PAGE_SIZE - 6]  # found in the same turn
+    assert model.searching() is None
+    qtmodeltester.check(model)
+
+
+def test_free_text_is_read_from_its_index_in_one_go(
+    qtmodeltester, store: Store, monkeypatch
+) -> None:
+    [oldest] = store.insert_many([make_record(body=b'{"text":"zqneedle"}')])
+    fill(store, 3000)
+    small_steps(monkeypatch)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    model.set_filter(compile_filter("zqneedle"))
+    assert model.searching() is None  # the index, not the rows: no steps needed
+    assert ids_shown(model) == [oldest]

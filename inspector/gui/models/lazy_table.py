@@ -110,7 +110,10 @@ class LazyTableModel(QAbstractTableModel, Generic[RowT]):
     def fetchMore(self, parent: Index) -> None:
         if not self.canFetchMore(parent) or self._store is None:
             return
-        page = self._next_page()
+        self._append_rows(self._next_page())
+
+    def _append_rows(self, page: list[RowT]) -> None:
+        """Insert `page` below the rows shown."""
         if not page:
             return
         first = len(self._ids)

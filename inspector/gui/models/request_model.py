@@ -19,7 +19,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.providers import answer_deadline
-from inspector.core.store import RowSummary, Store
+from inspector.core.store import RowSummary, Store, windowed
 from inspector.gui import theme
 from inspector.gui.icons import sig_icon
 from inspector.gui.models.lazy_table import FETCH_WINDOW, IdRole, Index, LazyTableModel
@@ -37,6 +37,12 @@ FLUSH_MS = 40
 """While rows keep arriving, live rows are inserted at most once per FLUSH_MS (one insert per
 batch keeps the window responsive during a burst); the first rows after a quiet spell are
 inserted at once (on the event loop's next turn)."""
+SCAN_IDS = 10_000
+"""Ids one filtered read covers at most. A filter on a column without an index reads every row
+of that range, so a page that is not found in a few such reads is searched for step by step at
+the event loop's next turns (the window repaints and takes input in between)."""
+TURN_BUDGET_S = 0.02
+"""Reads go on within one turn of the event loop while they took less than this in all."""
 
 RED = QColor(theme.RED)
 GREY = QColor(theme.GREY)
@@ -62,9 +68,11 @@ class RequestTableModel(LazyTableModel[RowSummary]):
 
     Signals:
         flushed(int): a live batch of this many rows was inserted at the top.
+        searchProgress(): a search for a page of older rows went a step further or ended.
     """
 
     flushed = Signal(int)
+    searchProgress = Signal()
     HEADERS = HEADERS
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
@@ -78,6 +86,11 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
+        self._found: int | None = None  # rows found by the search under way (None: no search)
+        self._read_full = False  # the last read stopped at a whole page, not at SCAN_IDS
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.timeout.connect(self._search_on)
         if store is not None:
             self._load_first_page()
 
@@ -97,6 +110,22 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         self._pending = False
         self._timer.stop()
         self._after = 0
+        self._found = None
+        self._search_timer.stop()
+
+    @property
+    def newest_considered(self) -> int:
+        """The newest id the table has paged or flushed in: newer ones arrive by `flush`."""
+        return self._after
+
+    def searching(self) -> tuple[int, int] | None:
+        """While a search for a page of older rows is under way: (ids read, ids in all)."""
+        if self._found is None:
+            return None
+        return (self._after - self._oldest_read + 1 if self._oldest_read else 0), self._after
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return super().canFetchMore(parent) and self._found is None
 
     def refresh(self) -> None:
         """Re-read the summaries of every row (after re-derivation); keeps the rows."""
@@ -228,7 +257,7 @@ class RequestTableModel(LazyTableModel[RowSummary]):
     def _load_first_page(self) -> None:
         self._after = self._shown_up_to()
         self._exhausted = False
-        self._add_page(self._visible_page())
+        self._add_page(self._search())
 
     def _shown_up_to(self) -> int:
         """The newest id the table may show: the newest committed one without a filter, else
@@ -255,26 +284,57 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         return int(pending) - 1 if pending is not None else int(newest or 0)
 
     def _page(self, before: int) -> list[RowSummary]:
+        """Up to a page of matching rows older than `before`, reading at most SCAN_IDS ids
+        (free text and paths read an index in widening ranges: those are read to the end)."""
         assert self._store is not None
         flt = self._filter
+        lowest = 1 if windowed(flt.where) else max(1, before - SCAN_IDS)
         page = self._store.page(before_id=before, limit=PAGE_SIZE, where=flt.where,
-                                params=flt.params)  # fmt: skip
-        self._exhausted = len(page) < PAGE_SIZE
+                                params=flt.params, lowest=lowest)  # fmt: skip
+        self._read_full = full = len(page) == PAGE_SIZE
+        self._oldest_read = page[-1].id if full else lowest
+        self._exhausted = not full and lowest <= 1
         return page
 
     def _visible_page(self) -> list[RowSummary]:
-        """The next rows older than those read, hidden ones left out. A page holding only
-        hidden rows is skipped: rows come back whenever older visible ones exist."""
-        page: list[RowSummary] = []
-        while not page and not self._exhausted:
-            read = self._page(self._oldest_read or self._after + 1)
-            if read:
-                self._oldest_read = read[-1].id
-            page = [summary for summary in read if summary.id not in self._hidden]
-        return page
+        """The next rows older than those read, hidden ones left out."""
+        read = self._page(self._oldest_read or self._after + 1)
+        return [summary for summary in read if summary.id not in self._hidden]
 
     def _next_page(self) -> list[RowSummary]:
-        return self._visible_page()
+        return self._search()
+
+    def _search(self) -> list[RowSummary]:
+        """Start searching for a page of older rows; returns what this turn found."""
+        self._found = 0
+        return self._search_turn()
+
+    def _search_turn(self) -> list[RowSummary]:
+        """Read for up to TURN_BUDGET_S (a read that found a whole page, hidden by a delete,
+        does not stop the turn). The search ends with a page found (hidden rows do not count)
+        or nothing left to read; else it goes on at the next turn."""
+        assert self._found is not None
+        started = time.monotonic()
+        page: list[RowSummary] = []
+        while True:
+            page += self._visible_page()
+            if self._found + len(page) >= PAGE_SIZE or self._exhausted:
+                self._found = None
+                return page
+            if not self._read_full and time.monotonic() - started >= TURN_BUDGET_S:
+                break
+        self._found += len(page)
+        self._search_timer.start(0)
+        return page
+
+    def _search_on(self) -> None:
+        if self._found is None or self._store is None:
+            return
+        if self._changing:  # never insert inside another change: try again next turn
+            self._search_timer.start(0)
+            return
+        self._append_rows(self._search_turn())
+        self.searchProgress.emit()
 
     def _read_rows(self, ids: list[int]) -> dict[int, RowSummary]:
         assert self._store is not None

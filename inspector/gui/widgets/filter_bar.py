@@ -125,12 +125,15 @@ class FilterBar(QWidget):
                 return True
         return super().eventFilter(watched, event)
 
-    def set_shown(self, shown: int | None, total: int) -> None:
-        """Say how many requests the filter shows ("N of M shown"); None: no filter on."""
+    def set_shown(self, shown: int | str | None, total: int) -> None:
+        """Say how many requests the filter shows ("N of M shown"), or what is going on
+        (a string, shown as is); None: no filter on."""
         if self.stale:
             text = "Stale: rows of the last valid filter"
         elif shown is None:
             text = ""
+        elif isinstance(shown, str):
+            text = shown
         else:
             text = f"{shown:,} of {total:,} shown"
         self.shown.setText(text)
