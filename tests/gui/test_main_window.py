@@ -777,6 +777,8 @@ def test_sample_event_appears_live_with_its_provider(qtbot, window: MainWindow) 
     assert window.empty.sample_button.menu() is window.samples_menu
     window.samples_menu.sample_actions[("waha", "message")].trigger()
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    # a row shows when committed; provider and signature are filled in when analysed
+    qtbot.waitUntil(lambda: window.model.summary_at(0).provider == "waha", timeout=10_000)
     row = window.model.summary_at(0)
     assert (row.provider, row.path, row.sig_status) == ("waha", "/webhook/waha", "no_secret")
     qtbot.waitUntil(lambda: "demo secret" in window.statusBar().currentMessage())
@@ -797,7 +799,8 @@ def test_sample_is_signed_with_the_configured_secret(
         qtbot.waitUntil(lambda: bool(window.receiver_url))
         window.send_sample("meta", "text")
         qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
-        assert window.model.summary_at(0).sig_status == "valid"
+        # a row shows when committed; its signature is filled in when analysed, just after
+        qtbot.waitUntil(lambda: window.model.summary_at(0).sig_status == "valid", timeout=10_000)
         qtbot.waitUntil(lambda: "configured for /webhook/meta" in
                         window.statusBar().currentMessage())  # fmt: skip
         window.close()
