@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from inspector.core import deliveries
 from inspector.core.filters import compile_filter
@@ -16,17 +13,6 @@ from tests.core.senders import T0, Sender, meta_status, waha, waha_ack, waha_tex
 WAHOOKS = (("X-WAHooks-Signature", "sha256=00"), ("X-WAHooks-Timestamp", str(int(T0))))
 WAHA_ID = "false_11111111111@c.us_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
-
-@pytest.fixture
-def store(tmp_path: Path):
-    opened = Store.open(tmp_path / "history.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def sender(store: Store) -> Sender:
-    return Sender(store)
 
 
 def chain(store: Store, request_id: int) -> list[deliveries.Delivery]:

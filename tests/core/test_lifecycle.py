@@ -31,17 +31,6 @@ WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA"
 WAHA_ID = "true_11111111111@c.us_4CC5EDD64BC22EBA6D639F2AF571346C"
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    opened = Store.open(tmp_path / "history.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def sender(store: Store) -> Sender:
-    return Sender(store)
-
 
 def steps_of(body: dict) -> tuple[Step, ...]:
     request = CapturedRequest("POST", "/hook", body=json.dumps(body).encode())

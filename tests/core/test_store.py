@@ -41,12 +41,6 @@ def make_record(n: int = 0, event_id: str = "", **changes: object) -> Record:
     return Record(make_request(n, **changes), derived, 200, (("X-Answer", "yes"),), b"{}")
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    opened = Store.open(tmp_path / "history.db")
-    yield opened
-    opened.close()
-
 
 def test_new_database_has_current_schema_and_marker(store: Store) -> None:
     conn = store.reader()

@@ -4,23 +4,14 @@ they are open (as a person answers them), and real drops of files on disk."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from inspector.gui.bridge import CoreBridge
-from inspector.gui.main_window import MainWindow
+from tests.gui.test_main_window import drag_and_drop as drop_files
+from tests.gui.test_main_window import open_window
 
-
-def open_window(qtbot, bridge: CoreBridge) -> MainWindow:
-    window = MainWindow(bridge)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.model.store is not None)
-    return window
+__all__ = ["drop_files", "open_window", "when_modal"]
 
 
 def when_modal(kind: type[QWidget], answer: Callable[[QWidget], None],
@@ -44,18 +35,3 @@ def when_modal(kind: type[QWidget], answer: Callable[[QWidget], None],
     timer.start()
     return timer
 
-
-def drop_files(widget: QWidget, paths: list[Path]) -> bool:
-    """Drag real files over `widget` and drop them there; whether the drop was accepted."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
-    centre = widget.rect().center()
-    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
-    QApplication.sendEvent(widget, enter)
-    if not enter.isAccepted():
-        return False
-    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
-    QApplication.sendEvent(widget, drop)
-    return drop.isAccepted()
