@@ -18,17 +18,15 @@ from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
 from tests.conftest import PROVIDER_FIXTURES
 from tests.gui.conftest import OFFSCREEN_NOISE
+from tests.gui.journeys.app_window import open_window
 
 pytestmark = OFFSCREEN_NOISE
 
 
 @pytest.fixture
 def window(qtbot, bridge: CoreBridge) -> Iterator[MainWindow]:
-    win = MainWindow(bridge)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.store is not None and bool(win.receiver_url))
+    win = open_window(qtbot, bridge)
+    qtbot.waitUntil(lambda: bool(win.receiver_url))
     yield win
     win.close()
 

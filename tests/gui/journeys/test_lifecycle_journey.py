@@ -21,6 +21,7 @@ from inspector.gui.models.request_model import EVENT, IdRole
 from inspector.gui.widgets.detail_pane import LIFECYCLE
 from tests.core.senders import T0, meta_status
 from tests.gui.conftest import OFFSCREEN_NOISE
+from tests.gui.journeys.app_window import open_window
 
 pytestmark = OFFSCREEN_NOISE
 WAMID = "wamid.JOURNEY"
@@ -36,11 +37,7 @@ def post(url: str, body: dict) -> None:
 
 @pytest.fixture
 def window(qtbot, bridge: CoreBridge) -> Iterator[MainWindow]:
-    win = MainWindow(bridge)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.store is not None)
+    win = open_window(qtbot, bridge)
     yield win
     win.close()
 

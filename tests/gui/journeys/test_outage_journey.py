@@ -14,6 +14,7 @@ from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models import request_model as rm
 from tests.gui.conftest import OFFSCREEN_NOISE
+from tests.gui.journeys.app_window import open_window
 
 pytestmark = OFFSCREEN_NOISE
 
@@ -37,11 +38,7 @@ def post_in_background(url: str, answers: list[int]) -> threading.Thread:
 
 @pytest.fixture
 def window(qtbot, bridge: CoreBridge) -> Iterator[MainWindow]:
-    win = MainWindow(bridge)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.store is not None)
+    win = open_window(qtbot, bridge)
     yield win
     win.close()
 
