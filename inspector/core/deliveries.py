@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspector.core import providers
-from inspector.core.models import Derived
+from inspector.core.models import Derived, Event
 
 SAME_CONTENT_WINDOW = 60.0
 """Seconds within which identical content under a new id counts as the same message."""
@@ -128,19 +128,31 @@ def _schedule_note(provider: str, scheme: str, attempt: int, gap_s: float) -> st
 # --- storage (on the writer's connection) ---------------------------------------------------
 
 
-def _previous(conn: sqlite3.Connection, request_id: int, derived: Derived) -> tuple[int, int]:
-    """(latest earlier request with one of these event ids, how many earlier ones) or (0, 0)."""
-    for event in derived.events:
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """Earlier deliveries of a request's event id: the first and the latest request, and how
+    many there are (all 0: none)."""
+
+    first: int = 0
+    latest: int = 0
+    count: int = 0
+
+
+def earlier(conn: sqlite3.Connection, request_id: int, events: Sequence[Event]) -> Earlier:
+    """The earlier deliveries of the first of these event ids that has any (one query serves
+    the duplicate flag and the delivery record)."""
+    for event in events:
         if not event.event_id:
             continue
         row = conn.execute(
-            "SELECT max(request_id), count(DISTINCT request_id) FROM events WHERE event_id = ?"
-            " AND event_id != '' AND provider = ? AND request_id < ?",
+            # `event_id != ''` lets SQLite use the partial index events_event_id
+            "SELECT min(request_id), max(request_id), count(DISTINCT request_id) FROM events"
+            " WHERE event_id = ? AND event_id != '' AND provider = ? AND request_id < ?",
             (event.event_id, event.provider, request_id),
         ).fetchone()
         if row and row[0] is not None:
-            return int(row[0]), int(row[1])
-    return 0, 0
+            return Earlier(int(row[0]), int(row[1]), int(row[2]))
+    return Earlier()
 
 
 SAME_CONTENT_SQL = (
@@ -187,13 +199,20 @@ def answer_of(conn: sqlite3.Connection, request_id: int) -> Answer | None:
 
 
 def record(
-    conn: sqlite3.Connection, request_id: int, derived: Derived, scheme: str, *, fresh: bool
+    conn: sqlite3.Connection,
+    request_id: int,
+    derived: Derived,
+    scheme: str,
+    repeats: Earlier,
+    *,
+    fresh: bool,
 ) -> None:
-    """Classify request `request_id` as a repeat (or not) and store it in ``deliveries``
-    (`fresh`: analysed for the first time, so nothing is stored for it yet)."""
+    """Classify request `request_id` as a repeat (or not; `repeats`: its earlier deliveries)
+    and store it in ``deliveries`` (`fresh`: analysed for the first time, so nothing is stored
+    for it yet)."""
     if not fresh:
         conn.execute("DELETE FROM deliveries WHERE request_id = ?", (request_id,))
-    previous_id, earlier = _previous(conn, request_id, derived)
+    previous_id, earlier_count = repeats.latest, repeats.count
     if not previous_id and not derived.steps:
         return
     current = answer_of(conn, request_id)
@@ -204,8 +223,8 @@ def record(
         if previous is None:
             return
         gap_s = (current.received_at_ns - previous.received_at_ns) / 1e9
-        kind, reason = classify(previous, earlier + 1, gap_s, derived.provider, scheme)
-        attempt = earlier + 1
+        kind, reason = classify(previous, earlier_count + 1, gap_s, derived.provider, scheme)
+        attempt = earlier_count + 1
     else:
         previous_id = _same_content(conn, request_id, derived)
         previous = answer_of(conn, previous_id) if previous_id else None

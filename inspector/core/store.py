@@ -532,7 +532,8 @@ class Store:
         if row is None:
             return  # deleted meanwhile
         conn.execute("DELETE FROM events WHERE request_id = ?", (request_id,))
-        duplicate_of = _find_duplicate(conn, request_id, derived.events)
+        repeats = deliveries.earlier(conn, request_id, derived.events)
+        duplicate_of = repeats.first or None
         ver = derived.verification
         conn.execute(
             "UPDATE requests SET provider=?, event_type=?, summary=?, event_count=?,"
@@ -546,7 +547,7 @@ class Store:
         )  # fmt: skip
         _insert_events(conn, request_id, derived.events)
         lifecycle.store_steps(conn, request_id, derived, fresh=not row[0])
-        deliveries.record(conn, request_id, derived, ver.scheme, fresh=not row[0])
+        deliveries.record(conn, request_id, derived, ver.scheme, repeats, fresh=not row[0])
         if not row[0]:
             _index_text(conn, request_id, row)
 
@@ -783,24 +784,6 @@ class Store:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _find_duplicate(
-    conn: sqlite3.Connection, request_id: int, events: Sequence[Event]
-) -> int | None:
-    """The first earlier request that carried one of these provider event ids."""
-    for event in events:
-        if not event.event_id:
-            continue
-        row = conn.execute(
-            # `event_id != ''` lets SQLite use the partial index events_event_id
-            "SELECT min(request_id) FROM events WHERE event_id = ? AND event_id != ''"
-            " AND provider = ? AND request_id < ?",
-            (event.event_id, event.provider, request_id),
-        ).fetchone()
-        if row and row[0] is not None:
-            return int(row[0])
-    return None
 
 
 @functools.lru_cache(maxsize=64)
