@@ -111,23 +111,46 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+WRK_BODIES = 2048
+"""wrk cycles through this many Meta text messages, each with its own message id and signature:
+traffic of distinct messages, as a provider sends it (one body sent 100,000 times would measure
+a replay storm of one message instead)."""
+
+
+def _wrk_script(path: str) -> str:
+    """A wrk Lua script that sends WRK_BODIES pre-built, signed requests in turn and prints a
+    JSON summary line."""
+    bodies = [meta_text_body(n) for n in range(WRK_BODIES)]
+    entries = ",\n".join(f"{{[==[{body.decode()}]==], \"{meta_signature(body)}\"}}"
+                         for body in bodies)
+    return (
+        f"local bodies = {{\n{entries}\n}}\n"
+        "local requests = {}\n"
+        "local next_one = 0\n"
+        "init = function(args)\n"
+        "  for i, pair in ipairs(bodies) do\n"
+        '    requests[i] = wrk.format("POST", "' + path + '", {["Content-Type"] = "application/json",'
+        ' ["X-Hub-Signature-256"] = pair[2]}, pair[1])\n'
+        "  end\n"
+        "end\n"
+        "request = function()\n"
+        "  next_one = next_one % #requests + 1\n"
+        "  return requests[next_one]\n"
+        "end\n"
+        "done = function(summary, latency, requests)\n"
+        '  io.write(string.format("JSON {\\"answered\\": %d, \\"errors\\": %d, '
+        '\\"non2xx\\": %d, \\"p50\\": %f, \\"p99\\": %f, \\"seconds\\": %f}\\n",'
+        " summary.requests, summary.errors.connect + summary.errors.read +"
+        " summary.errors.write + summary.errors.timeout, summary.errors.status,"
+        " latency:percentile(50) / 1000, latency:percentile(99) / 1000,"
+        " summary.duration / 1e6))\n"
+        "end\n"
+    )
+
+
 def _wrk(url: str, seconds: float, concurrency: int) -> dict[str, float]:
-    body = meta_text_body()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(
-            'wrk.method = "POST"\n'
-            f"wrk.body = {json.dumps(body.decode())}\n"
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["X-Hub-Signature-256"] = "{meta_signature(body)}"\n'
-            "done = function(summary, latency, requests)\n"
-            '  io.write(string.format("JSON {\\"answered\\": %d, \\"errors\\": %d, '
-            '\\"non2xx\\": %d, \\"p50\\": %f, \\"p99\\": %f, \\"seconds\\": %f}\\n",'
-            " summary.requests, summary.errors.connect + summary.errors.read +"
-            " summary.errors.write + summary.errors.timeout, summary.errors.status,"
-            " latency:percentile(50) / 1000, latency:percentile(99) / 1000,"
-            " summary.duration / 1e6))\n"
-            "end\n"
-        )
+        script.write(_wrk_script("/webhook/meta"))
     threads = 1
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{int(seconds)}s", "-s", script.name,

@@ -9,11 +9,12 @@ from the capture process (ARCHITECTURE.md, "Processes"), where `RequestsStored` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import pickle
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
-from inspector.core.models import ReplayAttempt, reduce_by_fields
+from inspector.core.models import ReplayAttempt, SigStatus, reduce_by_fields
 from inspector.core.store import Record
 
 Listener = Callable[[object], None]
@@ -38,6 +39,57 @@ class Stored:
     record: Record
 
 
+def count_invalid(items: Sequence[Stored]) -> int:
+    """How many of these requests have an invalid signature."""
+    derived = (item.record.derived for item in items)
+    return sum(d is not None and d.verification.status == SigStatus.INVALID for d in derived)
+
+
+class StoredBatch(Sequence[Stored]):
+    """Analysed requests as the writer process sends them: their ids and how many have an
+    invalid signature, and the records themselves still pickled. Most listeners want only the
+    ids (the desktop app) or nothing (`serve --quiet` without stream subscribers): the records
+    (bodies included) are unpickled on first use, never when nobody reads them."""
+
+    __slots__ = ("_blob", "_items", "ids", "invalid")
+
+    def __init__(self, ids: Sequence[int], invalid: int, blob: bytes) -> None:
+        self.ids = tuple(ids)
+        self.invalid = invalid
+        self._blob = blob
+        self._items: tuple[Stored, ...] | None = None
+
+    @classmethod
+    def of(cls, items: Sequence[Stored]) -> StoredBatch:
+        """Pack `items` (the writer process's side)."""
+        return cls(
+            [item.id for item in items],
+            count_invalid(items),
+            pickle.dumps(tuple(items), protocol=pickle.HIGHEST_PROTOCOL),
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (StoredBatch, (self.ids, self.invalid, self._blob))
+
+    def items(self) -> tuple[Stored, ...]:
+        if self._items is None:
+            self._items = pickle.loads(self._blob)
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Stored: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Stored]: ...
+    def __getitem__(self, index: int | slice) -> Stored | Sequence[Stored]:
+        return self.items()[index]
+
+    def __iter__(self) -> Iterator[Stored]:
+        return iter(self.items())
+
+
 # --- requests -------------------------------------------------------------------------------
 
 
@@ -51,9 +103,23 @@ class RequestsCommitted:
 
 @dataclass(frozen=True, slots=True)
 class RequestsStored:
-    """Requests committed and analysed."""
+    """Requests committed and analysed (`items` is a StoredBatch when it came from the
+    writer process: read `ids` and `invalid` without unpickling the records)."""
 
-    items: tuple[Stored, ...]
+    items: Sequence[Stored]
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        if isinstance(self.items, StoredBatch):
+            return self.items.ids
+        return tuple(item.id for item in self.items)
+
+    @property
+    def invalid(self) -> int:
+        """How many of them have an invalid signature."""
+        if isinstance(self.items, StoredBatch):
+            return self.items.invalid
+        return count_invalid(self.items)
 
 
 @dataclass(frozen=True, slots=True)

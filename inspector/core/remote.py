@@ -43,7 +43,7 @@ from inspector.core.events import (
     StoreOpened,
     merge_state,
 )
-from inspector.core.models import CapturedRequest, ReplayAttempt, SigStatus
+from inspector.core.models import CapturedRequest, ReplayAttempt
 from inspector.core.receiver import ReceiverError
 from inspector.core.replay import ReplayOptions
 from inspector.core.service import InspectorService
@@ -386,8 +386,8 @@ class _Core:
             self.committed += event.ids
             self._flush_soon()
         elif isinstance(event, RequestsStored):
-            self.analysed += (item.id for item in event.items)
-            self.invalid += _invalid(event)
+            self.analysed += event.ids
+            self.invalid += event.invalid
             self._flush_soon()
         else:
             self._flush_events()  # what was published before goes first
@@ -448,11 +448,6 @@ class _Core:
             self.wire.send(message)
         except StoreError:
             _resolve(self.done, None)
-
-
-def _invalid(event: RequestsStored) -> int:
-    derived = (item.record.derived for item in event.items)
-    return sum(d is not None and d.verification.status == SigStatus.INVALID for d in derived)
 
 
 def _portable(exc: BaseException) -> BaseException:

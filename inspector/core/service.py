@@ -257,7 +257,7 @@ class InspectorService:
             self._publish(StoreState(ok, message))
 
     def _stored(self, items: Sequence[Stored]) -> None:
-        self._publish(RequestsStored(tuple(items)))
+        self._publish(RequestsStored(items))
 
     def _committed(self, ids: Sequence[int]) -> None:
         self._publish(RequestsCommitted(tuple(ids)))

@@ -34,7 +34,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from inspector.core.events import Stored
+from inspector.core.events import Stored, StoredBatch
 from inspector.core.models import CapturedRequest, Derived, Event
 from inspector.core.store import Record, Store, StoreError
 from inspector.core.tasks import TaskGroup
@@ -690,7 +690,7 @@ class _ChildWriter:
                                     s.response_body))
                 for s, (_, d) in zip(pending, analysed, strict=True)
             ]  # fmt: skip
-            self.send(("analysed", stored))
+            self.send(("analysed", StoredBatch.of(stored)))
         return len(pending)
 
     def checkpoint(self, every: float) -> None:
