@@ -30,8 +30,11 @@ def header_values(headers: Iterable[Header], name: str) -> list[str]:
 
 def first_header(headers: Iterable[Header], name: str) -> str | None:
     """The first value of header `name` (case-insensitive), or None."""
-    values = header_values(headers, name)
-    return values[0] if values else None
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
 
 
 def display_text(value: str) -> str:

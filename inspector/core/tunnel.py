@@ -60,6 +60,7 @@ TUNNEL_DOMAINS = (
     "trycloudflare.com", "lhr.life", "localhost.run", "serveo.net",
 )  # fmt: skip
 """Domains of the public URLs these tunnels hand out: requests for them came through one."""
+_SUFFIXES = tuple("." + domain for domain in TUNNEL_DOMAINS)
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds before each restart; the last value repeats. Reset after STABLE seconds up."""
 STABLE = 60.0
@@ -213,7 +214,7 @@ def through_tunnel(request: CapturedRequest, hosts: Sequence[str] = ()) -> bool:
         if not value:
             continue
         host = _bare_host(value)
-        if host in hosts or any(host.endswith("." + d) for d in TUNNEL_DOMAINS):
+        if host in hosts or host.endswith(_SUFFIXES):
             return True
     return False
 
