@@ -792,6 +792,12 @@ def _response_headers_json(headers: Sequence[tuple[str, str]]) -> str:
         return headers_to_json(headers)
 
 
+@functools.lru_cache(maxsize=64)
+def _response_headers(text: str) -> tuple[tuple[str, str], ...]:
+    """Our answers repeat the same few header lists: decode each once."""
+    return headers_from_json(text)
+
+
 def _insert_events(conn: sqlite3.Connection, request_id: int, events: Sequence[Event]) -> None:
     conn.executemany(
         "INSERT INTO events (request_id, idx, provider, event_type, summary, event_id, chat,"
@@ -989,7 +995,7 @@ def _stored_from_row(row: sqlite3.Row, events: Sequence[sqlite3.Row]) -> StoredR
         request=request,
         derived=derived,
         response_status=row["response_status"],
-        response_headers=headers_from_json(row["response_headers"]),
+        response_headers=_response_headers(row["response_headers"]),
         response_body=bytes(row["response_body"]),
         duplicate_of=row["duplicate_of"],
     )
