@@ -17,7 +17,7 @@ the provider documents (`Provider.retry_schedule`).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from inspector.core import providers
@@ -128,30 +128,57 @@ def _schedule_note(provider: str, scheme: str, attempt: int, gap_s: float) -> st
 # --- storage (on the writer's connection) ---------------------------------------------------
 
 
+COUNT_LIMIT = 100
+"""Earlier deliveries of one event id counted at most (far more than any provider's retries): a
+request after more than this many is attempt COUNT_LIMIT + 1 and its reason says so, and
+analysing a replay storm's copies costs the same for the millionth as for the hundredth."""
+
+
 @dataclass(frozen=True, slots=True)
 class Earlier:
     """Earlier deliveries of a request's event id: the first and the latest request, and how
-    many there are (all 0: none)."""
+    many there are, at most COUNT_LIMIT + 1 (all 0: none)."""
 
     first: int = 0
     latest: int = 0
     count: int = 0
 
+    @property
+    def attempt(self) -> int:
+        """This request's attempt number (at most COUNT_LIMIT + 1: see `capped`)."""
+        return min(self.count, COUNT_LIMIT) + 1
+
+    @property
+    def capped(self) -> bool:
+        """More than COUNT_LIMIT earlier deliveries: `attempt` is a lower bound."""
+        return self.count > COUNT_LIMIT
+
+
+_EARLIER = (
+    # `event_id != ''` lets SQLite use the partial index events_event_id (event_id, provider,
+    # request_id): the newest COUNT_LIMIT + 1 entries of the id before this request, or the
+    # oldest one, are read from one end of its range
+    "SELECT DISTINCT request_id FROM events WHERE event_id = ? AND event_id != ''"
+    " AND provider = ? AND request_id < ? ORDER BY request_id"
+)
+
 
 def earlier(conn: sqlite3.Connection, request_id: int, events: Sequence[Event]) -> Earlier:
-    """The earlier deliveries of the first of these event ids that has any (one query serves
+    """The earlier deliveries of the first of these event ids that has any (one look-up serves
     the duplicate flag and the delivery record)."""
     for event in events:
         if not event.event_id:
             continue
-        row = conn.execute(
-            # `event_id != ''` lets SQLite use the partial index events_event_id
-            "SELECT min(request_id), max(request_id), count(DISTINCT request_id) FROM events"
-            " WHERE event_id = ? AND event_id != '' AND provider = ? AND request_id < ?",
-            (event.event_id, event.provider, request_id),
+        key = (event.event_id, event.provider, request_id)
+        count, first, latest = conn.execute(
+            f"SELECT count(*), min(request_id), max(request_id) FROM ({_EARLIER} DESC LIMIT ?)",
+            (*key, COUNT_LIMIT + 1),
         ).fetchone()
-        if row and row[0] is not None:
-            return Earlier(int(row[0]), int(row[1]), int(row[2]))
+        if not count:
+            continue
+        if count > COUNT_LIMIT:  # the first one is further back
+            [first] = conn.execute(f"{_EARLIER} LIMIT 1", key).fetchone()
+        return Earlier(int(first), int(latest), int(count))
     return Earlier()
 
 
@@ -166,10 +193,15 @@ index: left to itself SQLite picked the state index and read every "received" st
 history, for every analysed message (6 ms a request at 25,000 rows, analysis fell to 160/s)."""
 
 
-def _same_content(conn: sqlite3.Connection, request_id: int, derived: Derived) -> int:
+def _same_content(
+    conn: sqlite3.Connection, request_id: int, derived: Derived, seen: Collection[tuple[str, str]]
+) -> int:
     """An earlier request carrying the same lifecycle step (message, state and text; a step
-    without text only from an event of the same type), or 0."""
+    without text only from an event of the same type), or 0. Only the messages in `seen` can
+    have earlier steps."""
     for step in derived.steps:
+        if (derived.provider, step.message_id) not in seen:
+            continue
         row = conn.execute(
             SAME_CONTENT_SQL,
             (step.message_id, derived.provider, step.state, step.text, request_id,
@@ -198,52 +230,62 @@ def answer_of(conn: sqlite3.Connection, request_id: int) -> Answer | None:
     return Answer(request_id, int(row[0]), status, forward[0], forward[1], forward[2])
 
 
-def record(
+SAVE_SQL = (
+    "INSERT OR REPLACE INTO deliveries (request_id, kind, attempt, previous_id, gap_ms, reason)"
+    " VALUES (?,?,?,?,?,?)"
+)
+"""Stores what `delivery_row` returns (the store writes a batch's rows together)."""
+Row = tuple[int, str, int, int, int, str]
+
+
+def delivery_row(
     conn: sqlite3.Connection,
     request_id: int,
+    received_at_ns: int,
     derived: Derived,
     scheme: str,
     repeats: Earlier,
-    *,
-    fresh: bool,
-) -> None:
-    """Classify request `request_id` as a repeat (or not; `repeats`: its earlier deliveries)
-    and store it in ``deliveries`` (`fresh`: analysed for the first time, so nothing is stored
-    for it yet)."""
-    if not fresh:
-        conn.execute("DELETE FROM deliveries WHERE request_id = ?", (request_id,))
-    previous_id, earlier_count = repeats.latest, repeats.count
-    if not previous_id and not derived.steps:
-        return
-    current = answer_of(conn, request_id)
-    if current is None:
-        return
-    if previous_id:
-        previous = answer_of(conn, previous_id)
-        if previous is None:
-            return
-        gap_s = (current.received_at_ns - previous.received_at_ns) / 1e9
-        kind, reason = classify(previous, earlier_count + 1, gap_s, derived.provider, scheme)
-        attempt = earlier_count + 1
-    else:
-        previous_id = _same_content(conn, request_id, derived)
-        previous = answer_of(conn, previous_id) if previous_id else None
-        if previous is None:
-            return
-        gap_s = (current.received_at_ns - previous.received_at_ns) / 1e9
-        if not 0 <= gap_s <= SAME_CONTENT_WINDOW:
-            return
-        kind, attempt = "same-content", 2
-        reason = (
-            f"Same content, new id: request #{previous_id} carried the same message and state"
-            f" {gap_s:.1f} s earlier under another event id (two event types or two"
-            " subscriptions deliver it twice)."
+    seen: Collection[tuple[str, str]],
+) -> Row | None:
+    """The ``deliveries`` row of a request received at `received_at_ns` (`repeats`: its
+    earlier deliveries; `seen`: the messages of its steps that may have earlier steps), or
+    None when it repeats nothing."""
+    previous_id = repeats.latest
+    if not previous_id:
+        return _same_content_row(conn, request_id, received_at_ns, derived, seen)
+    previous = answer_of(conn, previous_id)
+    if previous is None:
+        return None
+    gap_s = (received_at_ns - previous.received_at_ns) / 1e9
+    kind, reason = classify(previous, repeats.attempt, gap_s, derived.provider, scheme)
+    if repeats.capped:
+        reason += (
+            f" More than {COUNT_LIMIT} deliveries of this event came before it (the attempt"
+            f" number stops counting at {COUNT_LIMIT + 1})."
         )
-    conn.execute(
-        "INSERT INTO deliveries (request_id, kind, attempt, previous_id, gap_ms, reason)"
-        " VALUES (?,?,?,?,?,?)",
-        (request_id, kind, attempt, previous_id, round(gap_s * 1000), reason),
+    return (request_id, kind, repeats.attempt, previous_id, round(gap_s * 1000), reason)
+
+
+def _same_content_row(
+    conn: sqlite3.Connection,
+    request_id: int,
+    received_at_ns: int,
+    derived: Derived,
+    seen: Collection[tuple[str, str]],
+) -> Row | None:
+    previous_id = _same_content(conn, request_id, derived, seen) if derived.steps else 0
+    previous = answer_of(conn, previous_id) if previous_id else None
+    if previous is None:
+        return None
+    gap_s = (received_at_ns - previous.received_at_ns) / 1e9
+    if not 0 <= gap_s <= SAME_CONTENT_WINDOW:
+        return None
+    reason = (
+        f"Same content, new id: request #{previous_id} carried the same message and state"
+        f" {gap_s:.1f} s earlier under another event id (two event types or two"
+        " subscriptions deliver it twice)."
     )
+    return (request_id, "same-content", 2, previous_id, round(gap_s * 1000), reason)
 
 
 def chain(conn: sqlite3.Connection, request_id: int) -> list[Delivery]:

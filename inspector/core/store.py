@@ -16,7 +16,7 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,8 +253,21 @@ def _migrate_5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX requests_path ON requests(path, id)")
 
 
+def _migrate_6(db: sqlite_utils.Database) -> None:
+    """The event id index also holds provider and request id: the earlier deliveries of an id
+    are found at one end of its range (`deliveries.earlier`), not counted over all of them; and
+    message rows written when they counted only their first steps are counted again
+    (`lifecycle.recount`)."""
+    db.execute("DROP INDEX events_event_id")
+    db.execute(
+        "CREATE INDEX events_event_id ON events(event_id, provider, request_id)"
+        " WHERE event_id != ''"
+    )
+    lifecycle.recount(db.conn)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6,
 )  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -468,7 +481,12 @@ class Store:
         """Store `records` in one transaction (group commit); returns their ids in order.
         Raises StoreError when the database cannot be written (disk full, read-only...)."""
         with self.transaction() as conn:
-            return [self._insert(conn, record) for record in records]
+            ids = [self._insert(conn, record) for record in records]
+            done = [(i, r) for i, r in zip(ids, records, strict=True) if r.derived is not None]
+            if done:
+                items = [(i, r.derived) for i, r in done if r.derived is not None]
+                _analyse(conn, items, {i: r.request for i, r in done})
+            return ids
 
     def _insert(self, conn: sqlite3.Connection, record: Record) -> int:
         req = record.request
@@ -486,8 +504,6 @@ class Store:
             ),
         )  # fmt: skip
         request_id = int(cursor.lastrowid or 0)
-        if record.derived is not None:
-            self._apply(conn, request_id, record.derived)
         if record.position is not None:
             conn.execute(
                 "INSERT INTO source_positions (key, last_id) VALUES (?, ?)"
@@ -513,43 +529,20 @@ class Store:
             conn.row_factory = None
         return [_stored_from_row(row, ()) for row in rows]
 
-    def apply_analysis(self, items: Sequence[tuple[int, Derived]]) -> None:
+    def apply_analysis(
+        self,
+        items: Sequence[tuple[int, Derived]],
+        known: Mapping[int, CapturedRequest] | None = None,
+    ) -> None:
         """Store derived columns, events and the search index of these requests, in one
-        transaction (used after capture, and again when a secret changes)."""
+        transaction (used after capture, and again when a secret changes). `known`: some of
+        these requests by id as `pending` read them (their raw columns are not read again)."""
         with self.transaction() as conn:
-            for request_id, derived in items:
-                self._apply(conn, request_id, derived)
+            _analyse(conn, items, known or {})
 
     def update_derived(self, request_id: int, derived: Derived) -> None:
         """Replace the derived columns of one request (after a secret or a rule changed)."""
         self.apply_analysis([(request_id, derived)])
-
-    def _apply(self, conn: sqlite3.Connection, request_id: int, derived: Derived) -> None:
-        row = conn.execute(
-            "SELECT analysed, path, query, headers, body FROM requests WHERE id = ?",
-            (request_id,),
-        ).fetchone()
-        if row is None:
-            return  # deleted meanwhile
-        conn.execute("DELETE FROM events WHERE request_id = ?", (request_id,))
-        repeats = deliveries.earlier(conn, request_id, derived.events)
-        duplicate_of = repeats.first or None
-        ver = derived.verification
-        conn.execute(
-            "UPDATE requests SET provider=?, event_type=?, summary=?, event_count=?,"
-            " sig_status=?, sig_scheme=?, sig_reason=?, sig_expected=?, sig_received=?,"
-            " duplicate_of=?, analysed=1 WHERE id=?",
-            (
-                derived.provider, derived.event_type, derived.summary, len(derived.events),
-                str(ver.status), ver.scheme, ver.reason, ver.expected, ver.received,
-                duplicate_of, request_id,
-            ),
-        )  # fmt: skip
-        _insert_events(conn, request_id, derived.events)
-        lifecycle.store_steps(conn, request_id, derived, fresh=not row[0])
-        deliveries.record(conn, request_id, derived, ver.scheme, repeats, fresh=not row[0])
-        if not row[0]:
-            _index_text(conn, request_id, row)
 
     def delete(self, ids: Sequence[int]) -> int:
         """Delete requests by id; returns how many were deleted."""
@@ -799,6 +792,12 @@ def _response_headers_json(headers: Sequence[tuple[str, str]]) -> str:
         return headers_to_json(headers)
 
 
+@functools.lru_cache(maxsize=64)
+def _response_headers(text: str) -> tuple[tuple[str, str], ...]:
+    """Our answers repeat the same few header lists: decode each once."""
+    return headers_from_json(text)
+
+
 def _insert_events(conn: sqlite3.Connection, request_id: int, events: Sequence[Event]) -> None:
     conn.executemany(
         "INSERT INTO events (request_id, idx, provider, event_type, summary, event_id, chat,"
@@ -810,14 +809,105 @@ def _insert_events(conn: sqlite3.Connection, request_id: int, events: Sequence[E
     )
 
 
-def _index_text(conn: sqlite3.Connection, request_id: int, row: tuple[Any, ...]) -> None:
-    _, path, query, headers, body = row
-    target = f"{path}?{query}" if query else path
-    headers_text = _headers_text(headers_from_json(headers))
-    conn.execute(
-        "INSERT INTO requests_fts (rowid, path, headers, body) VALUES (?,?,?,?)",
-        (request_id, target, headers_text, _body_text(body)),
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """What analysis reads of a stored request besides what it derives."""
+
+    analysed: bool
+    received_at_ns: int
+    request: CapturedRequest | None
+    """Path, query, headers and body, for the search index (of requests not analysed yet)."""
+
+
+class _Batch:
+    """Rows one analysis transaction writes at its end, one statement each (no request of
+    the batch reads them while it is analysed)."""
+
+    def __init__(self) -> None:
+        self.derived: list[tuple[object, ...]] = []
+        self.texts: list[tuple[int, str, str, str]] = []
+        self.deliveries: list[deliveries.Row] = []
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "UPDATE requests SET provider=?, event_type=?, summary=?, event_count=?,"
+            " sig_status=?, sig_scheme=?, sig_reason=?, sig_expected=?, sig_received=?,"
+            " duplicate_of=?, analysed=1 WHERE id=?",
+            self.derived,
+        )
+        conn.executemany(
+            "INSERT INTO requests_fts (rowid, path, headers, body) VALUES (?,?,?,?)", self.texts
+        )
+        conn.executemany(deliveries.SAVE_SQL, self.deliveries)
+
+
+def _analyse(
+    conn: sqlite3.Connection,
+    items: Sequence[tuple[int, Derived]],
+    known: Mapping[int, CapturedRequest],
+) -> None:
+    """Store what was derived of these requests (those deleted meanwhile are skipped)."""
+    raws = _raws(conn, [request_id for request_id, _ in items], known)
+    batch = _Batch()
+    for request_id, derived in items:
+        raw = raws.get(request_id)
+        if raw is None:
+            continue  # deleted meanwhile
+        _apply(conn, batch, request_id, derived, raw)
+        raws[request_id] = _Raw(True, raw.received_at_ns, None)  # again: a re-analysis
+    batch.write(conn)
+
+
+def _raws(
+    conn: sqlite3.Connection, ids: list[int], known: Mapping[int, CapturedRequest]
+) -> dict[int, _Raw]:
+    found: dict[int, _Raw] = {}
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, analysed, received_at_ns FROM requests WHERE id IN ({marks})"
+        for request_id, analysed, received_at_ns in conn.execute(sql, chunk):
+            found[request_id] = _Raw(bool(analysed), received_at_ns, known.get(request_id))
+    unread = [i for i, raw in found.items() if not raw.analysed and raw.request is None]
+    for chunk in _chunks(unread, 500):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, path, query, headers, body FROM requests WHERE id IN ({marks})"
+        for request_id, path, query, headers, body in conn.execute(sql, chunk):
+            request = CapturedRequest("GET", path, query, headers_from_json(headers), body)
+            found[request_id] = _Raw(False, found[request_id].received_at_ns, request)
+    return found
+
+
+def _apply(
+    conn: sqlite3.Connection, batch: _Batch, request_id: int, derived: Derived, raw: _Raw
+) -> None:
+    fresh = not raw.analysed
+    if not fresh:
+        conn.execute("DELETE FROM events WHERE request_id = ?", (request_id,))
+        conn.execute("DELETE FROM deliveries WHERE request_id = ?", (request_id,))
+    repeats = deliveries.earlier(conn, request_id, derived.events)
+    ver = derived.verification
+    batch.derived.append((
+        derived.provider, derived.event_type, derived.summary, len(derived.events),
+        str(ver.status), ver.scheme, ver.reason, ver.expected, ver.received,
+        repeats.first or None, request_id,
+    ))  # fmt: skip
+    _insert_events(conn, request_id, derived.events)
+    seen = lifecycle.store_steps(
+        conn, request_id, derived, fresh=fresh, received_at_ns=raw.received_at_ns
     )
+    row = deliveries.delivery_row(
+        conn, request_id, raw.received_at_ns, derived, ver.scheme, repeats, seen
+    )
+    if row is not None:
+        batch.deliveries.append(row)
+    if fresh and raw.request is not None:
+        batch.texts.append(_index_row(request_id, raw.request))
+
+
+def _index_row(request_id: int, request: CapturedRequest) -> tuple[int, str, str, str]:
+    """A request's row in the search index."""
+    target = f"{request.path}?{request.query}" if request.query else request.path
+    return (request_id, target, _headers_text(request.headers), _body_text(request.body))
 
 
 def _headers_text(headers: Sequence[tuple[str, str]]) -> str:
@@ -905,7 +995,7 @@ def _stored_from_row(row: sqlite3.Row, events: Sequence[sqlite3.Row]) -> StoredR
         request=request,
         derived=derived,
         response_status=row["response_status"],
-        response_headers=headers_from_json(row["response_headers"]),
+        response_headers=_response_headers(row["response_headers"]),
         response_body=bytes(row["response_body"]),
         duplicate_of=row["duplicate_of"],
     )

@@ -683,7 +683,7 @@ class _ChildWriter:
             pending = self.store.pending(size)
             self.lag = _waited(pending[-1].request) if len(pending) == size else 0.0
             analysed = [(s.id, self.safe_derive(s.request)) for s in pending]
-            self.store.apply_analysis(analysed)
+            self.store.apply_analysis(analysed, {s.id: s.request for s in pending})
         except Exception:
             log.exception("analysis failed; rows stay unanalysed until the next start")
             return 0

@@ -208,6 +208,24 @@ def test_update_derived_replaces_derived_columns_only(store: Store) -> None:
     assert stored.request.body == b"body number 1"
 
 
+def test_a_batch_analysing_one_request_twice_keeps_the_last(store: Store) -> None:
+    """Raw rows analysed later: the index text is read from the request `pending` gave (or
+    from the row), and a second analysis of the same row in the batch replaces the first."""
+    record = make_record(1, body=b'{"text":"banana split"}')
+    [raw] = store.insert_many([Record(record.request, None, 200)])
+    new = Derived("waha", (Event("waha", "message", "hi"),), Verification(SigStatus.INVALID))
+    assert record.derived is not None
+    store.apply_analysis([(raw, record.derived), (raw, new)])
+    stored = store.get(raw)
+    assert stored is not None
+    assert (stored.derived.provider, len(stored.derived.events)) == ("waha", 1)
+    assert store.count(FTS_MATCH, ["banana"]) == 1
+    [pending] = store.insert_many([Record(make_request(2, body=b"cherry"), None, 200)])
+    [waiting] = store.pending()
+    store.apply_analysis([(pending, new)], {pending: waiting.request})
+    assert store.count(FTS_MATCH, ["cherry"]) == 1
+
+
 def test_iter_all_is_oldest_first(store: Store) -> None:
     ids = store.insert_many([make_record(n) for n in range(5)])
     assert [s.id for s in store.iter_all()] == ids
@@ -232,6 +250,8 @@ def test_migrates_an_old_version_database_and_keeps_rows(tmp_path: Path) -> None
         assert opened.reader().execute("SELECT count(*) FROM replays").fetchone()[0] == 0
         index = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'requests_path'"
         assert opened.reader().execute(index).fetchone() is not None
+        columns = opened.reader().execute("PRAGMA index_info('events_event_id')").fetchall()
+        assert [column[2] for column in columns] == ["event_id", "provider", "request_id"]
     finally:
         opened.close()
 

@@ -97,6 +97,8 @@ def _snip(text: str, limit: int = _TEXT_SNIP) -> str:
 
 def _one_line(text: str, limit: int) -> str:
     """Collapse whitespace and control characters to single spaces; cut to `limit` with "…"."""
+    if len(text) <= limit and text.isprintable() and "  " not in text and text == text.strip():
+        return text  # already one line (most ids, types and names): nothing to change
     cap = limit * 4
     cut = len(text) > cap
     text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text[:cap]))
