@@ -230,3 +230,34 @@ def test_deliveries_tab_shows_a_retry_sequence(qtbot, store: Store) -> None:
     answers = [tab.table.item(r, 4).text() for r in range(3)]
     assert answers == ["500", "no answer", "200"]
     assert "we gave no answer" in tab.reason.text()
+
+
+def test_lifecycle_heading_counts_every_step_beyond_the_listed_ones(
+    qtbot, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspector.core import lifecycle
+
+    monkeypatch.setattr(lifecycle, "MAX_ENTRIES", 2)
+    sender = Sender(store)
+    for n, state in enumerate(["sent", "delivered", "read", "read"]):
+        last = sender.send(meta_status(WAMID, state, T0 + n))
+    pane = pane_for(qtbot, store)
+    show(pane, store, last)
+    heading = pane.lifecycle_tab.heading.text()
+    assert "4 stored steps (the first 2 listed)" in heading
+
+
+def test_deliveries_past_the_counted_ones_read_as_a_lower_bound(
+    qtbot, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspector.core import deliveries
+
+    monkeypatch.setattr(deliveries, "COUNT_LIMIT", 2)
+    sender = Sender(store)
+    body = waha("message", waha_text("false_1@c.us_AA", "hi", T0), T0, event_id="evt_9")
+    ids = sender.deliver(body, [500, 500, 500, 500], (5.0, 5.0, 5.0), (("X-WAHooks-Signature", "x"),))
+    pane = pane_for(qtbot, store)
+    show(pane, store, ids[-1])
+    tab = pane.deliveries_tab
+    assert "This request is attempt 3+: retry." in tab.heading.text()
+    assert tab.table.item(tab.table.rowCount() - 1, 0).text() == "3+"

@@ -195,7 +195,8 @@ class LifecycleTab(_LinkedTab):
             direction = next((s.direction for s in steps if s.direction), "")
             text = f"Message {one_line(life.message_id, 80)} ({life.provider})"
             text += f", {'to' if direction == 'out' else 'from'} {chat}" if chat else ""
-            text += f": {life.latest_state}, {len(steps)} stored steps"
+            shown = f" (the first {len(steps)} listed)" if life.steps > len(steps) else ""
+            text += f": {life.latest_state}, {life.steps} stored steps{shown}"
             parts.append(text)
         return "\n".join(parts)
 
@@ -260,7 +261,7 @@ class DeliveriesTab(_LinkedTab):
         counts = ", ".join(f"{kinds.count(k)} {k}" for k in deliveries.KINDS if k in kinds)
         text = f"Delivered {len(self.chain)} times ({counts})."
         if mine is not None and mine.kind:
-            text += f" This request is attempt {mine.attempt}: {mine.kind}."
+            text += f" This request is attempt {attempt_text(mine.attempt)}: {mine.kind}."
         return text
 
     def _fill_row(self, row: int, delivery: deliveries.Delivery) -> None:
@@ -268,7 +269,7 @@ class DeliveriesTab(_LinkedTab):
         answer = str(delivery.status) if delivery.status is not None else "no answer"
         ok = delivery.status is not None and 200 <= delivery.status < 300
         cells = [
-            text_item(str(delivery.attempt) if delivery.kind else "1"),
+            text_item(attempt_text(delivery.attempt) if delivery.kind else "1"),
             link_item(delivery.request_id, self.current),
             time_item(delivery.received_at_ns),
             text_item(f"{delivery.gap_ms / 1000:.1f} s" if delivery.kind else "—"),
@@ -280,3 +281,8 @@ class DeliveriesTab(_LinkedTab):
             cells[-1].setToolTip(plain_tooltip(delivery.reason))
         for column, item in enumerate(cells):
             self.table.setItem(row, column, item)
+
+
+def attempt_text(attempt: int) -> str:
+    """An attempt number; past the counted deliveries, "101+" (deliveries.COUNT_LIMIT)."""
+    return f"{attempt}+" if attempt > deliveries.COUNT_LIMIT else str(attempt)
