@@ -255,7 +255,8 @@ def test_deliveries_past_the_counted_ones_read_as_a_lower_bound(
     monkeypatch.setattr(deliveries, "COUNT_LIMIT", 2)
     sender = Sender(store)
     body = waha("message", waha_text("false_1@c.us_AA", "hi", T0), T0, event_id="evt_9")
-    ids = sender.deliver(body, [500, 500, 500, 500], (5.0, 5.0, 5.0), (("X-WAHooks-Signature", "x"),))
+    signed = (("X-WAHooks-Signature", "x"),)
+    ids = sender.deliver(body, [500, 500, 500, 500], (5.0, 5.0, 5.0), signed)
     pane = pane_for(qtbot, store)
     show(pane, store, ids[-1])
     tab = pane.deliveries_tab
