@@ -139,10 +139,36 @@ def test_analysis_catches_up_with_a_stream_it_can_follow_and_gives_way_to_a_floo
         child.analyse_some()
         return child.store.count("analysed = 1") - before
 
-    assert analyse(0.0) == writer_module.BUSY_ANALYSE_BATCH  # not known to be behind yet
+    flood = writer_module.FLOOD_RATE
+    assert analyse(flood) == writer_module.BUSY_ANALYSE_BATCH  # not known to be behind yet
     assert child.lag > writer_module.LAG_TARGET
     assert analyse(1.0) == writer_module.LAGGING_BATCH  # a stream it can follow: catch up
-    flood = writer_module.KEEP_UP_SHARE / child.row_cost * 2
+    flood = max(writer_module.KEEP_UP_SHARE / child.row_cost * 2, writer_module.FLOOD_RATE)
     assert analyse(flood) == writer_module.BUSY_ANALYSE_BATCH  # capture goes first
+    child.close()
+    other.close()
+
+
+def test_below_the_flood_rate_analysis_uses_all_the_time_capture_leaves(tmp_path: Path) -> None:
+    """At a steady 200 requests/s analysis must not sit out a share of the time: it runs
+    whenever no request waits in the pipe (it fell seconds behind at 200/s when it waited)."""
+    Store.open(tmp_path / "w.db").close()
+    ours, other = multiprocessing.Pipe()
+    child = writer_module._ChildWriter(ours, str(tmp_path / "w.db"), False, derive_path)
+    requests = [CapturedRequest("POST", f"/r/{n}") for n in range(40)]
+    child.insert([[(writer_module.REQUEST_FIELDS(r), 200, (), b"", None) for r in requests]])
+    child.capture_rate = 200.0
+    child.analyse_some()
+    child.last_capture = time.monotonic()  # capture is busy, at 200/s
+    assert child._analysis_due()
+    assert child._wait_time() == 0.0
+    assert not child._request_waiting()
+    other.send_bytes(b"x")  # a request waits: it goes first
+    assert child._request_waiting()
+    child.capture_rate = writer_module.FLOOD_RATE  # flooded: analysis waits its turn
+    child.analysed_at, child.last_analysis = time.monotonic(), 1.0  # its last batch took 1 s
+    assert not child._request_waiting()
+    assert not child._analysis_due()
+    assert child._wait_time() > 0.0
     child.close()
     other.close()
