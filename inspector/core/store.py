@@ -60,6 +60,16 @@ PATH_GLOB = (
 query's `id_window`: a pattern with a literal prefix reads only that prefix's index range, one
 starting with a wildcard the whole index (far smaller than the rows). So a path in no row
 answers at once, and a page of a path in most rows stops after the first window."""
+SUMMARY_INDEX = sqlite3.sqlite_version_info >= (3, 34, 0)
+"""Whether this SQLite has FTS5's trigram tokenizer (3.34 and later). Without it there is no
+summary index (`summary_fts`) and a `summary:` filter reads the rows."""
+SUMMARY_MATCH = (
+    "requests.id IN (SELECT rowid FROM summary_fts WHERE summary_fts MATCH ?"
+    " AND rowid BETWEEN (SELECT lo FROM id_window) AND (SELECT hi FROM id_window))"
+)
+"""Candidates for a `summary:` filter of 3 characters or more, read from the trigram index of
+the summaries inside the query's `id_window` (the parameter: every trigram of the text,
+ANDed). A superset of the matches: the filter checks the candidates with its LIKE."""
 _WINDOWED = "id_window"
 _ID_WINDOW = "WITH id_window(lo, hi) AS (VALUES (?, ?)) "
 FIRST_SPAN = 4096
@@ -253,8 +263,15 @@ def _migrate_5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX requests_path ON requests(path, id)")
 
 
+def _migrate_6(db: sqlite_utils.Database) -> None:
+    """A trigram index of the summaries (see SUMMARY_MATCH), filled from the stored rows. An
+    SQLite without trigrams skips it; `Store.open` creates it once one with them opens the file."""
+    if summary_index_missing(db.conn):
+        create_summary_index(db.conn)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6,
 )  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -279,6 +296,34 @@ def migrate(conn: sqlite3.Connection) -> int:
             raise
         conn.commit()
     return version
+
+
+SUMMARY_BACKFILL = (
+    "INSERT INTO summary_fts (rowid, text) SELECT id, text FROM (SELECT id, summary ||"
+    " coalesce((SELECT group_concat(char(10) || s, '') FROM (SELECT DISTINCT e.summary AS s"
+    " FROM events e WHERE e.request_id = requests.id AND instr(requests.summary, e.summary) = 0)"
+    "), '') AS text FROM requests WHERE analysed = 1) WHERE text != '' ORDER BY id"
+)
+"""Fills the summary index from the stored rows: each request's summary, then its distinct
+event summaries not inside it (`summary_text` may leave out one more: an event summary inside
+another; either text holds every summary, so the same requests are candidates)."""
+
+
+def summary_index_missing(conn: sqlite3.Connection) -> bool:
+    """This SQLite has trigrams (SUMMARY_INDEX) but the database has no summary index yet."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'summary_fts'").fetchone()
+    return SUMMARY_INDEX and exists is None
+
+
+def create_summary_index(conn: sqlite3.Connection) -> None:
+    """Create the summary index and fill it: one row per request, its summary and its events'
+    summaries (rowid = request id), with no positions or sizes (only which rows hold each
+    trigram: what SUMMARY_MATCH asks)."""
+    conn.execute(
+        "CREATE VIRTUAL TABLE summary_fts USING fts5(text, tokenize='trigram', detail=none,"
+        " columnsize=0)"
+    )
+    conn.execute(SUMMARY_BACKFILL)
 
 
 # --- opening, checking, quarantine --------------------------------------------------------
@@ -412,6 +457,9 @@ class Store:
             store.close()
             store.quarantined = quarantine(store.path, f"unreadable database: {exc}")
             migrate(store.writer())
+        if summary_index_missing(store.writer()):  # migrated by an SQLite without trigrams
+            with store.transaction() as conn:
+                create_summary_index(conn)
         return store
 
     # connections
@@ -468,7 +516,10 @@ class Store:
         """Store `records` in one transaction (group commit); returns their ids in order.
         Raises StoreError when the database cannot be written (disk full, read-only...)."""
         with self.transaction() as conn:
-            return [self._insert(conn, record) for record in records]
+            ids = [self._insert(conn, record) for record in records]
+            analysed = zip(ids, (record.derived for record in records), strict=True)
+            _index_summaries(conn, [(i, derived) for i, derived in analysed if derived])
+            return ids
 
     def _insert(self, conn: sqlite3.Connection, record: Record) -> int:
         req = record.request
@@ -519,6 +570,7 @@ class Store:
         with self.transaction() as conn:
             for request_id, derived in items:
                 self._apply(conn, request_id, derived)
+            _index_summaries(conn, items)
 
     def update_derived(self, request_id: int, derived: Derived) -> None:
         """Replace the derived columns of one request (after a secret or a rule changed)."""
@@ -558,6 +610,8 @@ class Store:
             for chunk in _chunks(list(ids), 500):
                 marks = ",".join("?" * len(chunk))
                 conn.execute(f"DELETE FROM requests_fts WHERE rowid IN ({marks})", chunk)
+                if SUMMARY_INDEX:
+                    conn.execute(f"DELETE FROM summary_fts WHERE rowid IN ({marks})", chunk)
                 refresh_messages = lifecycle.forget(conn, chunk)
                 sql = f"DELETE FROM requests WHERE id IN ({marks})"
                 deleted += conn.execute(sql, chunk).rowcount
@@ -570,6 +624,8 @@ class Store:
             for table in ("replays", "events", "requests_fts", "deliveries", "lifecycle",
                           "messages", "requests"):  # fmt: skip
                 conn.execute(f"DELETE FROM {table}")
+            if SUMMARY_INDEX:
+                conn.execute("DELETE FROM summary_fts")
 
     # reading
 
@@ -818,6 +874,34 @@ def _index_text(conn: sqlite3.Connection, request_id: int, row: tuple[Any, ...])
         "INSERT INTO requests_fts (rowid, path, headers, body) VALUES (?,?,?,?)",
         (request_id, target, headers_text, _body_text(body)),
     )
+
+
+def summary_text(derived: Derived) -> str:
+    """What the summary index holds for a request: its summary, then each event summary not
+    already in the text, one a line ('' when there is none)."""
+    text = derived.summary
+    for event in derived.events:
+        if event.summary not in text:
+            text += "\n" + event.summary
+    return text
+
+
+def _index_summaries(conn: sqlite3.Connection, items: Sequence[tuple[int, Derived]]) -> None:
+    """Replace the summary index rows of these analysed requests, batched. A request deleted
+    meanwhile (`_apply` skipped it) gets no row. Plain VALUES in ascending ids: FTS5 writes its
+    pending rows out as a new segment whenever a statement opens a savepoint (an INSERT ...
+    SELECT does) or the rowid goes down, and a segment per row costs 5 times as much."""
+    if not SUMMARY_INDEX or not items:
+        return
+    latest = dict(items)
+    ids = sorted(latest)
+    conn.executemany("DELETE FROM summary_fts WHERE rowid = ?", [(i,) for i in ids])
+    rows: list[tuple[int, str]] = []
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        found = conn.execute(f"SELECT id FROM requests WHERE id IN ({marks}) ORDER BY id", chunk)
+        rows += [(i, text) for (i,) in found if (text := summary_text(latest[i]))]
+    conn.executemany("INSERT INTO summary_fts (rowid, text) VALUES (?, ?)", rows)
 
 
 def _headers_text(headers: Sequence[tuple[str, str]]) -> str:
