@@ -110,8 +110,8 @@ def count_ms(store: Store, text: str, runs: int, *, index: bool) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5, help="alternations with and without")
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=4, help="alternations with and without")
     parser.add_argument("--runs", type=int, default=5, help="runs per filter")
     args = parser.parse_args()
     if not store_module.SUMMARY_INDEX:

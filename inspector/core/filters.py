@@ -446,9 +446,9 @@ ample to single out the candidates; the LIKE checks the rest)."""
 
 
 def _trigrams(value: str) -> str:
-    """An FTS5 query for the summary index: every distinct trigram of `value`, each a quoted
-    string, ANDed; '' when the index cannot answer (shorter than 3 characters, a NUL that
-    ends an FTS5 string, or no index in this SQLite)."""
+    """An FTS5 query for the summary index: the distinct trigrams of `value` (the first
+    TRIGRAMS_ASKED), each a quoted string, ANDed; '' when the index cannot answer (shorter than
+    3 characters, a NUL that ends an FTS5 string, or no index in this SQLite)."""
     if not SUMMARY_INDEX or len(value) < 3 or "\x00" in value:
         return ""
     grams = dict.fromkeys(value[i : i + 3] for i in range(len(value) - 2))

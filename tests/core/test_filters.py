@@ -640,6 +640,7 @@ SUMMARY_EVENTS: tuple[tuple[str, ...], ...] = (
     ("émoji 🎉 party", "Ünïcode ÀÉÎ"),
     ("",),
     ("ab",),
+    ("text from 491515433012 (Marco Rossi): Please call me back about the order ref1",),
 )
 """Event summaries of each request (its summary is the first one, plus "(+N more)")."""
 SUMMARY_NEEDLES = (
@@ -650,7 +651,11 @@ SUMMARY_NEEDLES = (
     "(+2 more)", "(+1 MORE", "summary\nsecond", "more)\nsecond", "y\nsecond event",
     'slash "q', 'SLASH "Q', "zqnomatch", "abc",
     "hello world again hello world again hello world again",
+    "FROM 491515433012 (Marco Rossi): Please call me back about the order ref1",
+    "from 491515433012 (Marco Rossi): Please call me back about the order ref2",
 )  # fmt: skip
+"""With 1, 2 and 3+ characters, % and _, ASCII and other case, line breaks, quotes, and more
+distinct trigrams than the index is asked for (the last two: only the last character tells)."""
 
 
 @pytest.fixture(scope="module")
@@ -720,7 +725,7 @@ def test_summary_needles_cover_the_cases(summaries: Store) -> None:
     )
     assert len(index.fetchall()) == 1
     hits = sum(bool(like_ids(summaries, needle)) for needle in SUMMARY_NEEDLES)
-    assert hits > len(SUMMARY_NEEDLES) * 3 // 4
+    assert hits > len(SUMMARY_NEEDLES) * 2 // 3
 
 
 @settings(max_examples=200, deadline=None)
