@@ -887,21 +887,28 @@ def summary_text(derived: Derived) -> str:
 
 
 def _index_summaries(conn: sqlite3.Connection, items: Sequence[tuple[int, Derived]]) -> None:
-    """Replace the summary index rows of these analysed requests, batched. A request deleted
-    meanwhile (`_apply` skipped it) gets no row. Plain VALUES in ascending ids: FTS5 writes its
-    pending rows out as a new segment whenever a statement opens a savepoint (an INSERT ...
-    SELECT does) or the rowid goes down, and a segment per row costs 5 times as much."""
+    """Bring the summary index rows of these analysed requests up to date, batched: a text
+    that did not change (a re-derivation after a secret changed) is left alone, a request
+    deleted meanwhile (`_apply` skipped it) gets no row. Plain VALUES in ascending ids: FTS5
+    writes its pending rows out as a new segment whenever a statement opens a savepoint (an
+    INSERT ... SELECT does) or the rowid goes down, and a segment per row costs 5 times more."""
     if not SUMMARY_INDEX or not items:
         return
     latest = dict(items)
-    ids = sorted(latest)
-    conn.executemany("DELETE FROM summary_fts WHERE rowid = ?", [(i,) for i in ids])
-    rows: list[tuple[int, str]] = []
-    for chunk in _chunks(ids, 500):
+    stale: list[tuple[int]] = []
+    fresh: list[tuple[int, str]] = []
+    for chunk in _chunks(sorted(latest), 500):
         marks = ",".join("?" * len(chunk))
+        sql = f"SELECT rowid, text FROM summary_fts WHERE rowid IN ({marks})"
+        indexed = dict(conn.execute(sql, chunk).fetchall())
         found = conn.execute(f"SELECT id FROM requests WHERE id IN ({marks}) ORDER BY id", chunk)
-        rows += [(i, text) for (i,) in found if (text := summary_text(latest[i]))]
-    conn.executemany("INSERT INTO summary_fts (rowid, text) VALUES (?, ?)", rows)
+        for (request_id,) in found.fetchall():
+            text = summary_text(latest[request_id])
+            if indexed.get(request_id, "") != text:
+                stale += [(request_id,)] if request_id in indexed else []
+                fresh += [(request_id, text)] if text else []
+    conn.executemany("DELETE FROM summary_fts WHERE rowid = ?", stale)
+    conn.executemany("INSERT INTO summary_fts (rowid, text) VALUES (?, ?)", fresh)
 
 
 def _headers_text(headers: Sequence[tuple[str, str]]) -> str:

@@ -437,6 +437,10 @@ def test_summary_index_follows_analysis_rederivation_and_deletes(store: Store) -
     assert summary_rows(store)[raw] == "Apple pie (+2 more)\napple crumble"
     store.update_derived(ids[1], derived_with("banana split"))
     assert summary_rows(store)[ids[1]] == "banana split"
+    blocks = "SELECT count(*), sum(length(block)) FROM summary_fts_data"
+    written = store.reader().execute(blocks).fetchone()
+    store.update_derived(ids[1], derived_with("banana split"))  # same text: left alone
+    assert store.reader().execute(blocks).fetchone() == written
     assert summary_hits(store, "summary:text") == [ids[0], ids[2], ids[3]]
     assert summary_hits(store, "summary:CRUMBLE") == [raw]
     assert store.delete([ids[0], raw]) == 2
