@@ -33,7 +33,13 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from inspector.core import providers
-from inspector.core.store import FTS_MATCH, INT64_MAX, PATH_GLOB
+from inspector.core.store import (
+    FTS_MATCH,
+    INT64_MAX,
+    PATH_GLOB,
+    SUMMARY_INDEX,
+    SUMMARY_MATCH,
+)
 
 __all__ = [
     "FIELDS",
@@ -424,9 +430,30 @@ def _party(term: Term, now_ns: int) -> Sql:
 
 
 def _summary(term: Term, now_ns: int) -> Sql:
+    """A substring of the request's summary or of any event's (LIKE: ASCII case-insensitive).
+    From 3 characters on, only the candidates the trigram index gives are checked."""
     pattern = _like_contains(term.value)
     sql = "summary LIKE ? ESCAPE '\\' OR " + _EVENTS.format("e.summary LIKE ? ESCAPE '\\'")
-    return sql, [pattern, pattern]
+    trigrams = _trigrams(term.value)
+    if not trigrams:
+        return sql, [pattern, pattern]
+    return f"{SUMMARY_MATCH} AND ({sql})", [trigrams, pattern, pattern]
+
+
+TRIGRAMS_ASKED = 32
+"""At most this many trigrams of a `summary:` text go to the index (its first distinct ones:
+ample to single out the candidates; the LIKE checks the rest)."""
+
+
+def _trigrams(value: str) -> str:
+    """An FTS5 query for the summary index: the distinct trigrams of `value` (the first
+    TRIGRAMS_ASKED), each a quoted string, ANDed; '' when the index cannot answer (shorter than
+    3 characters, a NUL that ends an FTS5 string, or no index in this SQLite)."""
+    if not SUMMARY_INDEX or len(value) < 3 or "\x00" in value:
+        return ""
+    grams = dict.fromkeys(value[i : i + 3] for i in range(len(value) - 2))
+    quoted = ['"' + gram.replace('"', '""') + '"' for gram in list(grams)[:TRIGRAMS_ASKED]]
+    return " AND ".join(quoted)
 
 
 def _compare(column: str, term: Term, number: int) -> Sql:

@@ -60,6 +60,16 @@ PATH_GLOB = (
 query's `id_window`: a pattern with a literal prefix reads only that prefix's index range, one
 starting with a wildcard the whole index (far smaller than the rows). So a path in no row
 answers at once, and a page of a path in most rows stops after the first window."""
+SUMMARY_INDEX = sqlite3.sqlite_version_info >= (3, 34, 0)
+"""Whether this SQLite has FTS5's trigram tokenizer (3.34 and later). Without it there is no
+summary index (`summary_fts`) and a `summary:` filter reads the rows."""
+SUMMARY_MATCH = (
+    "requests.id IN (SELECT rowid FROM summary_fts WHERE summary_fts MATCH ?"
+    " AND rowid BETWEEN (SELECT lo FROM id_window) AND (SELECT hi FROM id_window))"
+)
+"""Candidates for a `summary:` filter of 3 characters or more, read from the trigram index of
+the summaries inside the query's `id_window` (the parameter: every trigram of the text,
+ANDed). A superset of the matches: the filter checks the candidates with its LIKE."""
 _WINDOWED = "id_window"
 _ID_WINDOW = "WITH id_window(lo, hi) AS (VALUES (?, ?)) "
 FIRST_SPAN = 4096
@@ -266,8 +276,15 @@ def _migrate_6(db: sqlite_utils.Database) -> None:
     lifecycle.recount(db.conn)
 
 
+def _migrate_7(db: sqlite_utils.Database) -> None:
+    """A trigram index of the summaries (see SUMMARY_MATCH), filled from the stored rows. An
+    SQLite without trigrams skips it; `Store.open` creates it once one with them opens the file."""
+    if summary_index_missing(db.conn):
+        create_summary_index(db.conn)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6, _migrate_7,
 )  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -292,6 +309,34 @@ def migrate(conn: sqlite3.Connection) -> int:
             raise
         conn.commit()
     return version
+
+
+SUMMARY_BACKFILL = (
+    "INSERT INTO summary_fts (rowid, text) SELECT id, text FROM (SELECT id, summary ||"
+    " coalesce((SELECT group_concat(char(10) || s, '') FROM (SELECT DISTINCT e.summary AS s"
+    " FROM events e WHERE e.request_id = requests.id AND instr(requests.summary, e.summary) = 0)"
+    "), '') AS text FROM requests WHERE analysed = 1) WHERE text != '' ORDER BY id"
+)
+"""Fills the summary index from the stored rows: each request's summary, then its distinct
+event summaries not inside it (`summary_text` may leave out one more: an event summary inside
+another; either text holds every summary, so the same requests are candidates)."""
+
+
+def summary_index_missing(conn: sqlite3.Connection) -> bool:
+    """This SQLite has trigrams (SUMMARY_INDEX) but the database has no summary index yet."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'summary_fts'").fetchone()
+    return SUMMARY_INDEX and exists is None
+
+
+def create_summary_index(conn: sqlite3.Connection) -> None:
+    """Create the summary index and fill it: one row per request, its summary and its events'
+    summaries (rowid = request id), with no positions or sizes (only which rows hold each
+    trigram: what SUMMARY_MATCH asks)."""
+    conn.execute(
+        "CREATE VIRTUAL TABLE summary_fts USING fts5(text, tokenize='trigram', detail=none,"
+        " columnsize=0)"
+    )
+    conn.execute(SUMMARY_BACKFILL)
 
 
 # --- opening, checking, quarantine --------------------------------------------------------
@@ -425,6 +470,9 @@ class Store:
             store.close()
             store.quarantined = quarantine(store.path, f"unreadable database: {exc}")
             migrate(store.writer())
+        if summary_index_missing(store.writer()):  # migrated by an SQLite without trigrams
+            with store.transaction() as conn:
+                create_summary_index(conn)
         return store
 
     # connections
@@ -486,6 +534,7 @@ class Store:
             if done:
                 items = [(i, r.derived) for i, r in done if r.derived is not None]
                 _analyse(conn, items, {i: r.request for i, r in done})
+                _index_summaries(conn, items)
             return ids
 
     def _insert(self, conn: sqlite3.Connection, record: Record) -> int:
@@ -539,6 +588,7 @@ class Store:
         these requests by id as `pending` read them (their raw columns are not read again)."""
         with self.transaction() as conn:
             _analyse(conn, items, known or {})
+            _index_summaries(conn, items)
 
     def update_derived(self, request_id: int, derived: Derived) -> None:
         """Replace the derived columns of one request (after a secret or a rule changed)."""
@@ -551,6 +601,8 @@ class Store:
             for chunk in _chunks(list(ids), 500):
                 marks = ",".join("?" * len(chunk))
                 conn.execute(f"DELETE FROM requests_fts WHERE rowid IN ({marks})", chunk)
+                if SUMMARY_INDEX:
+                    conn.execute(f"DELETE FROM summary_fts WHERE rowid IN ({marks})", chunk)
                 refresh_messages = lifecycle.forget(conn, chunk)
                 sql = f"DELETE FROM requests WHERE id IN ({marks})"
                 deleted += conn.execute(sql, chunk).rowcount
@@ -563,6 +615,8 @@ class Store:
             for table in ("replays", "events", "requests_fts", "deliveries", "lifecycle",
                           "messages", "requests"):  # fmt: skip
                 conn.execute(f"DELETE FROM {table}")
+            if SUMMARY_INDEX:
+                conn.execute("DELETE FROM summary_fts")
 
     # reading
 
@@ -908,6 +962,41 @@ def _index_row(request_id: int, request: CapturedRequest) -> tuple[int, str, str
     """A request's row in the search index."""
     target = f"{request.path}?{request.query}" if request.query else request.path
     return (request_id, target, _headers_text(request.headers), _body_text(request.body))
+
+
+def summary_text(derived: Derived) -> str:
+    """What the summary index holds for a request: its summary, then each event summary not
+    already in the text, one a line ('' when there is none)."""
+    text = derived.summary
+    for event in derived.events:
+        if event.summary not in text:
+            text += "\n" + event.summary
+    return text
+
+
+def _index_summaries(conn: sqlite3.Connection, items: Sequence[tuple[int, Derived]]) -> None:
+    """Bring the summary index rows of these analysed requests up to date, batched: a text
+    that did not change (a re-derivation after a secret changed) is left alone, a request
+    deleted meanwhile (`_apply` skipped it) gets no row. Plain VALUES in ascending ids: FTS5
+    writes its pending rows out as a new segment whenever a statement opens a savepoint (an
+    INSERT ... SELECT does) or the rowid goes down, and a segment per row costs 5 times more."""
+    if not SUMMARY_INDEX or not items:
+        return
+    latest = dict(items)
+    stale: list[tuple[int]] = []
+    fresh: list[tuple[int, str]] = []
+    for chunk in _chunks(sorted(latest), 500):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT rowid, text FROM summary_fts WHERE rowid IN ({marks})"
+        indexed = dict(conn.execute(sql, chunk).fetchall())
+        found = conn.execute(f"SELECT id FROM requests WHERE id IN ({marks}) ORDER BY id", chunk)
+        for (request_id,) in found.fetchall():
+            text = summary_text(latest[request_id])
+            if indexed.get(request_id, "") != text:
+                stale += [(request_id,)] if request_id in indexed else []
+                fresh += [(request_id, text)] if text else []
+    conn.executemany("DELETE FROM summary_fts WHERE rowid = ?", stale)
+    conn.executemany("INSERT INTO summary_fts (rowid, text) VALUES (?, ?)", fresh)
 
 
 def _headers_text(headers: Sequence[tuple[str, str]]) -> str:

@@ -131,7 +131,9 @@ def test_free_text_is_quoted_for_fts() -> None:
         ("size:7", (7,)),
         ('from:"+1 (650) 555-1234"', ("%16505551234%", "%16505551234%")),
         ("chat:a_b%", ("%a\\_b\\%%",)),
-        ("summary:100%", ("%100\\%%", "%100\\%%")),
+        ("summary:100%", ('"100" AND "00%"', "%100\\%%", "%100\\%%")),
+        ('summary:"a\\"b"', ('"a""b"', '%a"b%', '%a"b%')),
+        ("summary:ab", ("%ab%", "%ab%")),
         ("after:2026-11-01", (T0 * 10**9,)),
         ("before:2026-11-01T10:00", ((T0 + 10 * HOUR) * 10**9,)),
         ('after:"2026-11-01 10:00:30"', ((T0 + 10 * HOUR + 30) * 10**9,)),
@@ -621,3 +623,112 @@ def test_every_filter_in_the_readme_compiles() -> None:
     assert len(filters_in_docs) > 15
     for text in filters_in_docs:
         compile_filter(text)
+
+
+# --- summary: the trigram index gives exactly what LIKE gives -----------------------------------
+
+SUMMARY_EVENTS: tuple[tuple[str, ...], ...] = (
+    ("Hello World",),
+    ("hello wORLD again", "HELLO"),
+    ("Grüße aus KÖLN", "ärger"),
+    ("GRÜSSE aus köln",),
+    ("100% done_now", "under_score"),
+    ("100 percent, 1x0",),
+    ('back\\slash "quoted"',),
+    ("first line\nsecond line",),
+    ("lead summary", "second event only: kiwi", "third: ÉCLAIR"),
+    ("émoji 🎉 party", "Ünïcode ÀÉÎ"),
+    ("",),
+    ("ab",),
+    ("text from 491515433012 (Marco Rossi): Please call me back about the order ref1",),
+)
+"""Event summaries of each request (its summary is the first one, plus "(+N more)")."""
+SUMMARY_NEEDLES = (
+    "a", "A", "ü", "Ü", "%", "_", "\\", '"', "\n", "ab", "AB", "0%", "e_", "1_0", "🎉",
+    "hello", "HELLO", "world again", "wORLD", "grüße", "GRÜSSE", "Grüße", "köln", "KÖLN",
+    "Köln", "ärger", "ÄRGER", "100%", "100_", "0% d", "e_n", "under_", "%%", "kiwi", "KIWI",
+    "éclair", "ÉCLAIR", "Éclair", "🎉 p", "ünïcode", "ÜNÏCODE", "line\nsecond", "e\nsec",
+    "(+2 more)", "(+1 MORE", "summary\nsecond", "more)\nsecond", "y\nsecond event",
+    'slash "q', 'SLASH "Q', "zqnomatch", "abc",
+    "hello world again hello world again hello world again",
+    "FROM 491515433012 (Marco Rossi): Please call me back about the order ref1",
+    "from 491515433012 (Marco Rossi): Please call me back about the order ref2",
+)  # fmt: skip
+"""With 1, 2 and 3+ characters, % and _, ASCII and other case, line breaks, quotes, and more
+distinct trigrams than the index is asked for (the last two: only the last character tells)."""
+
+
+@pytest.fixture(scope="module")
+def summaries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """Half the requests stored analysed, half stored raw and analysed afterwards."""
+    opened = Store.open(tmp_path_factory.mktemp("summaries") / "t.db")
+    records = [
+        record(f"/s/{n}", tuple(Event("generic", "e", text) for text in texts),
+               SigStatus.UNSIGNED, 200, T0 + n)
+        for n, texts in enumerate(SUMMARY_EVENTS)
+    ]  # fmt: skip
+    opened.insert_many(records[::2])
+    raw = opened.insert_many([Record(r.request, None) for r in records[1::2]])
+    opened.apply_analysis([(i, r.derived) for i, r in zip(raw, records[1::2], strict=True)
+                           if r.derived])  # fmt: skip
+    yield opened
+    opened.close()
+
+
+def summary_filter(needle: str, negated: bool = False) -> str:
+    quoted = needle.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{"-" if negated else ""}summary:"{quoted}"'
+
+
+def like_ids(db: Store, needle: str) -> list[int]:
+    """The requests `summary:needle` found before the index: a LIKE over every row."""
+    pattern = filters._like_contains(needle)
+    sql = (
+        "SELECT id FROM requests WHERE summary LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM"
+        " events e WHERE e.request_id = requests.id AND e.summary LIKE ? ESCAPE '\\') ORDER BY id"
+    )
+    return [int(row[0]) for row in db.reader().execute(sql, (pattern, pattern))]
+
+
+def filtered_ids(db: Store, text: str) -> list[int]:
+    flt = compile_filter(text)
+    shown = [row.id for row in db.page(where=flt.where, params=flt.params, limit=1000)][::-1]
+    assert db.count(flt.where, flt.params) == len(shown)
+    assert db.ids_after(0, flt.where, flt.params) == shown
+    assert [s.id for s in db.iter_all(flt.where, flt.params)] == shown
+    return shown
+
+
+@pytest.mark.parametrize("needle", SUMMARY_NEEDLES)
+def test_summary_filter_finds_what_like_finds(summaries: Store, needle: str) -> None:
+    expected = like_ids(summaries, needle)
+    rows = summaries.reader().execute("SELECT id FROM requests ORDER BY id")
+    every = [int(row[0]) for row in rows]
+    assert filtered_ids(summaries, summary_filter(needle)) == expected
+    negated = filtered_ids(summaries, summary_filter(needle, negated=True))
+    assert negated == [i for i in every if i not in expected]
+    uses_index = "summary_fts" in compile_filter(summary_filter(needle)).where
+    assert uses_index == (len(needle) >= 3)
+
+
+def test_summary_needles_cover_the_cases(summaries: Store) -> None:
+    """Matches in events only, ASCII case folded, non-ASCII case kept, and candidates of the
+    index that LIKE turns down (a line break between two summaries)."""
+    assert len(like_ids(summaries, "kiwi")) == 1
+    assert like_ids(summaries, "KIWI") == like_ids(summaries, "kiwi")
+    [lower], [upper] = like_ids(summaries, "köln"), like_ids(summaries, "KÖLN")
+    assert lower != upper
+    assert like_ids(summaries, "more)\nsecond") == []
+    index = summaries.reader().execute(
+        "SELECT rowid FROM summary_fts WHERE summary_fts MATCH ?",
+        (filters._trigrams("more)\nsecond"),),
+    )
+    assert len(index.fetchall()) == 1
+    hits = sum(bool(like_ids(summaries, needle)) for needle in SUMMARY_NEEDLES)
+    assert hits > len(SUMMARY_NEEDLES) * 2 // 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet='aAbBlLeE %_\\"\nüÜ0ß🎉', min_size=1, max_size=7))
+def test_any_summary_text_finds_what_like_finds(summaries: Store, needle: str) -> None:
+    assert filtered_ids(summaries, summary_filter(needle)) == like_ids(summaries, needle)

@@ -429,3 +429,146 @@ def test_older_than_counts_days_back_from_now() -> None:
     assert store_module.older_than(1.5, now_ns=200_000_000_000_000) == 200_000_000_000_000 - int(
         1.5 * 86400e9
     )
+
+
+# --- the summary index ------------------------------------------------------------------------
+
+
+def summary_rows(store: Store) -> dict[int, str]:
+    rows = store.reader().execute("SELECT rowid, text FROM summary_fts ORDER BY rowid")
+    return {int(i): str(text) for i, text in rows}
+
+
+def summary_hits(store: Store, text: str) -> list[int]:
+    flt = compile_filter(text)
+    return store.ids_after(0, flt.where, flt.params)
+
+
+def derived_with(*summaries: str) -> Derived:
+    events = tuple(Event("waha", "message", s) for s in summaries)
+    return Derived("waha", events, Verification(SigStatus.UNSIGNED))
+
+
+def test_summary_index_follows_analysis_rederivation_and_deletes(store: Store) -> None:
+    ids = store.insert_many([make_record(n) for n in range(4)])
+    [raw] = store.insert_many([Record(make_request(9), None)])
+    assert summary_rows(store) == {i: f"text {n}" for n, i in enumerate(ids)}
+    store.apply_analysis([(raw, derived_with("Apple pie", "apple crumble", "Apple pie"))])
+    assert summary_rows(store)[raw] == "Apple pie (+2 more)\napple crumble"
+    store.update_derived(ids[1], derived_with("banana split"))
+    assert summary_rows(store)[ids[1]] == "banana split"
+    blocks = "SELECT count(*), sum(length(block)) FROM summary_fts_data"
+    written = store.reader().execute(blocks).fetchone()
+    store.update_derived(ids[1], derived_with("banana split"))  # same text: left alone
+    assert store.reader().execute(blocks).fetchone() == written
+    assert summary_hits(store, "summary:text") == [ids[0], ids[2], ids[3]]
+    assert summary_hits(store, "summary:CRUMBLE") == [raw]
+    assert store.delete([ids[0], raw]) == 2
+    store.apply_analysis([(raw, derived_with("crumble again"))])  # deleted meanwhile
+    assert summary_rows(store) == {ids[1]: "banana split", ids[2]: "text 2", ids[3]: "text 3"}
+    assert summary_hits(store, "summary:crumble") == []
+    store.clear()
+    assert summary_rows(store) == {}
+
+
+def test_summary_text_is_the_summary_then_the_other_event_summaries() -> None:
+    assert store_module.summary_text(derived_with()) == ""
+    assert store_module.summary_text(derived_with("a", "a", "b", "")) == "a (+3 more)\nb"
+
+
+def test_summary_filter_reads_the_trigram_index_from_three_characters(store: Store) -> None:
+    def plan(text: str) -> list[str]:
+        flt = compile_filter(text)
+        sql = (f"EXPLAIN QUERY PLAN {store_module._ID_WINDOW}SELECT id FROM requests"
+               f" WHERE id BETWEEN ? AND ? AND {flt.where} ORDER BY id DESC LIMIT 200")  # fmt: skip
+        return [row[3] for row in store.reader().execute(sql, [1, 9, 1, 9, *flt.params])]
+
+    for text in ("summary:zqnomatch", "summary:abc", "summary:Ünï"):
+        steps = plan(text)
+        assert any(step.startswith("SCAN summary_fts VIRTUAL TABLE INDEX 0:M") for step in steps)
+        assert not any(step.startswith("SCAN requests") for step in steps)
+    assert not any("summary_fts" in step for step in plan("summary:ab"))
+
+
+def test_a_summary_in_no_row_is_answered_without_reading_the_rows(store: Store) -> None:
+    store.insert_many([make_record(n) for n in range(2000)])
+
+    def vm_steps(text: str) -> int:
+        flt = compile_filter(text)
+        steps = [0]
+        conn = store.reader()
+        conn.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 1) or 0, 100)
+        try:
+            assert store.count(flt.where, flt.params) == 0
+        finally:
+            conn.set_progress_handler(None, 0)
+        return steps[0] * 100
+
+    indexed, scanned = vm_steps("summary:zqnomatch"), vm_steps("summary:zq")
+    assert indexed * 20 < scanned  # the rows: ~19 steps each
+
+
+def make_schema_5_database(path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    database = store_module.sqlite_utils.Database(conn)
+    for number, migration in enumerate(store_module.MIGRATIONS[:5], start=1):
+        migration(database)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    summaries = {1: ("Hello World", ("Hello World",)), 2: ("ack (+1 more)", ("ack", "Ärger")),
+                 3: ("", ()), 4: ("x", ("x", "x"))}  # fmt: skip
+    for request_id, (summary, events) in summaries.items():
+        conn.execute(
+            "INSERT INTO requests (id, received_at_ns, method, path, summary) VALUES (?,1,'POST',"
+            "'/x',?)",
+            (request_id, summary),
+        )
+        conn.executemany(
+            "INSERT INTO events (request_id, idx, provider, event_type, summary)"
+            " VALUES (?,?,'waha','message',?)",
+            [(request_id, idx, text) for idx, text in enumerate(events)],
+        )
+    conn.execute(
+        "INSERT INTO requests (id, received_at_ns, method, path, analysed) VALUES (5,1,'GET','/',0)"
+    )
+    conn.close()
+
+
+def test_migration_fills_the_summary_index_from_stored_rows(tmp_path: Path) -> None:
+    make_schema_5_database(tmp_path / "old.db")
+    opened = Store.open(tmp_path / "old.db")
+    try:
+        assert summary_rows(opened) == {1: "Hello World", 2: "ack (+1 more)\nÄrger", 4: "x"}
+        assert summary_hits(opened, "summary:world") == [1]
+        assert summary_hits(opened, "summary:Ärg") == [2]
+        assert summary_hits(opened, "summary:ärg") == []
+    finally:
+        opened.close()
+
+
+def test_without_trigrams_summary_filters_read_the_rows_until_an_sqlite_with_them_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspector.core import filters
+
+    for module in (store_module, filters):
+        monkeypatch.setattr(module, "SUMMARY_INDEX", False)
+    opened = Store.open(tmp_path / "h.db")
+    try:
+        ids = opened.insert_many([make_record(n) for n in range(3)])
+        assert opened.reader().execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'summary_fts'"
+        ).fetchone() is None
+        assert "summary_fts" not in compile_filter("summary:text").where
+        assert summary_hits(opened, 'summary:"TEXT 1"') == [ids[1]]
+        assert opened.delete([ids[0]]) == 1
+    finally:
+        opened.close()
+    monkeypatch.undo()
+    opened = Store.open(tmp_path / "h.db")
+    try:
+        assert summary_rows(opened) == {ids[1]: "text 1", ids[2]: "text 2"}
+        assert summary_hits(opened, 'summary:"TEXT 2"') == [ids[2]]
+        opened.clear()
+    finally:
+        opened.close()

@@ -540,3 +540,23 @@ def test_free_text_is_read_from_its_index_in_one_go(
     model.set_filter(compile_filter("zqneedle"))
     assert model.searching() is None  # the index, not the rows: no steps needed
     assert ids_shown(model) == [oldest]
+
+
+def test_a_summary_is_read_from_its_index_in_one_go_from_three_characters(
+    qtbot, qtmodeltester, store: Store, monkeypatch
+) -> None:
+    [oldest] = store.insert_many([make_record(summary="the zqNeedle row")])
+    fill(store, 3000)
+    small_steps(monkeypatch)
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    model.set_filter(compile_filter("summary:ZQNEEDLE"))
+    assert model.searching() is None  # the trigram index, not the rows: no steps needed
+    assert ids_shown(model) == [oldest]
+    model.set_filter(compile_filter("summary:zqnomatch"))
+    assert model.searching() is None
+    assert model.rowCount() == 0
+    model.set_filter(compile_filter("summary:zq"))  # too short for trigrams: the rows
+    assert model.searching() == (100, 3001)
+    qtbot.waitUntil(lambda: model.searching() is None)
+    assert ids_shown(model) == [oldest]
