@@ -60,11 +60,15 @@ commit waits for one batch at most, a few milliseconds) whenever no request wait
 BUSY_ANALYSE_BATCH = 4
 """While capture is flooded, analysis runs in small batches: a commit never waits long."""
 FLOOD_RATE = 2000.0
-"""Requests per second from which capture counts as flooded: analysis then takes its share
-of the writer's time (BUSY_RATIO, KEEP_UP_SHARE) and leaves the rest, and the CPU, to capture.
-Below it, analysis uses all the time capture leaves: at a steady 200 requests/s, the old rule
-(a share whatever the rate) analysed 160 rows/s on a loaded machine and fell seconds behind
-(benchmarks/gui_ingest.py phase 3, 2xx -> analysed p50 1.8 s, p99 3.3 s)."""
+FLOOD_FILL = 4.0
+"""Capture counts as flooded from FLOOD_RATE requests per second, or when requests queue up
+for the writer (FLOOD_FILL or more of them per commit on average: a paced stream commits them
+one by one): analysis then takes its share of the writer's time (BUSY_RATIO, KEEP_UP_SHARE)
+and leaves the rest, and the CPU, to capture. The queue is the signal that holds on a loaded
+machine: there a flood may arrive below FLOOD_RATE, and analysing freely would slow capture
+further. Below both, analysis uses all the time capture leaves: at a steady 200 requests/s,
+the old rule (a share whatever the rate) analysed 160 rows/s on a loaded machine and fell
+seconds behind (benchmarks/gui_ingest.py phase 3, 2xx -> analysed p50 1.8 s, p99 3.3 s)."""
 CHECKPOINT_EVERY = 1.0
 """Seconds between WAL checkpoints when capture is quiet."""
 BUSY_CHECKPOINT = 10.0
@@ -583,15 +587,18 @@ class _ChildWriter:
     def _count_capture(self, rows: int) -> None:
         now = time.monotonic()
         self.window_rows += rows
+        self.window_commits += 1
         if now - self.window_start >= RATE_WINDOW:
             self.capture_rate = self.window_rows / (now - self.window_start)
-            self.window_start, self.window_rows = now, 0
+            self.capture_fill = self.window_rows / self.window_commits
+            self.window_start, self.window_rows, self.window_commits = now, 0, 0
 
     def _busy(self) -> bool:
         return time.monotonic() - self.last_capture < BUSY_WINDOW
 
     def _flooded(self) -> bool:
-        return self._busy() and self.capture_rate >= FLOOD_RATE
+        heavy = self.capture_rate >= FLOOD_RATE or self.capture_fill >= FLOOD_FILL
+        return self._busy() and heavy
 
     def handle_waiting(self) -> None:
         """Handle the next message; consecutive insert batches already waiting in the pipe
@@ -680,8 +687,11 @@ class _ChildWriter:
     """Seconds analysis takes per request (a moving average over its recent batches)."""
     capture_rate = 0.0
     """Requests committed per second over the last RATE_WINDOW (updated as they come)."""
+    capture_fill = 0.0
+    """Requests per commit over the last RATE_WINDOW (1 for a paced stream)."""
     window_start = 0.0
     window_rows = 0
+    window_commits = 0
 
     def analyse_some(self) -> None:
         started = time.monotonic()

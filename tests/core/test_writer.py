@@ -157,7 +157,7 @@ def test_below_the_flood_rate_analysis_uses_all_the_time_capture_leaves(tmp_path
     child = writer_module._ChildWriter(ours, str(tmp_path / "w.db"), False, derive_path)
     requests = [CapturedRequest("POST", f"/r/{n}") for n in range(40)]
     child.insert([[(writer_module.REQUEST_FIELDS(r), 200, (), b"", None) for r in requests]])
-    child.capture_rate = 200.0
+    child.capture_rate, child.capture_fill = 200.0, 1.0  # one request per commit
     child.analyse_some()
     child.last_capture = time.monotonic()  # capture is busy, at 200/s
     assert child._analysis_due()
@@ -165,10 +165,12 @@ def test_below_the_flood_rate_analysis_uses_all_the_time_capture_leaves(tmp_path
     assert not child._request_waiting()
     other.send_bytes(b"x")  # a request waits: it goes first
     assert child._request_waiting()
-    child.capture_rate = writer_module.FLOOD_RATE  # flooded: analysis waits its turn
     child.analysed_at, child.last_analysis = time.monotonic(), 1.0  # its last batch took 1 s
-    assert not child._request_waiting()
-    assert not child._analysis_due()
-    assert child._wait_time() > 0.0
+    for rate, fill in ((writer_module.FLOOD_RATE, 1.0), (200.0, writer_module.FLOOD_FILL)):
+        # flooded (fast, or slower but queueing up for the writer): analysis waits its turn
+        child.capture_rate, child.capture_fill = rate, fill
+        assert not child._request_waiting()
+        assert not child._analysis_due()
+        assert child._wait_time() > 0.0
     child.close()
     other.close()
