@@ -56,6 +56,7 @@ from inspector.gui.models.request_model import IdRole, RequestTableModel
 from inspector.gui.theme import THEMES, apply_theme
 from inspector.gui.widgets import messages_view, samples_menu
 from inspector.gui.widgets.body_view import Worker
+from inspector.gui.widgets.cell_painter import CellPainter
 from inspector.gui.widgets.common import Banner, EmptyState
 from inspector.gui.widgets.detail_pane import DetailPane
 from inspector.gui.widgets.filter_bar import FilterBar
@@ -229,6 +230,7 @@ class MainWindow(QMainWindow):
     def _build_table(self) -> RequestTable:
         table = RequestTable(self.splitter)
         table.setModel(self.model)
+        table.setItemDelegate(CellPainter(self.model, table))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setAlternatingRowColors(True)

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    Qt,
+)
 
 from inspector.core.filters import compile_filter
 from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
@@ -8,7 +14,7 @@ from inspector.core.store import Record, Store
 from inspector.gui.models import lazy_table
 from inspector.gui.models import request_model as rm
 from inspector.gui.models.request_model import IdRole, RequestTableModel, Where
-from tests.gui.conftest import fill, make_record, rendered
+from tests.gui.conftest import assert_painted_as_data_says, fill, make_record, rendered
 
 MARKUP = "<b>bold</b><img src=x>"
 
@@ -540,3 +546,32 @@ def test_free_text_is_read_from_its_index_in_one_go(
     model.set_filter(compile_filter("zqneedle"))
     assert model.searching() is None  # the index, not the rows: no steps needed
     assert ids_shown(model) == [oldest]
+
+
+# --- painting: one call per cell, cells worked out once per row, inserts paced ----------------
+
+def test_multi_data_answers_every_painted_role_as_data_does(qtmodeltester, store: Store) -> None:
+    for sig in SigStatus:
+        store.insert_many([make_record(f"/{MARKUP}", sig=sig)])
+    store.insert_many([make_record(refused="body over the limit", status=413)])
+    store.insert_many([Record(make_record("/raw").request, None, 200)])  # not analysed yet
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    assert_painted_as_data_says(model)
+
+
+def test_a_row_is_worked_out_once_for_painting(store: Store, monkeypatch) -> None:
+    ids = fill(store, 3)
+    model = RequestTableModel(store)
+    worked_out: list[int] = []
+    work = model._paint_cells
+    monkeypatch.setattr(model, "_paint_cells", lambda row: worked_out.append(row.id) or work(row))
+    for _ in range(3):  # three repaints of the row
+        painted = model.painted(0)
+        model.multiData(model.index(0, rm.PATH), QModelRoleDataSpan(QModelRoleData(0)))
+    assert painted is not None
+    assert painted[rm.PATH][lazy_table.DISPLAY] == "/hook/2"
+    assert worked_out == [ids[-1]]
+    model.on_stored([ids[-1]])  # analysed again: read again, worked out again
+    assert model.painted(0) is not painted
+    assert worked_out == [ids[-1], ids[-1]]

@@ -22,7 +22,16 @@ from inspector.core.providers import answer_deadline
 from inspector.core.store import RowSummary, Store, windowed
 from inspector.gui import theme
 from inspector.gui.icons import sig_icon
-from inspector.gui.models.lazy_table import FETCH_WINDOW, IdRole, Index, LazyTableModel
+from inspector.gui.models.lazy_table import (
+    DECORATION,
+    DISPLAY,
+    FETCH_WINDOW,
+    FOREGROUND,
+    IdRole,
+    Index,
+    LazyTableModel,
+    Painted,
+)
 from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, short_time
 from inspector.gui.theme import sig_look
 
@@ -219,6 +228,13 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         """The cached (or freshly fetched) summary shown in `row`."""
         return self.row_at(row)
 
+    def _paint_cells(self, row: RowSummary) -> Painted:
+        icon = sig_icon(row.sig_status) if row.analysed else None
+        return [{DISPLAY: text, DECORATION: icon if column == SIGNATURE else None,
+                 FOREGROUND: colour}
+                for column, (text, colour) in enumerate(zip(cell_texts(row), _foregrounds(row),
+                                                            strict=True))]  # fmt: skip
+
     def _cell(self, row: RowSummary, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return cell_text(row, column)
@@ -373,31 +389,22 @@ def event_text(row: RowSummary) -> str:
 
 def cell_text(row: RowSummary, column: int) -> str:
     """What a cell shows (one line of plain text)."""
-    if column == TIME:
-        return short_time(row.received_at_ns)
-    if column == METHOD:
-        return row.method
-    if column == PATH:
-        return one_line(f"{row.path}?{row.query}" if row.query else row.path)
-    if not row.analysed and column in DERIVED_COLUMNS:
-        return ANALYSING if column == EVENT else ""
-    if column == PROVIDER:
-        return "" if row.provider == "generic" else row.provider
-    if column == EVENT:
-        return one_line(event_text(row))
-    if column == SUMMARY:
-        return one_line(row.summary)
-    if column == SIGNATURE:
-        return sig_look(row.sig_status).word
-    if column == SIZE:
-        return human_size(row.body_size)
-    if column == STATUS:
-        return status_cell(row)
-    if column == SOURCE:
-        return row.source
-    if column == FORWARD:
-        return forward_text(row)
-    return ""
+    return cell_texts(row)[column]
+
+
+def cell_texts(row: RowSummary) -> list[str]:
+    """What each cell of `row` shows, by column (one line of plain text each); the derived
+    columns are blank (Event: ANALYSING) until the row is analysed."""
+    path = f"{row.path}?{row.query}" if row.query else row.path
+    texts = [short_time(row.received_at_ns), row.method, one_line(path), "", ANALYSING, "",
+             "", human_size(row.body_size), status_cell(row), row.source,
+             forward_text(row)]  # fmt: skip
+    if row.analysed:
+        texts[PROVIDER] = "" if row.provider == "generic" else row.provider
+        texts[EVENT] = one_line(event_text(row))
+        texts[SUMMARY] = one_line(row.summary)
+        texts[SIGNATURE] = sig_look(row.sig_status).word
+    return texts
 
 
 def status_cell(row: RowSummary) -> str:
@@ -469,14 +476,20 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
 
 
 def _foreground(row: RowSummary, column: int) -> QBrush | None:
-    if row.refused and column in (EVENT, SUMMARY, STATUS):
-        return QBrush(RED)
-    if column == EVENT and not row.analysed:
-        return QBrush(GREY)
-    if column == SIGNATURE and row.sig_status == "invalid":
-        return QBrush(RED)
-    if column == STATUS and (row.answer_note or (row.response_status or 0) >= 400):
-        return QBrush(RED)
-    if column == FORWARD and forward_bad(row):
-        return QBrush(RED)
-    return None
+    return _foregrounds(row)[column]
+
+
+def _foregrounds(row: RowSummary) -> list[QBrush | None]:
+    """The text colour of each cell of `row`, by column (None: the palette's)."""
+    colours: list[QBrush | None] = [None] * len(HEADERS)
+    if not row.analysed:
+        colours[EVENT] = QBrush(GREY)
+    if row.sig_status == "invalid":
+        colours[SIGNATURE] = QBrush(RED)
+    if row.answer_note or (row.response_status or 0) >= 400:
+        colours[STATUS] = QBrush(RED)
+    if forward_bad(row):
+        colours[FORWARD] = QBrush(RED)
+    if row.refused:
+        colours[EVENT] = colours[SUMMARY] = colours[STATUS] = QBrush(RED)
+    return colours
