@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
+    QPaintEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -89,11 +91,19 @@ class RequestTable(QTableView):
         openRequested(): Enter/Return was pressed on a row.
         followRequested(): End was pressed (go back to following the newest request).
         menuRequested(QPoint): a context menu was asked for at this global position.
+        repainted(float): the rows were repainted in this many seconds of CPU time (the model
+            paces live inserts by it).
     """
 
     openRequested = Signal()
     followRequested = Signal()
     menuRequested = Signal(QPoint)
+    repainted = Signal(float)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.thread_time()
+        super().paintEvent(event)
+        self.repainted.emit(time.thread_time() - started)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if self.indexAt(self.viewport().mapFromGlobal(event.globalPos())).isValid():
@@ -371,6 +381,7 @@ class MainWindow(QMainWindow):
             lambda text: self.statusBar().showMessage(f"Copied {text} to the clipboard", 5000)
         )
         self.model.flushed.connect(self._on_rows_arrived)
+        self.table.repainted.connect(self.model.note_repaint)
         self.model.searchProgress.connect(self._show_shown)
         self.model.modelReset.connect(self._on_reset)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)

@@ -575,3 +575,51 @@ def test_a_row_is_worked_out_once_for_painting(store: Store, monkeypatch) -> Non
     model.on_stored([ids[-1]])  # analysed again: read again, worked out again
     assert model.painted(0) is not painted
     assert worked_out == [ids[-1], ids[-1]]
+
+
+def test_an_analysed_batch_repaints_one_range_of_rows(store: Store) -> None:
+    ids = fill(store, 50)
+    model = RequestTableModel(store)
+    changed: list[tuple[int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles: changed.append((a.row(), b.row(), b.column())))
+    model.on_stored([*ids[10:20], 10**9])  # one id the table does not show
+    assert changed == [(model.row_of(ids[19]), model.row_of(ids[10]), len(rm.HEADERS) - 1)]
+    assert not any(i in model._cache for i in ids[10:20])
+    assert {ids[9], ids[20]} <= model._cache.keys()  # the others are not read again
+    changed.clear()
+    model.on_stored([10**9, 10**9 + 1])
+    assert changed == []
+
+
+class FakeTime:
+    """time.monotonic and time.thread_time for the request model, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def thread_time(self) -> float:
+        return self.now
+
+
+def test_live_inserts_are_paced_by_what_they_cost(store: Store, monkeypatch) -> None:
+    clock = FakeTime()
+    monkeypatch.setattr(rm, "time", clock)
+    model = RequestTableModel(store)
+    assert model.flush_interval_ms() == rm.FLUSH_MS  # cheap repaints: as often as FLUSH_MS
+    model.note_repaint(0.018)  # 18 ms a repaint: at most LIVE_SHARE of the time
+    assert model.flush_interval_ms() == 0.018 / rm.LIVE_SHARE * 1000
+    model.on_committed(fill(store, 1))
+    assert model._timer.interval() == 0  # the first rows after a quiet spell: at once
+    assert model.flush() == 1
+    model.on_committed(fill(store, 2))
+    assert model._timer.interval() == round(0.018 / rm.LIVE_SHARE * 1000)
+    clock.now += 0.050
+    model._timer.stop()
+    model.on_committed(fill(store, 1))  # 50 of the 60 ms have gone by
+    assert model._timer.interval() == 10
+    model.note_repaint(1.0)  # however slow the repaint, rows wait at most FLUSH_MAX_MS
+    assert model.flush_interval_ms() == rm.FLUSH_MAX_MS
+    assert model.flush() == 3

@@ -46,6 +46,13 @@ FLUSH_MS = 40
 """While rows keep arriving, live rows are inserted at most once per FLUSH_MS (one insert per
 batch keeps the window responsive during a burst); the first rows after a quiet spell are
 inserted at once (on the event loop's next turn)."""
+FLUSH_MAX_MS = 60
+"""The longest wait between two live inserts during a burst (see LIVE_SHARE)."""
+LIVE_SHARE = 0.3
+"""During a burst every insert repaints the whole table (rows shift down) with rows never
+painted before. The wait between inserts grows, up to FLUSH_MAX_MS, so that inserting and
+repainting take at most this share of the GUI thread: the cost of the last insert and of the
+last repaint (`note_repaint`) are measured in CPU time."""
 SCAN_IDS = 10_000
 """Ids one filtered read covers at most. A filter on a column without an index reads every row
 of that range, so a page that is not found in a few such reads is searched for step by step at
@@ -92,6 +99,8 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         self._after = 0  # newest id already considered
         self._pending = False
         self._flushed_at = float("-inf")  # time.monotonic() of the last live insert
+        self._insert_cost = 0.0  # CPU seconds the last live insert took
+        self._repaint_cost = 0.0  # CPU seconds the last repaint of the view took
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
@@ -178,11 +187,22 @@ class RequestTableModel(LazyTableModel[RowSummary]):
             return 0
         new_ids.reverse()
         self._flushed_at = time.monotonic()
+        started = time.thread_time()
         self.beginInsertRows(QModelIndex(), 0, len(new_ids) - 1)
         self._ids[0:0] = new_ids
         self.endInsertRows()
         self.flushed.emit(len(new_ids))
+        self._insert_cost = time.thread_time() - started
         return len(new_ids)
+
+    def note_repaint(self, cpu_seconds: float) -> None:
+        """A view repainted these rows in `cpu_seconds` (paces live inserts: LIVE_SHARE)."""
+        self._repaint_cost = cpu_seconds
+
+    def flush_interval_ms(self) -> float:
+        """The wait between two live inserts while rows keep arriving (LIVE_SHARE)."""
+        wanted = (self._insert_cost + self._repaint_cost) / LIVE_SHARE * 1000
+        return min(max(wanted, FLUSH_MS), FLUSH_MAX_MS)
 
     def remove_ids(self, ids: Sequence[int]) -> None:
         """Remove rows by id (after they were deleted), one contiguous range at a time."""
@@ -252,23 +272,28 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         return not self._filter.where
 
     def _schedule_flush(self) -> None:
-        """Flush on the event loop's next turn, or FLUSH_MS after the last insert when that
-        was more recent (leading edge, then a trailing timer)."""
+        """Flush on the event loop's next turn, or `flush_interval_ms` after the last insert
+        when that was more recent (leading edge, then a trailing timer)."""
         if self._store is not None:
             self._pending = True
             if not self._timer.isActive():
-                wait_ms = FLUSH_MS - (time.monotonic() - self._flushed_at) * 1000
+                since_ms = (time.monotonic() - self._flushed_at) * 1000
+                wait_ms = self.flush_interval_ms() - since_ms
                 self._timer.start(round(wait_ms) if wait_ms > 0 else 0)
 
     def _repaint_ids(self, ids: Sequence[int]) -> None:
-        """Forget the cached summaries of these ids and repaint the rows they span."""
-        rows = [r for r in (self.row_of(i) for i in ids) if r is not None]
-        if not rows:
+        """Forget the cached summaries of these ids and repaint the rows they span: the rows
+        of the newest and the oldest of them shown (an analysed batch may hold thousands of
+        ids: they are not looked up one by one)."""
+        ordered = sorted(ids)
+        first = next((r for r in map(self.row_of, reversed(ordered)) if r is not None), None)
+        last = next((r for r in map(self.row_of, ordered) if r is not None), None)
+        if first is None or last is None:
             return
         for request_id in ids:
             self._cache.pop(request_id, None)
         last_column = len(HEADERS) - 1
-        self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), last_column))
+        self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
 
     def _load_first_page(self) -> None:
         self._after = self._shown_up_to()
