@@ -58,6 +58,7 @@ from PySide6.QtCore import QCoreApplication, QModelIndex, QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.core.config import SecretRule, Settings
+from inspector.gui.app import keep_start_up_objects
 from inspector.gui.bridge import CoreBridge
 from inspector.gui.main_window import MainWindow
 
@@ -103,6 +104,7 @@ class App:
         self.window.resize(1280, 800)
         self.window.follow_button.setChecked(follow)
         self.window.show()
+        keep_start_up_objects()  # as the app does once its window is up
         self.committed: dict[int, float] = {}
         self.analysed: dict[int, float] = {}
         self.in_model: dict[int, float] = {}

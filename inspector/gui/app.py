@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -73,6 +74,15 @@ def start(settings: Settings, settings_path: Path | None) -> tuple[CoreBridge, M
     return bridge, window
 
 
+def keep_start_up_objects() -> None:
+    """Leave the objects made at start-up (modules, classes, the window's widgets) out of the
+    garbage collector's full collections from now on: they live as long as the app, and walking
+    them took the GUI thread 50 to 270 ms at a time during a burst of webhooks
+    (benchmarks/gui_ingest.py)."""
+    gc.collect()
+    gc.freeze()
+
+
 def run(settings: Settings, settings_path: Path | None) -> int:
     """Run the app until its window is closed; returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -82,6 +92,7 @@ def run(settings: Settings, settings_path: Path | None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     bridge, window = start(settings, settings_path)
+    keep_start_up_objects()
     closed: asyncio.Future[None] = loop.create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(None))
     try:

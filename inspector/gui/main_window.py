@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
+    QPaintEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -56,6 +58,7 @@ from inspector.gui.models.request_model import IdRole, RequestTableModel
 from inspector.gui.theme import THEMES, apply_theme
 from inspector.gui.widgets import messages_view, samples_menu
 from inspector.gui.widgets.body_view import Worker
+from inspector.gui.widgets.cell_painter import CellPainter
 from inspector.gui.widgets.common import Banner, EmptyState
 from inspector.gui.widgets.detail_pane import DetailPane
 from inspector.gui.widgets.filter_bar import FilterBar
@@ -88,11 +91,19 @@ class RequestTable(QTableView):
         openRequested(): Enter/Return was pressed on a row.
         followRequested(): End was pressed (go back to following the newest request).
         menuRequested(QPoint): a context menu was asked for at this global position.
+        repainted(float): the rows were repainted in this many seconds of CPU time (the model
+            paces live inserts by it).
     """
 
     openRequested = Signal()
     followRequested = Signal()
     menuRequested = Signal(QPoint)
+    repainted = Signal(float)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.thread_time()
+        super().paintEvent(event)
+        self.repainted.emit(time.thread_time() - started)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if self.indexAt(self.viewport().mapFromGlobal(event.globalPos())).isValid():
@@ -229,6 +240,7 @@ class MainWindow(QMainWindow):
     def _build_table(self) -> RequestTable:
         table = RequestTable(self.splitter)
         table.setModel(self.model)
+        table.setItemDelegate(CellPainter(self.model, table))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setAlternatingRowColors(True)
@@ -369,6 +381,7 @@ class MainWindow(QMainWindow):
             lambda text: self.statusBar().showMessage(f"Copied {text} to the clipboard", 5000)
         )
         self.model.flushed.connect(self._on_rows_arrived)
+        self.table.repainted.connect(self.model.note_repaint)
         self.model.searchProgress.connect(self._show_shown)
         self.model.modelReset.connect(self._on_reset)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)

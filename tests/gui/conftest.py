@@ -8,8 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtGui import Qt, QTextDocument  # QtGui's Qt has mightBeRichText
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QCoreApplication,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QSettings,
+)
+from PySide6.QtGui import QIcon, Qt, QTextDocument  # QtGui's Qt has mightBeRichText
 
 from inspector.core.config import HOME_ENV, Settings
 from inspector.core.models import (
@@ -100,3 +106,25 @@ def bridge(qtbot, settings: Settings) -> Iterator[CoreBridge]:
     assert blocker.args == [""]
     yield core
     core.stop()
+
+
+VIEW_ROLES = tuple(Qt.ItemDataRole(role) for role in (6, 7, 9, 10, 1, 0, 8))
+"""The roles QStyledItemDelegate asks for in one multiData call to paint a cell: font,
+alignment, foreground, check state, decoration, display, background."""
+
+
+def assert_painted_as_data_says(model: QAbstractItemModel) -> None:
+    """`multiData` answers every role a view paints with as `data` does, in every cell, and
+    clears a role it has no value for (a view reuses one span for every cell)."""
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            for role in VIEW_ROLES:
+                item = QModelRoleData(role)
+                item.setData("left from the cell painted before")
+                model.multiData(index, QModelRoleDataSpan(item))
+                expected = model.data(index, role)
+                if isinstance(expected, QIcon):
+                    assert item.data().cacheKey() == expected.cacheKey(), (row, column, role)
+                else:
+                    assert item.data() == expected, (row, column, role)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -40,8 +41,11 @@ def test_run_starts_and_quits_cleanly(qapp, settings: Settings, tmp_path: Path,
         return bridge, window
 
     monkeypatch.setattr(app_module, "start", start)
+    kept: list[int] = []  # the test process's objects are not frozen
+    monkeypatch.setattr(app_module, "keep_start_up_objects", lambda: kept.append(len(made)))
     hook = sys.excepthook
     assert app_module.run(settings, tmp_path / "settings.json") == 0
+    assert kept == [1]  # once the window is up
     [(bridge, _window)] = made
     assert not bridge.running
     assert seen
@@ -61,8 +65,19 @@ def test_run_twice_in_one_process(qapp, settings: Settings, tmp_path: Path, monk
         return bridge, window
 
     monkeypatch.setattr(app_module, "start", start)
+    monkeypatch.setattr(app_module, "keep_start_up_objects", lambda: None)
     assert app_module.run(settings, None) == 0
     assert app_module.run(settings, None) == 0
+
+
+def test_start_up_objects_are_left_out_of_full_collections() -> None:
+    kept = [object()]  # made at start-up, alive for good
+    try:
+        app_module.keep_start_up_objects()
+        assert gc.get_freeze_count() > 0
+        assert not any(item is kept for item in gc.get_objects(generation=2))
+    finally:
+        gc.unfreeze()
 
 
 def test_excepthook_logs_and_shows_plain_text(qapp, monkeypatch, caplog) -> None:

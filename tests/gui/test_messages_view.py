@@ -15,7 +15,7 @@ from inspector.gui.widgets.detail_pane import DELIVERIES, LIFECYCLE, DetailPane
 from inspector.gui.widgets.lifecycle_tab import RequestIdRole
 from inspector.gui.widgets.messages_view import MessagesView
 from tests.core.senders import T0, Sender, meta_message, meta_status, waha, waha_text
-from tests.gui.conftest import OFFSCREEN_NOISE, rendered
+from tests.gui.conftest import OFFSCREEN_NOISE, assert_painted_as_data_says, rendered
 
 pytestmark = OFFSCREEN_NOISE
 
@@ -50,6 +50,11 @@ def test_the_model_passes_the_model_tester(qtmodeltester, store: Store) -> None:
     model = mm.MessagesModel(store)
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 3
+
+
+def test_cells_paint_as_data_says(store: Store) -> None:
+    seed(store)
+    assert_painted_as_data_says(mm.MessagesModel(store))
 
 
 def test_the_model_tester_follows_reloads_filters_and_paging(qtmodeltester, store: Store) -> None:

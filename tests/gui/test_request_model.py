@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    Qt,
+)
 
 from inspector.core.filters import compile_filter
 from inspector.core.models import CapturedRequest, Derived, Event, SigStatus, Verification
@@ -8,7 +14,7 @@ from inspector.core.store import Record, Store
 from inspector.gui.models import lazy_table
 from inspector.gui.models import request_model as rm
 from inspector.gui.models.request_model import IdRole, RequestTableModel, Where
-from tests.gui.conftest import fill, make_record, rendered
+from tests.gui.conftest import assert_painted_as_data_says, fill, make_record, rendered
 
 MARKUP = "<b>bold</b><img src=x>"
 
@@ -560,3 +566,80 @@ def test_a_summary_is_read_from_its_index_in_one_go_from_three_characters(
     assert model.searching() == (100, 3001)
     qtbot.waitUntil(lambda: model.searching() is None)
     assert ids_shown(model) == [oldest]
+
+
+# --- painting: one call per cell, cells worked out once per row, inserts paced ----------------
+
+def test_multi_data_answers_every_painted_role_as_data_does(qtmodeltester, store: Store) -> None:
+    for sig in SigStatus:
+        store.insert_many([make_record(f"/{MARKUP}", sig=sig)])
+    store.insert_many([make_record(refused="body over the limit", status=413)])
+    store.insert_many([Record(make_record("/raw").request, None, 200)])  # not analysed yet
+    model = RequestTableModel(store)
+    qtmodeltester.check(model)
+    assert_painted_as_data_says(model)
+
+
+def test_a_row_is_worked_out_once_for_painting(store: Store, monkeypatch) -> None:
+    ids = fill(store, 3)
+    model = RequestTableModel(store)
+    worked_out: list[int] = []
+    work = model._paint_cells
+    monkeypatch.setattr(model, "_paint_cells", lambda row: worked_out.append(row.id) or work(row))
+    for _ in range(3):  # three repaints of the row
+        painted = model.painted(0)
+        model.multiData(model.index(0, rm.PATH), QModelRoleDataSpan(QModelRoleData(0)))
+    assert painted is not None
+    assert painted[rm.PATH][lazy_table.DISPLAY] == "/hook/2"
+    assert worked_out == [ids[-1]]
+    model.on_stored([ids[-1]])  # analysed again: read again, worked out again
+    assert model.painted(0) is not painted
+    assert worked_out == [ids[-1], ids[-1]]
+
+
+def test_an_analysed_batch_repaints_one_range_of_rows(store: Store) -> None:
+    ids = fill(store, 50)
+    model = RequestTableModel(store)
+    changed: list[tuple[int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles: changed.append((a.row(), b.row(), b.column())))
+    model.on_stored([*ids[10:20], 10**9])  # one id the table does not show
+    assert changed == [(model.row_of(ids[19]), model.row_of(ids[10]), len(rm.HEADERS) - 1)]
+    assert not any(i in model._cache for i in ids[10:20])
+    assert {ids[9], ids[20]} <= model._cache.keys()  # the others are not read again
+    changed.clear()
+    model.on_stored([10**9, 10**9 + 1])
+    assert changed == []
+
+
+class FakeTime:
+    """time.monotonic and time.thread_time for the request model, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def thread_time(self) -> float:
+        return self.now
+
+
+def test_live_inserts_are_paced_by_what_they_cost(store: Store, monkeypatch) -> None:
+    clock = FakeTime()
+    monkeypatch.setattr(rm, "time", clock)
+    model = RequestTableModel(store)
+    assert model.flush_interval_ms() == rm.FLUSH_MS  # cheap repaints: as often as FLUSH_MS
+    model.note_repaint(0.018)  # 18 ms a repaint: at most LIVE_SHARE of the time
+    assert model.flush_interval_ms() == 0.018 / rm.LIVE_SHARE * 1000
+    model.on_committed(fill(store, 1))
+    assert model._timer.interval() == 0  # the first rows after a quiet spell: at once
+    assert model.flush() == 1
+    model.on_committed(fill(store, 2))
+    assert model._timer.interval() == round(0.018 / rm.LIVE_SHARE * 1000)
+    clock.now += 0.050
+    model._timer.stop()
+    model.on_committed(fill(store, 1))  # 50 of the 60 ms have gone by
+    assert model._timer.interval() == 10
+    model.note_repaint(1.0)  # however slow the repaint, rows wait at most FLUSH_MAX_MS
+    assert model.flush_interval_ms() == rm.FLUSH_MAX_MS
+    assert model.flush() == 3

@@ -22,7 +22,16 @@ from inspector.core.providers import answer_deadline
 from inspector.core.store import RowSummary, Store, windowed
 from inspector.gui import theme
 from inspector.gui.icons import sig_icon
-from inspector.gui.models.lazy_table import FETCH_WINDOW, IdRole, Index, LazyTableModel
+from inspector.gui.models.lazy_table import (
+    DECORATION,
+    DISPLAY,
+    FETCH_WINDOW,
+    FOREGROUND,
+    IdRole,
+    Index,
+    LazyTableModel,
+    Painted,
+)
 from inspector.gui.text import human_size, long_time, one_line, plain_tooltip, short_time
 from inspector.gui.theme import sig_look
 
@@ -37,6 +46,13 @@ FLUSH_MS = 40
 """While rows keep arriving, live rows are inserted at most once per FLUSH_MS (one insert per
 batch keeps the window responsive during a burst); the first rows after a quiet spell are
 inserted at once (on the event loop's next turn)."""
+FLUSH_MAX_MS = 60
+"""The longest wait between two live inserts during a burst (see LIVE_SHARE)."""
+LIVE_SHARE = 0.3
+"""During a burst every insert repaints the whole table (rows shift down) with rows never
+painted before. The wait between inserts grows, up to FLUSH_MAX_MS, so that inserting and
+repainting take at most this share of the GUI thread: the cost of the last insert and of the
+last repaint (`note_repaint`) are measured in CPU time."""
 SCAN_IDS = 10_000
 """Ids one filtered read covers at most. A filter on a column without an index reads every row
 of that range, so a page that is not found in a few such reads is searched for step by step at
@@ -83,6 +99,8 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         self._after = 0  # newest id already considered
         self._pending = False
         self._flushed_at = float("-inf")  # time.monotonic() of the last live insert
+        self._insert_cost = 0.0  # CPU seconds the last live insert took
+        self._repaint_cost = 0.0  # CPU seconds the last repaint of the view took
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
@@ -169,11 +187,22 @@ class RequestTableModel(LazyTableModel[RowSummary]):
             return 0
         new_ids.reverse()
         self._flushed_at = time.monotonic()
+        started = time.thread_time()
         self.beginInsertRows(QModelIndex(), 0, len(new_ids) - 1)
         self._ids[0:0] = new_ids
         self.endInsertRows()
         self.flushed.emit(len(new_ids))
+        self._insert_cost = time.thread_time() - started
         return len(new_ids)
+
+    def note_repaint(self, cpu_seconds: float) -> None:
+        """A view repainted these rows in `cpu_seconds` (paces live inserts: LIVE_SHARE)."""
+        self._repaint_cost = cpu_seconds
+
+    def flush_interval_ms(self) -> float:
+        """The wait between two live inserts while rows keep arriving (LIVE_SHARE)."""
+        wanted = (self._insert_cost + self._repaint_cost) / LIVE_SHARE * 1000
+        return min(max(wanted, FLUSH_MS), FLUSH_MAX_MS)
 
     def remove_ids(self, ids: Sequence[int]) -> None:
         """Remove rows by id (after they were deleted), one contiguous range at a time."""
@@ -219,6 +248,13 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         """The cached (or freshly fetched) summary shown in `row`."""
         return self.row_at(row)
 
+    def _paint_cells(self, row: RowSummary) -> Painted:
+        icon = sig_icon(row.sig_status) if row.analysed else None
+        return [{DISPLAY: text, DECORATION: icon if column == SIGNATURE else None,
+                 FOREGROUND: colour}
+                for column, (text, colour) in enumerate(zip(cell_texts(row), _foregrounds(row),
+                                                            strict=True))]  # fmt: skip
+
     def _cell(self, row: RowSummary, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return cell_text(row, column)
@@ -236,23 +272,28 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         return not self._filter.where
 
     def _schedule_flush(self) -> None:
-        """Flush on the event loop's next turn, or FLUSH_MS after the last insert when that
-        was more recent (leading edge, then a trailing timer)."""
+        """Flush on the event loop's next turn, or `flush_interval_ms` after the last insert
+        when that was more recent (leading edge, then a trailing timer)."""
         if self._store is not None:
             self._pending = True
             if not self._timer.isActive():
-                wait_ms = FLUSH_MS - (time.monotonic() - self._flushed_at) * 1000
+                since_ms = (time.monotonic() - self._flushed_at) * 1000
+                wait_ms = self.flush_interval_ms() - since_ms
                 self._timer.start(round(wait_ms) if wait_ms > 0 else 0)
 
     def _repaint_ids(self, ids: Sequence[int]) -> None:
-        """Forget the cached summaries of these ids and repaint the rows they span."""
-        rows = [r for r in (self.row_of(i) for i in ids) if r is not None]
-        if not rows:
+        """Forget the cached summaries of these ids and repaint the rows they span: the rows
+        of the newest and the oldest of them shown (an analysed batch may hold thousands of
+        ids: they are not looked up one by one)."""
+        ordered = sorted(ids)
+        first = next((r for r in map(self.row_of, reversed(ordered)) if r is not None), None)
+        last = next((r for r in map(self.row_of, ordered) if r is not None), None)
+        if first is None or last is None:
             return
         for request_id in ids:
             self._cache.pop(request_id, None)
         last_column = len(HEADERS) - 1
-        self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), last_column))
+        self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
 
     def _load_first_page(self) -> None:
         self._after = self._shown_up_to()
@@ -373,31 +414,22 @@ def event_text(row: RowSummary) -> str:
 
 def cell_text(row: RowSummary, column: int) -> str:
     """What a cell shows (one line of plain text)."""
-    if column == TIME:
-        return short_time(row.received_at_ns)
-    if column == METHOD:
-        return row.method
-    if column == PATH:
-        return one_line(f"{row.path}?{row.query}" if row.query else row.path)
-    if not row.analysed and column in DERIVED_COLUMNS:
-        return ANALYSING if column == EVENT else ""
-    if column == PROVIDER:
-        return "" if row.provider == "generic" else row.provider
-    if column == EVENT:
-        return one_line(event_text(row))
-    if column == SUMMARY:
-        return one_line(row.summary)
-    if column == SIGNATURE:
-        return sig_look(row.sig_status).word
-    if column == SIZE:
-        return human_size(row.body_size)
-    if column == STATUS:
-        return status_cell(row)
-    if column == SOURCE:
-        return row.source
-    if column == FORWARD:
-        return forward_text(row)
-    return ""
+    return cell_texts(row)[column]
+
+
+def cell_texts(row: RowSummary) -> list[str]:
+    """What each cell of `row` shows, by column (one line of plain text each); the derived
+    columns are blank (Event: ANALYSING) until the row is analysed."""
+    path = f"{row.path}?{row.query}" if row.query else row.path
+    texts = [short_time(row.received_at_ns), row.method, one_line(path), "", ANALYSING, "",
+             "", human_size(row.body_size), status_cell(row), row.source,
+             forward_text(row)]  # fmt: skip
+    if row.analysed:
+        texts[PROVIDER] = "" if row.provider == "generic" else row.provider
+        texts[EVENT] = one_line(event_text(row))
+        texts[SUMMARY] = one_line(row.summary)
+        texts[SIGNATURE] = sig_look(row.sig_status).word
+    return texts
 
 
 def status_cell(row: RowSummary) -> str:
@@ -469,14 +501,20 @@ def cell_tooltip(row: RowSummary, column: int) -> str:
 
 
 def _foreground(row: RowSummary, column: int) -> QBrush | None:
-    if row.refused and column in (EVENT, SUMMARY, STATUS):
-        return QBrush(RED)
-    if column == EVENT and not row.analysed:
-        return QBrush(GREY)
-    if column == SIGNATURE and row.sig_status == "invalid":
-        return QBrush(RED)
-    if column == STATUS and (row.answer_note or (row.response_status or 0) >= 400):
-        return QBrush(RED)
-    if column == FORWARD and forward_bad(row):
-        return QBrush(RED)
-    return None
+    return _foregrounds(row)[column]
+
+
+def _foregrounds(row: RowSummary) -> list[QBrush | None]:
+    """The text colour of each cell of `row`, by column (None: the palette's)."""
+    colours: list[QBrush | None] = [None] * len(HEADERS)
+    if not row.analysed:
+        colours[EVENT] = QBrush(GREY)
+    if row.sig_status == "invalid":
+        colours[SIGNATURE] = QBrush(RED)
+    if row.answer_note or (row.response_status or 0) >= 400:
+        colours[STATUS] = QBrush(RED)
+    if forward_bad(row):
+        colours[FORWARD] = QBrush(RED)
+    if row.refused:
+        colours[EVENT] = colours[SUMMARY] = colours[STATUS] = QBrush(RED)
+    return colours

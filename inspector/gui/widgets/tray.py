@@ -20,6 +20,7 @@ from inspector.core import notify
 from inspector.core.notify import Notification, Notifier, NotifyPrefs
 from inspector.core.service import ForwardDone
 from inspector.core.sse import SourceState
+from inspector.core.store import Store
 from inspector.core.tunnel import TunnelState
 from inspector.gui.bridge import CoreBridge
 
@@ -129,11 +130,11 @@ class TrayNotifier(QObject):
         now = self.clock()
         by_sender: dict[str, list[int]] = {}
         invalid: dict[str, list[int]] = {}
-        for row in store.summaries(ids).values():
-            sender = row.provider if row.source in ("http", "tunnel") else row.source
-            by_sender.setdefault(sender, []).append(row.id)
-            if row.sig_status == "invalid":
-                invalid.setdefault(sender, []).append(row.id)
+        for request_id, provider, source, sig_status in _senders(store, ids):
+            sender = provider if source in ("http", "tunnel") else source
+            by_sender.setdefault(sender, []).append(request_id)
+            if sig_status == "invalid":
+                invalid.setdefault(sender, []).append(request_id)
         for sender, found in by_sender.items():
             self.new += len(found)
             self.invalid += len(invalid.get(sender, ()))
@@ -199,3 +200,16 @@ def _level(kind: str) -> QSystemTrayIcon.MessageIcon:
     if kind in (notify.INVALID_SIGNATURE, notify.STORE, notify.FORWARD_FAILED):
         return QSystemTrayIcon.MessageIcon.Warning
     return QSystemTrayIcon.MessageIcon.Information
+
+
+def _senders(store: Store, ids: list[int]) -> list[tuple[int, str, str, str]]:
+    """Id, provider, source and signature status of these requests: the four columns the
+    notifications need, not a table row's summary (read on the GUI thread for every analysed
+    batch of a burst)."""
+    found: list[tuple[int, str, str, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, provider, source, sig_status FROM requests WHERE id IN ({marks})"
+        found += store.reader().execute(sql, chunk).fetchall()
+    return found
