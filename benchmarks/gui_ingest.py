@@ -16,7 +16,8 @@ app on a fresh database, so one phase's backlog cannot slow the next. Figures:
    A row is shown when committed and filled in (provider, event, signature) when analysed:
    2xx -> analysed is reported too (during a saturating burst analysis gives way to capture);
 - in every phase a 10 ms QTimer on the GUI thread records the longest gap between its ticks
-  while the load runs [< 100 ms].
+  while the load runs [< 100 ms]; with --stalls, what the GUI thread did in the longest gaps
+  (CPU time by event) and the longest garbage collections are printed too.
 
 Last line: RESULT gui_rows_per_s=... baseline_rps=... ratio=... lost=... heartbeat_max_ms=...
 row_p50_ms=... row_p99_ms=... paced_row_p50_ms=... paced_row_p99_ms=... gui_part_p99_ms=...
@@ -53,7 +54,7 @@ from _common import (
     start_bare,
     stop,
 )
-from _qt import Heartbeat, pump_while
+from _qt import Heartbeat, StallLog, pump_while
 from PySide6.QtCore import QCoreApplication, QModelIndex, QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -232,6 +233,11 @@ def main() -> None:
         action="store_true",
         help="turn 'Follow newest' off (the detail pane then stays still)",
     )
+    parser.add_argument(
+        "--stalls",
+        action="store_true",
+        help="print what the GUI thread did in the longest heartbeat gaps (adds some overhead)",
+    )
     args = parser.parse_args()
     follow = not args.no_follow
     if args.switch_interval:
@@ -246,6 +252,7 @@ def main() -> None:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "qs"))
     heartbeat = Heartbeat()
+    stalls = StallLog(heartbeat) if args.stalls else None
 
     # phase 1: throughput and loss against the bare server, same load tool; both are up at
     # once and their loads alternate (this shared machine's speed drifts within minutes)
@@ -313,6 +320,8 @@ def main() -> None:
     print(burst.line("phase 2 (burst)"))
     print(paced.line(f"phase 3 ({rate:g}/s)"))
     print(f"GUI process RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+    if stalls is not None:
+        print("\n".join(stalls.report()))
     print(result_line(
         gui_rows_per_s=stored_rate, baseline_rps=base_rps, ratio=ratio, lost=lost,
         heartbeat_max_ms=gap_ms, row_p50_ms=percentile(burst.total, 0.5),

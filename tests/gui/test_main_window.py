@@ -30,6 +30,7 @@ from inspector.gui.main_window import MainWindow
 from inspector.gui.models import request_model as rm
 from inspector.gui.models.request_model import IdRole
 from inspector.gui.theme import is_dark
+from inspector.gui.widgets.cell_painter import CellPainter
 from tests.gui.conftest import OFFSCREEN_NOISE, fill, make_record
 
 MARKUP = "<b>bold</b><img src=x>"
@@ -889,3 +890,13 @@ def test_export_selected_rows_masked(qtbot, seeded: MainWindow, tmp_path: Path,
         pass
     items = json.loads(target.read_text())["requests"]
     assert [item["id"] for item in items] == [5]
+
+
+def test_the_table_paints_its_cells_and_paces_live_rows_by_its_repaints(seeded: MainWindow) -> None:
+    assert isinstance(seeded.table.itemDelegate(), CellPainter)
+    costs: list[float] = []
+    seeded.table.repainted.connect(costs.append)
+    seeded.table.viewport().repaint()
+    assert costs
+    assert costs[-1] > 0  # CPU time of the repaint
+    assert seeded.model._repaint_cost == costs[-1]
