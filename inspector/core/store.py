@@ -534,7 +534,6 @@ class Store:
             if done:
                 items = [(i, r.derived) for i, r in done if r.derived is not None]
                 _analyse(conn, items, {i: r.request for i, r in done})
-                _index_summaries(conn, items)
             return ids
 
     def _insert(self, conn: sqlite3.Connection, record: Record) -> int:
@@ -588,7 +587,6 @@ class Store:
         these requests by id as `pending` read them (their raw columns are not read again)."""
         with self.transaction() as conn:
             _analyse(conn, items, known or {})
-            _index_summaries(conn, items)
 
     def update_derived(self, request_id: int, derived: Derived) -> None:
         """Replace the derived columns of one request (after a secret or a rule changed)."""
@@ -910,6 +908,8 @@ def _analyse(
         _apply(conn, batch, request_id, derived, raw)
         raws[request_id] = _Raw(True, raw.received_at_ns, None)  # again: a re-analysis
     batch.write(conn)
+    _index_summaries(conn, [(request_id, derived) for request_id, derived in items
+                            if request_id in raws])  # fmt: skip
 
 
 def _raws(
@@ -975,9 +975,9 @@ def summary_text(derived: Derived) -> str:
 
 
 def _index_summaries(conn: sqlite3.Connection, items: Sequence[tuple[int, Derived]]) -> None:
-    """Bring the summary index rows of these analysed requests up to date, batched: a text
-    that did not change (a re-derivation after a secret changed) is left alone, a request
-    deleted meanwhile (`_apply` skipped it) gets no row. Plain VALUES in ascending ids: FTS5
+    """Bring the summary index rows of these analysed requests (all still stored: `_analyse`
+    passes only those) up to date, batched: a text that did not change (a re-derivation after
+    a secret changed) is left alone. Plain VALUES in ascending ids: FTS5
     writes its pending rows out as a new segment whenever a statement opens a savepoint (an
     INSERT ... SELECT does) or the rowid goes down, and a segment per row costs 5 times more."""
     if not SUMMARY_INDEX or not items:
@@ -989,8 +989,7 @@ def _index_summaries(conn: sqlite3.Connection, items: Sequence[tuple[int, Derive
         marks = ",".join("?" * len(chunk))
         sql = f"SELECT rowid, text FROM summary_fts WHERE rowid IN ({marks})"
         indexed = dict(conn.execute(sql, chunk).fetchall())
-        found = conn.execute(f"SELECT id FROM requests WHERE id IN ({marks}) ORDER BY id", chunk)
-        for (request_id,) in found.fetchall():
+        for request_id in chunk:
             text = summary_text(latest[request_id])
             if indexed.get(request_id, "") != text:
                 stale += [(request_id,)] if request_id in indexed else []
