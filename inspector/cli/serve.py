@@ -238,7 +238,7 @@ async def _serve(
     handlers: Handlers = {SourceState: source_lines.show, StoreState: _store_line}
     if not quiet:
         handlers |= {RequestsStored: lines.stored_all, ForwardDone: lines.forwarded}
-    service.subscribe(lambda event: dispatch(handlers, event))
+    service.subscribe(lambda event: dispatch(handlers, event), analysed=not quiet)
     try:
         await service.start()
     except ReceiverError as exc:

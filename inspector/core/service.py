@@ -98,6 +98,9 @@ class InspectorService:
         self.receiver: Receiver | None = None
         self.quarantined: Quarantine | None = None
         self._listeners: list[Listener] = []
+        self._analysed_listeners = 0
+        """Listeners that read RequestsStored: with none, the writer process does not
+        announce analysed requests (`serve --quiet` without stream subscribers)."""
         self._background = TaskGroup()
         self._store_ok = True
         self._replayer: Replayer | None = None
@@ -128,6 +131,7 @@ class InspectorService:
         self.writer = GroupWriter(
             self.store, self._derive_function(), self._stored, self._committed
         )
+        self.writer.announce(self._analysed_listeners > 0)
         await self.writer.start()
         self.receiver = Receiver(lambda: self.settings, self._capture)
         self.receiver.problem = lambda: self.writer.problem if self.writer else "not started"
@@ -201,10 +205,23 @@ class InspectorService:
 
     # events
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener(event)` on the service loop for every event; returns an unsubscribe."""
+    def subscribe(self, listener: Listener, *, analysed: bool = True) -> Callable[[], None]:
+        """Call `listener(event)` on the service loop for every event; returns an unsubscribe.
+        `analysed=False`: the listener ignores RequestsStored (when no listener reads them, the
+        writer process does not send them: sending costs the receiver CPU during a flood)."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        self._count_analysed(1 if analysed else 0)
+
+        def unsubscribe() -> None:
+            self._listeners.remove(listener)
+            self._count_analysed(-1 if analysed else 0)
+
+        return unsubscribe
+
+    def _count_analysed(self, change: int) -> None:
+        self._analysed_listeners += change
+        if self.writer is not None:
+            self.writer.announce(self._analysed_listeners > 0)
 
     def _publish(self, event: object) -> None:
         for listener in list(self._listeners):

@@ -96,6 +96,15 @@ of after it ends. Faster bursts (analysis costs about five times a commit) leave
 small share: giving it more there slowed capture to half (benchmarks/ingest.py, ratio 0.7 ->
 0.42) and still left it seconds behind (benchmarks/gui_ingest.py); with a share of 0.5 it
 still engaged during benchmarks/ingest.py on a loaded 2-core machine (2-3k requests/s)."""
+NOTICE_ROWS = 128
+NOTICE_WAIT = 0.1
+"""While capture is flooded, analysed requests are announced to the parent together: once
+NOTICE_ROWS of them wait, or the oldest has waited NOTICE_WAIT seconds (otherwise at once).
+Every message wakes the parent's event loop (the receiver's, and in the desktop app the GUI
+thread, which repaints the rows). When nobody reads them (GroupWriter.announce), none are sent.
+Measured with benchmarks/ingest.py's load (wrk, 64 connections, 4 alternating rounds, receiver
+CPU per stored request, medians): one message per analysis batch 234 us, coalesced 222 us,
+none 194 us (ratio to bare aiohttp 0.70, 0.71, 0.77)."""
 RATE_WINDOW = 0.5
 """Seconds over which the capture rate is measured."""
 STOP_WAIT = 60.0
@@ -158,6 +167,16 @@ class GroupWriter:
         self._restarts: deque[float] = deque(maxlen=RESTARTS)
         """When the last RESTARTS restarts happened."""
         self._closing = False
+        self._announce = True
+
+    def announce(self, on: bool) -> None:
+        """Whether the writer process sends analysed requests (to `on_stored`) from now on:
+        off when nobody reads them."""
+        if on == self._announce:
+            return
+        self._announce = on
+        if self._wire is not None and self._dead is None:
+            self._wire.send(("announce", on))
 
     @property
     def problem(self) -> str | None:
@@ -185,7 +204,8 @@ class GroupWriter:
         parent_end, child_end = context.Pipe(duplex=True)
         self._process = context.Process(
             target=writer_main,
-            args=(child_end, str(self.store.path), self.store.durable, self._derive),
+            args=(child_end, str(self.store.path), self.store.durable, self._derive,
+                  self._announce),
             name="inspector-writer",
             daemon=True,
         )
@@ -482,14 +502,18 @@ class PipeWire(asyncio.Protocol):
 # --- the writer process ---------------------------------------------------------------------
 
 
-def writer_main(conn: Connection, path: str, durable: bool, derive: Derive) -> None:
-    """Entry point of the writer process: commits batches in order, analyses in the background,
-    exits when told to stop or when the parent goes away."""
+def writer_main(
+    conn: Connection, path: str, durable: bool, derive: Derive, announce: bool = True
+) -> None:
+    """Entry point of the writer process: commits batches in order, analyses in the background
+    (announcing analysed requests when `announce`), exits when told to stop or when the parent
+    goes away."""
     # Ctrl-C in a terminal (and a service manager's SIGTERM) reaches the whole process group:
     # the parent decides when to stop; this process finishes its work and exits with it.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
     writer = _ChildWriter(conn, path, durable, derive)
+    writer.announcing = announce
     try:
         writer.send(("ready",))
         writer.serve()
@@ -534,6 +558,11 @@ class _ChildWriter:
         self.stopping = False
         self.last_capture = 0.0
         self.last_checkpoint = 0.0
+        self.unannounced: list[Stored] = []
+        """Analysed requests not announced to the parent yet (see NOTICE_ROWS)."""
+        self.unannounced_since = 0.0
+        self.announcing = True
+        """Whether analysed requests are sent to the parent at all (GroupWriter.announce)."""
 
     def send(self, message: object) -> None:
         self.conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
@@ -541,6 +570,8 @@ class _ChildWriter:
     def serve(self) -> None:
         while True:
             try:
+                if self.unannounced:
+                    self.send_analysed(force=not (self.work and self._flooded()))
                 if self.work and self._analysis_due() and not self._request_waiting():
                     self.analyse_some()
                 elif self.conn.poll(self._wait_time()):
@@ -630,6 +661,8 @@ class _ChildWriter:
         kind = message[0]
         if kind == "derive":
             self.derive = message[1]
+        elif kind == "announce":
+            self.announcing = message[1]
         elif kind == "settle":
             self.settles += 1
         elif kind == "stop":
@@ -637,6 +670,7 @@ class _ChildWriter:
 
     def answer_requests(self) -> bool:
         """Everything received so far is analysed: answer settles; False once told to stop."""
+        self.send_analysed(force=True)
         for _ in range(self.settles):
             self.send(("settled",))
         self.settles = 0
@@ -718,14 +752,27 @@ class _ChildWriter:
         except Exception:
             log.exception("analysis failed; rows stay unanalysed until the next start")
             return 0
-        if pending:
+        if pending and self.announcing:
             stored = [
                 Stored(s.id, Record(s.request, d, s.response_status, s.response_headers,
                                     s.response_body))
                 for s, (_, d) in zip(pending, analysed, strict=True)
             ]  # fmt: skip
-            self.send(("analysed", StoredBatch.of(stored)))
+            if not self.unannounced:
+                self.unannounced_since = time.monotonic()
+            self.unannounced.extend(stored)
+            self.send_analysed(force=not self._flooded())
         return len(pending)
+
+    def send_analysed(self, force: bool) -> None:
+        """Send the analysed requests not announced yet: now when `force`, else once enough
+        of them wait or the oldest has waited long enough (NOTICE_ROWS, NOTICE_WAIT)."""
+        if not self.unannounced:
+            return
+        due = force or len(self.unannounced) >= NOTICE_ROWS
+        if due or time.monotonic() - self.unannounced_since >= NOTICE_WAIT:
+            stored, self.unannounced = self.unannounced, []
+            self.send(("analysed", StoredBatch.of(stored)))
 
     def checkpoint(self, every: float) -> None:
         """A WAL checkpoint (it fsyncs): when capture is quiet, or every BUSY_CHECKPOINT

@@ -118,3 +118,40 @@ async def test_retention_deletes_old_requests_and_says_so(service) -> None:
     assert [r.path for r in service.store.page()] == ["/new/4", "/new/3"]
     assert Pruned(5, "retention: keep 1 days") in events
     assert Pruned(3, "retention: keep the last 2 requests and keep 1 days") in events
+
+
+async def test_analysed_requests_reach_listeners_only_while_one_reads_them(
+    tmp_path: Path,
+) -> None:
+    """`serve --quiet` reads no RequestsStored: the writer process then sends none (they cost
+    the receiver CPU); a listener that reads them (a stream subscriber) turns them on."""
+    from inspector.core.events import RequestsStored
+    from inspector.core.models import CapturedRequest
+
+    svc = InspectorService(Settings(db_path=tmp_path / "s.db", port=0))
+    quiet: list[object] = []
+    svc.subscribe(quiet.append, analysed=False)
+    await svc.start()
+    try:
+
+        async def store(path: str) -> int:
+            request_id = await svc.ingest(CapturedRequest("POST", path))
+            await svc.settled()
+            return request_id
+
+        def announced(events: list[object]) -> list[int]:
+            return [i for e in events if isinstance(e, RequestsStored) for i in e.ids]
+
+        await store("/unread")
+        assert announced(quiet) == []
+        reader: list[object] = []
+        unsubscribe = svc.subscribe(reader.append)
+        read = await store("/read")
+        assert announced(reader) == [read]
+        assert announced(quiet) == [read]
+        unsubscribe()
+        await store("/unread-again")
+        assert announced(quiet) == [read]
+        assert svc.store.count("analysed = 1") == 3
+    finally:
+        await svc.stop()

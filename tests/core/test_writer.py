@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import pickle
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from inspector.core import writer as writer_module
 from inspector.core.events import Stored
@@ -172,5 +177,67 @@ def test_below_the_flood_rate_analysis_uses_all_the_time_capture_leaves(tmp_path
         assert not child._request_waiting()
         assert not child._analysis_due()
         assert child._wait_time() > 0.0
+    child.close()
+    other.close()
+
+
+def _messages(end: Connection) -> list[tuple[Any, ...]]:
+    """Every message the child sent so far, in order."""
+    found = []
+    while end.poll(0):
+        found.append(pickle.loads(end.recv_bytes()))
+    return found
+
+
+def test_during_a_flood_analysed_requests_are_announced_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each announcement wakes the receiver (and the GUI): during a flood they wait for
+    NOTICE_ROWS rows or NOTICE_WAIT seconds; otherwise, and before a settle, they go at once."""
+    monkeypatch.setattr(writer_module, "NOTICE_ROWS", 8)
+    Store.open(tmp_path / "w.db").close()
+    ours, other = multiprocessing.Pipe()
+    child = writer_module._ChildWriter(ours, str(tmp_path / "w.db"), False, derive_path)
+    requests = [CapturedRequest("POST", f"/r/{n}") for n in range(40)]
+    child.insert([[(writer_module.REQUEST_FIELDS(r), 200, (), b"", None) for r in requests]])
+    assert [m[0] for m in _messages(other)] == ["ids"]
+    child.capture_rate, child.last_capture = writer_module.FLOOD_RATE, time.monotonic()
+    child.analyse_batch(4)
+    assert _messages(other) == []  # flooded: 4 rows wait
+    child.analyse_batch(4)
+    [(kind, batch)] = _messages(other)
+    assert kind == "analysed"
+    assert len(batch.ids) == 8  # NOTICE_ROWS reached
+    child.analyse_batch(4)
+    assert _messages(other) == []
+    child.unannounced_since -= writer_module.NOTICE_WAIT  # the oldest has waited long enough
+    child.send_analysed(force=False)
+    assert [len(m[1].ids) for m in _messages(other)] == [4]
+    child.analyse_batch(4)
+    child.settles = 1
+    child.answer_requests()  # a settle follows everything analysed before it
+    assert [m[0] for m in _messages(other)] == ["analysed", "settled"]
+    child.capture_rate, child.capture_fill = 0.0, 1.0  # no longer flooded: announced at once
+    child.analyse_batch(4)
+    assert [len(m[1].ids) for m in _messages(other)] == [4]
+    child.close()
+    other.close()
+
+
+def test_nothing_is_announced_while_nobody_reads_it(tmp_path: Path) -> None:
+    Store.open(tmp_path / "w.db").close()
+    ours, other = multiprocessing.Pipe()
+    child = writer_module._ChildWriter(ours, str(tmp_path / "w.db"), False, derive_path)
+    requests = [CapturedRequest("POST", f"/r/{n}") for n in range(8)]
+    child.insert([[(writer_module.REQUEST_FIELDS(r), 200, (), b"", None) for r in requests]])
+    _messages(other)
+    child.capture_rate, child.capture_fill = 0.0, 1.0  # not flooded: announced at once
+    child.handle(("announce", False))
+    assert child.analyse_batch(4) == 4
+    assert _messages(other) == []
+    child.handle(("announce", True))
+    child.analyse_batch(4)
+    assert [m[0] for m in _messages(other)] == ["analysed"]
+    assert child.store.count("analysed = 1") == 8  # analysed either way
     child.close()
     other.close()
