@@ -103,6 +103,31 @@ def rss_mb(pid: int | str = "self") -> tuple[float, float]:
     return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
 
 
+def cpu_by_depth(root: int | None = None) -> list[float]:
+    """CPU seconds (user + system) used so far by a process and its live descendants, summed
+    by depth: [the process, its children, their children, ...] (Linux /proc)."""
+    root = os.getpid() if root is None else root
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    totals: list[float] = []
+    level = [root]
+    while level:
+        totals.append(sum(used.get(pid, 0.0) for pid in level))
+        level = [pid for pid, parent in parents.items() if parent in level]
+    return totals
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile (0..1) of `values` by nearest rank (0.0 when empty)."""
     if not values:

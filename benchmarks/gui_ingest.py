@@ -14,7 +14,8 @@ app on a fresh database, so one phase's backlog cannot slow the next. Figures:
    (rowsInserted) [p99 < 300 ms]. The delay is split in two: 2xx -> the core reports the row
    committed (`bridge.committed`, received on the GUI thread), and that -> row in the model.
    A row is shown when committed and filled in (provider, event, signature) when analysed:
-   2xx -> analysed is reported too (during a saturating burst analysis gives way to capture);
+   2xx -> analysed is reported too (during a saturating burst analysis gives way to capture),
+   and the CPU each process used during the load, in cores (GUI, capture, writer, loader);
 - in every phase a 10 ms QTimer on the GUI thread records the longest gap between its ticks
   while the load runs [< 100 ms]; with --stalls, what the GUI thread did in the longest gaps
   (CPU time by event) and the longest garbage collections are printed too.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -45,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import (
     APP_SECRET,
     count_rows,
+    cpu_by_depth,
     percentile,
     read_times,
     result_line,
@@ -161,6 +164,9 @@ class Timed:
     analysed: list[float] = field(default_factory=list)
     missing: int = 0
     gap: float = 0.0
+    cores: list[float] = field(default_factory=list)
+    """CPU used during the load, in cores: the GUI process, the capture process, the writer
+    process, the load generator."""
 
     def line(self, name: str) -> str:
         def p(values: list[float], q: float) -> str:
@@ -173,18 +179,32 @@ class Timed:
             f"{p(self.core, 0.99)} ms and that -> in the model p50 {p(self.gui, 0.5)} / p99 "
             f"{p(self.gui, 0.99)} ms; not in the model after 120 s: {self.missing}; "
             f"2xx -> analysed (provider, event, signature filled in) p50 "
-            f"{p(self.analysed, 0.5)} / p99 {p(self.analysed, 0.99)} ms"
+            f"{p(self.analysed, 0.5)} / p99 {p(self.analysed, 0.99)} ms; CPU during the "
+            f"load, in cores: {self.cpu_text()}"
         )
+
+    def cpu_text(self) -> str:
+        names = ("GUI process", "capture process", "writer process")
+        *app, loader = self.cores
+        parts = [f"{name} {value:.2f}" for name, value in zip(names, app, strict=False)]
+        total = sum(self.cores)
+        return ", ".join([*parts, f"load generator {loader:.2f}", f"total {total:.2f} of {os.cpu_count()}"])
 
 
 def timed_phase(app: App, heartbeat: Heartbeat, times: Path, seconds: float, concurrency: int,
                 rate: float | None) -> Timed:  # fmt: skip
     """Load /webhook/seq/N; wait (up to 120 s) until every acknowledged row is in the model."""
     heartbeat.arm()
+    before, loader_before = cpu_by_depth(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     result = in_background(
         lambda: run_load_timed(app.url, seconds, concurrency, times, rate), seconds + 60
     )
+    wall = time.monotonic() - started
     gap = heartbeat.disarm()
+    after, loader_after = cpu_by_depth(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    loader = sum(getattr(loader_after, f) - getattr(loader_before, f) for f in ("ru_utime", "ru_stime"))
+    cores = [(b - a) / wall for a, b in zip(before, after, strict=False)] + [loader / wall]
     acks = read_times(times)
     store = app.bridge.store
     assert store is not None
@@ -195,7 +215,7 @@ def timed_phase(app: App, heartbeat: Heartbeat, times: Path, seconds: float, con
     wanted = {by_seq[n] for n in acks if n in by_seq}
     pump_while(lambda: not wanted.issubset(app.in_model), 120)
     pump_while(lambda: not wanted.issubset(app.analysed), 120)
-    timed = Timed(int(result["ok"]), float(result["rps"]), gap=gap)
+    timed = Timed(int(result["ok"]), float(result["rps"]), gap=gap, cores=cores)
     for n, t_ack in acks.items():
         request_id = by_seq.get(n)
         if request_id is None or request_id not in app.in_model:
