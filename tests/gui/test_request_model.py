@@ -289,10 +289,11 @@ def test_unfiltered_rows_show_at_commit_and_fill_in_when_analysed(
     model.dataChanged.connect(lambda first, last, _roles: changed.append((first.row(), last.row())))
     store.apply_analysis([(raw_id, raw.derived)])
     model.on_stored([raw_id])
-    assert changed == [(0, 0)]
-    assert shown(model, 0, rm.PROVIDER) == "waha"
+    assert shown(model, 0, rm.PROVIDER) == "waha"  # read again at once
     assert shown(model, 0, rm.SIGNATURE) == "invalid"
+    assert changed == []  # repainted by the next flush, with the rows it inserts
     assert model.flush() == 0  # already shown: not inserted twice
+    assert changed == [(0, 0)]
     assert model.rowCount() == 3
     qtmodeltester.check(model)
 
@@ -603,11 +604,13 @@ def test_an_analysed_batch_repaints_one_range_of_rows(store: Store) -> None:
     changed: list[tuple[int, int, int]] = []
     model.dataChanged.connect(lambda a, b, _roles: changed.append((a.row(), b.row(), b.column())))
     model.on_stored([*ids[10:20], 10**9])  # one id the table does not show
+    model.flush()
     assert changed == [(model.row_of(ids[19]), model.row_of(ids[10]), len(rm.HEADERS) - 1)]
     assert not any(i in model._cache for i in ids[10:20])
     assert {ids[9], ids[20]} <= model._cache.keys()  # the others are not read again
     changed.clear()
     model.on_stored([10**9, 10**9 + 1])
+    model.flush()
     assert changed == []
 
 
@@ -643,3 +646,27 @@ def test_live_inserts_are_paced_by_what_they_cost(store: Store, monkeypatch) -> 
     model.note_repaint(1.0)  # however slow the repaint, rows wait at most FLUSH_MAX_MS
     assert model.flush_interval_ms() == rm.FLUSH_MAX_MS
     assert model.flush() == 3
+
+
+def test_analysed_rows_are_repainted_with_the_next_live_insert(store: Store, monkeypatch) -> None:
+    """Each repaint of a live table costs the GUI thread tens of milliseconds: rows analysed
+    while inserts are paced wait for the next insert, and both go in one repaint."""
+    clock = FakeTime()
+    monkeypatch.setattr(rm, "time", clock)
+    model = RequestTableModel(store)
+    events: list[str] = []
+    model.dataChanged.connect(lambda *_: events.append("changed"))
+    model.rowsInserted.connect(lambda *_: events.append("inserted"))
+    first = fill(store, 2)
+    model.on_committed(first)
+    assert model.flush() == 2
+    events.clear()
+    model.on_stored(first)  # analysed just after the insert: it waits for the pace
+    second = fill(store, 1)
+    model.on_committed(second)
+    assert events == []
+    assert model._timer.isActive()
+    assert model._timer.interval() == rm.FLUSH_MS
+    model._timer.timeout.emit()
+    assert events == ["changed", "inserted"]
+    assert model.row_of(first[0]) is not None

@@ -98,6 +98,7 @@ class RequestTableModel(LazyTableModel[RowSummary]):
         self._oldest_read = 0  # the oldest id paged in (hidden ones included)
         self._after = 0  # newest id already considered
         self._pending = False
+        self._analysed: list[int] = []  # ids analysed since the last flush: repainted by it
         self._flushed_at = float("-inf")  # time.monotonic() of the last live insert
         self._insert_cost = 0.0  # CPU seconds the last live insert took
         self._repaint_cost = 0.0  # CPU seconds the last repaint of the view took
@@ -126,6 +127,7 @@ class RequestTableModel(LazyTableModel[RowSummary]):
     def _forget(self) -> None:
         self._oldest_read = 0
         self._pending = False
+        self._analysed = []
         self._timer.stop()
         self._after = 0
         self._found = None
@@ -164,15 +166,22 @@ class RequestTableModel(LazyTableModel[RowSummary]):
             self._schedule_flush()
 
     def on_stored(self, ids: Sequence[int]) -> None:
-        """Requests were analysed: repaint the rows shown raw, insert newly matching ones."""
+        """Requests were analysed: their rows shown raw are read again, and repainted by the
+        next flush together with the newly matching rows it inserts (one repaint, paced as
+        live inserts are)."""
         if not ids or self._store is None:
             return
-        self._repaint_ids(ids)
+        self._drop_cached(ids)
+        self._analysed.extend(ids)
         self._schedule_flush()
 
     def flush(self) -> int:
-        """Insert every matching row newer than the newest known one, in one batch."""
+        """Repaint the rows analysed since the last flush, and insert every matching row newer
+        than the newest known one, in one batch; returns how many were inserted."""
         self._timer.stop()
+        if self._analysed:
+            analysed, self._analysed = self._analysed, []
+            self._changed(analysed)
         if not self._pending or self._store is None:
             return 0
         self._pending = False
@@ -282,16 +291,22 @@ class RequestTableModel(LazyTableModel[RowSummary]):
                 self._timer.start(round(wait_ms) if wait_ms > 0 else 0)
 
     def _repaint_ids(self, ids: Sequence[int]) -> None:
-        """Forget the cached summaries of these ids and repaint the rows they span: the rows
-        of the newest and the oldest of them shown (an analysed batch may hold thousands of
-        ids: they are not looked up one by one)."""
+        """Forget the cached summaries of these ids and repaint their rows."""
+        self._drop_cached(ids)
+        self._changed(ids)
+
+    def _drop_cached(self, ids: Sequence[int]) -> None:
+        for request_id in ids:
+            self._cache.pop(request_id, None)
+
+    def _changed(self, ids: Sequence[int]) -> None:
+        """Repaint the rows these ids span: the rows of the newest and the oldest of them shown
+        (an analysed batch may hold thousands of ids: they are not looked up one by one)."""
         ordered = sorted(ids)
         first = next((r for r in map(self.row_of, reversed(ordered)) if r is not None), None)
         last = next((r for r in map(self.row_of, ordered) if r is not None), None)
         if first is None or last is None:
             return
-        for request_id in ids:
-            self._cache.pop(request_id, None)
         last_column = len(HEADERS) - 1
         self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
 
