@@ -52,3 +52,29 @@ def test_parse_json_never_raises() -> None:
     assert parse_json(b"[" * 100_000) is None
     assert parse_json(b"\xff") is None
     assert parse_json(b'{"a": 1}') == {"a": 1}
+
+
+def test_headers_json_is_what_json_writes_for_any_text() -> None:
+    """Stored header lists are searched with LIKE over this text: the quick join must write
+    exactly what json.dumps(ensure_ascii=False) writes."""
+    import json
+
+    from inspector.core.models import headers_from_json, headers_to_json
+
+    tricky = (
+        ("Host", "127.0.0.1:8080"),
+        ("X-Quote", 'say "hi" \\ then\ttab'),
+        ("X-Control", "\x00\x1f\x7f"),
+        ("X-Latin", "ünïcödé ÿ"),
+        ("X-Emoji", "\U0001f600"),
+        ("", ""),
+        ("X-Dup", "1"),
+        ("X-Dup", "2"),
+    )
+    for headers in ((), tricky[:1], tricky, [list(pair) for pair in tricky]):
+        assert headers_to_json(headers) == json.dumps(
+            [list(pair) for pair in headers], ensure_ascii=False
+        )
+        assert headers_from_json(headers_to_json(headers)) == tuple(map(tuple, headers))
+    odd = (("X-Number", 5),)  # not text: left to the encoder
+    assert headers_to_json(odd) == '[["X-Number", 5]]'  # type: ignore[arg-type]
