@@ -523,8 +523,7 @@ def writer_main(
     # the parent decides when to stop; this process finishes its work and exits with it.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
-    writer = _ChildWriter(conn, path, durable, derive)
-    writer.announcing = announce
+    writer = _ChildWriter(conn, path, durable, derive, announce)
     try:
         writer.send(("ready",))
         writer.serve()
@@ -557,7 +556,9 @@ class _ChildWriter:
     waiting, and while webhooks keep arriving it leaves most of the time to capture (the wait
     for the next message ends at once when one arrives)."""
 
-    def __init__(self, conn: Connection, path: str, durable: bool, derive: Derive) -> None:
+    def __init__(
+        self, conn: Connection, path: str, durable: bool, derive: Derive, announce: bool = True
+    ) -> None:
         self.conn = conn
         self.store = Store(Path(path), durable=durable)  # the parent created and migrated it
         # WAL checkpoints (which fsync) run when analysis is idle, not inside a commit
@@ -576,7 +577,7 @@ class _ChildWriter:
         """When the oldest row waiting for analysis was committed (None: none, or not known,
         as for rows an earlier run left: they are analysed at once)."""
         self.waiting_rows = 0
-        self.announcing = True
+        self.announcing = announce
         """Whether analysed requests are sent to the parent at all (GroupWriter.announce)."""
 
     def send(self, message: object) -> None:
@@ -718,13 +719,14 @@ class _ChildWriter:
                 self.send(("error", answers[0]))
             else:
                 self.send(("rows", answers))
-        if any(isinstance(answer, int) for answer in results):
+        stored = sum(isinstance(answer, int) for answer in results)
+        if stored:
             if not self.work:
                 self.waiting_since, self.waiting_rows = time.monotonic(), 0
-            self.waiting_rows += sum(isinstance(answer, int) for answer in results)
+            self.waiting_rows += stored
             self.work = True
             self.last_capture = time.monotonic()
-            self._count_capture(sum(isinstance(answer, int) for answer in results))
+            self._count_capture(stored)
 
     def _insert_one_by_one(self, records: list[Record]) -> list[int | str]:
         """Each record in its own transaction: its id, or why it cannot be stored."""
