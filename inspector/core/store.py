@@ -530,10 +530,10 @@ class Store:
         Raises StoreError when the database cannot be written (disk full, read-only...)."""
         with self.transaction() as conn:
             ids = [self._insert(conn, record) for record in records]
-            done = [(i, r) for i, r in zip(ids, records, strict=True) if r.derived is not None]
-            if done:
-                items = [(i, r.derived) for i, r in done if r.derived is not None]
-                _analyse(conn, items, {i: r.request for i, r in done})
+            pairs = list(zip(ids, records, strict=True))
+            items = [(i, r.derived) for i, r in pairs if r.derived is not None]
+            if items:
+                _analyse(conn, items, {i: r.request for i, r in pairs})
             return ids
 
     def _insert(self, conn: sqlite3.Connection, record: Record) -> int:
